@@ -1,0 +1,133 @@
+"""ssj: the "双随机、一公开" random-inspection system of a county HRSS bureau."""
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import Defaults
+from .extensions import db, login_manager, migrate
+from .keys import KeyError_, KeyRing, missing_keys
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=instance_path or os.environ.get("SSJ_INSTANCE_PATH", str(ROOT / "instance")),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    if os.environ.get("SSJ_DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["SSJ_DATABASE_URL"]
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "ssj.sqlite3")
+    key_dir = Path(
+        app.config.get("KEY_DIR") or os.environ.get("SSJ_KEY_DIR") or Path(app.instance_path) / "keys"
+    )
+    app.config["KEY_DIR"] = str(key_dir)
+
+    _init_keys(app, key_dir)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # our own server-side sessions do this job
+
+    from . import models  # noqa: F401  (register the tables)
+    from .audit import hooks as audit_hooks
+    from .security import access, csrf, headers
+
+    # Order matters: after_request functions run in reverse order of registration,
+    # so the security headers are added last, also to a fail-closed error page.
+    app.after_request(headers.set_security_headers)
+    audit_hooks.init_app(app)
+    app.before_request(csrf.protect)
+    app.before_request(access.enforce)
+
+    from . import errors
+
+    errors.init_app(app)
+
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .directories import bp as directories_bp
+    from .imports import bp as imports_bp
+    from .main import bp as main_bp
+    from .public import bp as public_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(directories_bp)
+    app.register_blueprint(imports_bp)
+    app.register_blueprint(public_bp, url_prefix="/public")
+
+    from . import cli, templating
+
+    cli.init_app(app)
+    templating.init_app(app)
+
+    access.check_every_route_declared(app)
+    with app.app_context():
+        _refuse_to_start_without_keys(app, key_dir)
+    return app
+
+
+def _init_keys(app: Flask, key_dir: Path) -> None:
+    @cache
+    def load() -> KeyRing:
+        return KeyRing.load(key_dir)
+
+    app.extensions["ssj.keys"] = load
+    secret = key_dir / "secret_key"
+    if app.config.get("SECRET_KEY") is None and secret.is_file():
+        app.config["SECRET_KEY"] = secret.read_bytes()
+
+
+def _refuse_to_start_without_keys(app: Flask, key_dir: Path) -> None:
+    """Data without keys is an installation error, never a reason to make new keys."""
+    absent = missing_keys(key_dir)
+    if not absent:
+        return
+    from sqlalchemy import inspect, text
+
+    try:
+        if not inspect(db.engine).has_table("access_log"):
+            return
+        has_data = db.session.execute(text("SELECT 1 FROM access_log LIMIT 1")).first() is not None
+    finally:
+        db.session.remove()
+    if has_data:
+        raise KeyError_(
+            f"数据库中已有数据，但密钥文件缺失：{', '.join(absent)}（目录 {key_dir}）。"
+            "请从备份恢复密钥后再启动；系统不会生成新密钥，否则已加密的数据和访问日志将无法核验。"
+        )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # WAL lets readers go on while one writer appends; busy_timeout makes
+    # concurrent writers (several worker processes) wait instead of failing.
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()

@@ -1,0 +1,2 @@
+"""The access log: every signed-in read or change, denial, login and export."""
+from .service import AuditWriteError, record, sealed_ref  # noqa: F401

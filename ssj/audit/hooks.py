@@ -1,0 +1,78 @@
+"""One unit of work per request, closed by its access-log entry.
+
+Views change data in the session but do not commit. After the view, this
+hook writes the request's log entry (unless the view wrote a more specific
+one), then commits both together. If the entry cannot be written, the
+transaction is rolled back and the person gets an error page instead of
+the response: nothing is served and nothing is changed (fail closed).
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, render_template, request, session
+from flask_login import current_user
+
+from ..auth.sessions import touch
+from ..extensions import db
+from .service import record
+
+log = logging.getLogger(__name__)
+
+
+def _outcome(status: int) -> str:
+    if status < 400:
+        return "ok"
+    if status in (400, 401, 403, 405):
+        return "denied"
+    if status == 404:
+        return "not_found"
+    return "error"
+
+
+def _generic_entry(response) -> None:
+    verb = "read" if request.method in ("GET", "HEAD") else "change"
+    objects = {"endpoint": request.endpoint, "method": request.method}
+    if request.view_args:
+        objects["args"] = {k: v for k, v in request.view_args.items() if isinstance(v, (int, str))}
+    if request.args:
+        # Names only: a search term typed by a user stays out of the log.
+        objects["query"] = sorted(request.args.keys())
+    record(
+        f"{verb}:{request.endpoint}" if request.endpoint else f"{verb}:unrouted",
+        outcome="denied" if g.get("denied") else _outcome(response.status_code),
+        reason=g.get("denial_reason"),
+        objects=objects,
+    )
+
+
+def finish_request(response):
+    if request.endpoint == "static":
+        return response
+    try:
+        status = response.status_code
+        if status >= 400 and not g.get("keep_changes"):
+            db.session.rollback()
+        signed_in = current_user.is_authenticated
+        if not g.get("audit_entries"):
+            # Every signed-in request is logged; anonymous ones only when refused
+            # (public pages are public and not worth a log line each).
+            if signed_in or status in (400, 401, 403) or g.get("denied"):
+                _generic_entry(response)
+        if signed_in:
+            touch(current_user)
+        db.session.commit()
+    except Exception:
+        log.exception("request could not be committed with its access-log entry")
+        db.session.rollback()
+        session.pop("_flashes", None)
+        try:
+            body = render_template("errors/audit_failed.html")
+        except Exception:
+            body = "访问日志写入失败，本次操作未执行。请联系系统管理员。"
+        response = type(response)(body, status=503, mimetype="text/html")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(finish_request)

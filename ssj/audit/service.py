@@ -1,0 +1,178 @@
+"""Writing, checkpointing and verifying the access log (SPEC §5).
+
+Entries join the caller's database transaction: the data change and the
+entry that records it commit together or not at all (fail closed). Appends
+are serialised by updating the single head row first: on PostgreSQL that
+takes a row lock, on SQLite the database write lock, so concurrent worker
+processes queue instead of forking the chain.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from flask import current_app, g, has_request_context, request
+from flask_login import current_user
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import AccessLogEntry, AuditChainHead, AuditCheckpoint
+from . import chain
+
+
+class AuditWriteError(RuntimeError):
+    """The entry could not be written; whatever it recorded must not happen."""
+
+
+def keyring():
+    return current_app.extensions["ssj.keys"]()
+
+
+def sealed_ref(value: str) -> str:
+    """HMAC-SHA256 of a sealed value (e.g. a credit code) under the log key.
+
+    The log then records *that* an enterprise was looked at without naming
+    it; the discipline office can ask about one enterprise by computing the
+    same HMAC of its credit code.
+    """
+    return hmac.new(keyring().reference_key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def ensure_head() -> None:
+    """Create the head row of an empty log (idempotent; used by init)."""
+    if db.session.get(AuditChainHead, 1) is None:
+        db.session.add(AuditChainHead(id=1, seq=0, head_hash=chain.GENESIS))
+        db.session.flush()
+
+
+def _actor(user) -> dict[str, Any]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {"user_id": None, "username": None, "roles": [], "department": None, "section": None}
+    return {
+        "user_id": user.id,
+        "username": user.username,
+        "roles": sorted(user.roles),
+        "department": user.department.code if user.department else None,
+        "section": user.section.code if user.section else None,
+    }
+
+
+def record(
+    action: str,
+    *,
+    outcome: str = "ok",
+    reason: Optional[str] = None,
+    objects: Optional[dict[str, Any]] = None,
+    task_id: Optional[int] = None,
+    user=None,
+    username: Optional[str] = None,
+) -> AccessLogEntry:
+    """Append one entry to the chain inside the current transaction."""
+    try:
+        if user is None and has_request_context():
+            user = current_user if current_user.is_authenticated else None
+        actor = _actor(user)
+        if actor["username"] is None and username is not None:
+            actor["username"] = username  # e.g. a failed login names who was tried
+        row = db.session.execute(
+            update(AuditChainHead)
+            .where(AuditChainHead.id == 1)
+            .values(seq=AuditChainHead.seq + 1)
+            .returning(AuditChainHead.seq, AuditChainHead.head_hash)
+        ).one_or_none()
+        if row is None:
+            raise AuditWriteError("access log has no head row: run `flask --app app init`")
+        seq, prev_hash = row
+        at = datetime.now(timezone.utc)
+        body = {
+            "seq": seq,
+            "at": _iso(at),
+            **actor,
+            "client": request.remote_addr if has_request_context() else "cli",
+            "action": action,
+            "objects": objects or {},
+            "outcome": outcome,
+            "reason": reason,
+            "task_id": task_id,
+        }
+        canonical = chain.canonical_json(body)
+        digest = chain.entry_hash(prev_hash, canonical)
+        entry = AccessLogEntry(
+            seq=seq,
+            at=at,
+            user_id=actor["user_id"],
+            username=actor["username"],
+            action=action,
+            outcome=outcome,
+            task_id=task_id,
+            body=canonical,
+            prev_hash=prev_hash,
+            entry_hash=digest,
+            entry_mac=chain.entry_mac(keyring().entry_mac_key, digest),
+        )
+        db.session.add(entry)
+        db.session.execute(
+            update(AuditChainHead).where(AuditChainHead.id == 1).values(head_hash=digest)
+        )
+        interval = current_app.config["AUDIT_CHECKPOINT_INTERVAL"]
+        if interval and seq % interval == 0:
+            _sign_checkpoint(seq, digest)
+        db.session.flush()
+    except AuditWriteError:
+        raise
+    except Exception as exc:  # any failure means the caller must not proceed
+        raise AuditWriteError(str(exc)) from exc
+    if has_request_context():
+        g.audit_entries = g.get("audit_entries", 0) + 1
+    return entry
+
+
+def _sign_checkpoint(seq: int, head_hash: str) -> AuditCheckpoint:
+    keys = keyring()
+    signed_at = _iso(datetime.now(timezone.utc))
+    statement = chain.checkpoint_statement(seq, head_hash, signed_at)
+    signature = keys.signing_key.sign(statement.encode("utf-8")).hex()
+    cp = AuditCheckpoint(
+        seq=seq,
+        head_hash=head_hash,
+        signed_at=datetime.now(timezone.utc),
+        statement=statement,
+        signature=signature,
+        key_id=keys.signing_key_id,
+    )
+    db.session.add(cp)
+    return cp
+
+
+def checkpoint() -> AuditCheckpoint:
+    """Sign the current head now (CLI, console). Takes the chain lock like an append."""
+    row = db.session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(seq=AuditChainHead.seq)
+        .returning(AuditChainHead.seq, AuditChainHead.head_hash)
+    ).one()
+    cp = _sign_checkpoint(row.seq, row.head_hash)
+    db.session.flush()
+    return cp
+
+
+def stored_entries():
+    rows = db.session.execute(
+        select(
+            AccessLogEntry.id,
+            AccessLogEntry.seq,
+            AccessLogEntry.body,
+            AccessLogEntry.prev_hash,
+            AccessLogEntry.entry_hash,
+            AccessLogEntry.entry_mac,
+        ).order_by(AccessLogEntry.seq, AccessLogEntry.id)
+    )
+    for r in rows:
+        yield chain.StoredEntry(r.id, r.seq, r.body, r.prev_hash, r.entry_hash, r.entry_mac)

@@ -1,0 +1,128 @@
+"""Command line: `flask --app app init | demo | create-user | audit verify | audit checkpoint`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from .extensions import db
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_command)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(audit_cli)
+
+
+@click.command("init")
+def init_command():
+    """Create the keys (first run only), migrate the database, start the access log."""
+    from flask_migrate import upgrade
+
+    from .audit.service import ensure_head
+    from .keys import create_keys
+
+    key_dir = Path(current_app.config["KEY_DIR"])
+    made = create_keys(key_dir)
+    for name in made:
+        click.echo(f"created key {key_dir / name} (mode 0600)")
+    if "secret_key" in made:
+        current_app.config["SECRET_KEY"] = (key_dir / "secret_key").read_bytes()
+    upgrade()
+    ensure_head()
+    db.session.commit()
+    click.echo("database is up to date")
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only load when the database holds no users yet.")
+@click.option("--targets", default=3000, show_default=True, help="Number of employers to generate.")
+def demo_command(if_empty: bool, targets: int):
+    """Load the demo county: departments, sections, users, directories."""
+    from .demo import DEMO_PASSWORD, demo_logins, load_demo
+    from .models import User
+
+    if if_empty and db.session.execute(select(User.id).limit(1)).first() is not None:
+        click.echo("demo data already present; keeping it")
+    else:
+        load_demo(target_count=targets)
+        db.session.commit()
+        click.echo("demo data loaded")
+    click.echo(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
+    for username, role_label, where in demo_logins():
+        click.echo(f"  {username:<16} {role_label:<10} {where}")
+
+
+@click.command("create-user")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True, help="Name shown in the UI and the log.")
+@click.option("--role", "roles", multiple=True, required=True, help="admin, staff, section_head, ...")
+@click.option("--department", required=True, help="Department code.")
+@click.option("--section", default=None, help="Section code.")
+@click.password_option()
+def create_user_command(username, display_name, roles, department, section, password):
+    """Create a user (e.g. the first admin)."""
+    from . import audit
+    from .auth.passwords import hash_password, password_problem
+    from .auth.roles import ALL_ROLES
+    from .models import Department, Section, User
+
+    bad = set(roles) - set(ALL_ROLES)
+    if bad:
+        raise click.UsageError(f"unknown roles: {', '.join(sorted(bad))}; choose from {', '.join(ALL_ROLES)}")
+    problem = password_problem(password, current_app.config["PASSWORD_MIN_LENGTH"])
+    if problem:
+        raise click.UsageError(problem)
+    dept = db.session.execute(select(Department).where(Department.code == department)).scalar_one_or_none()
+    if dept is None:
+        raise click.UsageError(f"no department with code {department}")
+    sec = None
+    if section:
+        sec = db.session.execute(
+            select(Section).where(Section.code == section, Section.department_id == dept.id)
+        ).scalar_one_or_none()
+        if sec is None:
+            raise click.UsageError(f"no section {section} in department {department}")
+    if db.session.execute(select(User).where(User.username == username)).scalar_one_or_none():
+        raise click.UsageError(f"user {username} exists")
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        department=dept,
+        section=sec,
+    )
+    user.set_roles(roles)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user_created", objects={"user": user.id, "roles": sorted(roles)}, username="cli")
+    db.session.commit()
+    click.echo(f"created user {username}")
+
+
+audit_cli = AppGroup("audit", help="The tamper-evident access log.")
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Verify the whole chain and its signed checkpoints; exit 1 on the first problem."""
+    from .audit.verify import verify_log
+
+    report = verify_log()
+    click.echo(report.text())
+    sys.exit(0 if report.ok else 1)
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint():
+    """Sign the current head of the log now."""
+    from .audit.service import checkpoint
+
+    cp = checkpoint()
+    db.session.commit()
+    click.echo(f"checkpoint seq={cp.seq} head={cp.head_hash} signature={cp.signature}")

@@ -1,0 +1,37 @@
+"""Configuration defaults. Local overrides live in instance/config.py.
+
+Secrets never have a default here: the session secret and the keys are
+created by `flask --app app init` under instance/ (mode 0600) or come from
+the environment.
+"""
+from datetime import timedelta
+
+
+class Defaults:
+    # Database: SQLite in instance/ unless SSJ_DATABASE_URL or instance/config.py says otherwise.
+    SQLALCHEMY_DATABASE_URI = None  # filled in by the factory
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    # Sessions (SPEC §1): idle and absolute limits enforced server-side.
+    IDLE_TIMEOUT = timedelta(minutes=30)
+    ABSOLUTE_TIMEOUT = timedelta(hours=8)
+    SESSION_COOKIE_NAME = "ssj_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Strict"
+    SESSION_COOKIE_SECURE = False  # set True behind HTTPS in instance/config.py
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+
+    # Login lockout.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT = timedelta(minutes=15)
+    PASSWORD_MIN_LENGTH = 10
+
+    # Access log: sign a checkpoint every this many entries.
+    AUDIT_CHECKPOINT_INTERVAL = 500
+
+    # Imports.
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    IMPORT_RUN_INLINE = False  # tests run imports in the request thread
+
+    PAGE_SIZE = 25
+    DISPLAY_TIMEZONE = "Asia/Shanghai"

@@ -1,0 +1,104 @@
+"""Keys kept outside the database (SPEC §4, §5).
+
+instance/keys/ (or SSJ_KEY_DIR) holds, each with mode 0600:
+  secret_key        Flask session signing key
+  kek.key           key-encryption key that wraps per-task data keys
+  audit.key         root of the access-log HMAC keys (sealed references, entry MACs)
+  audit_signing.pem Ed25519 key that signs access-log checkpoints
+
+They are created once by `flask --app app init`. They are never created
+silently while data exist: a missing key then is an error that names the
+file, because a new key would make sealed data and the log unverifiable.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+KEY_FILES = ("secret_key", "kek.key", "audit.key", "audit_signing.pem")
+
+
+class KeyError_(RuntimeError):
+    """A key is missing or unreadable; the message says which and what to do."""
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def create_keys(key_dir: Path) -> list[str]:
+    """Create whichever key files are absent; return the names created."""
+    key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    made = []
+    for name in KEY_FILES:
+        path = key_dir / name
+        if path.exists():
+            continue
+        if name == "audit_signing.pem":
+            data = Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        else:
+            data = secrets.token_bytes(32)
+        _write_private(path, data)
+        made.append(name)
+    return made
+
+
+def missing_keys(key_dir: Path) -> list[str]:
+    return [name for name in KEY_FILES if not (key_dir / name).is_file()]
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    secret_key: bytes
+    kek: bytes
+    audit_root: bytes
+    signing_key: Ed25519PrivateKey
+
+    @classmethod
+    def load(cls, key_dir: Path) -> "KeyRing":
+        absent = missing_keys(key_dir)
+        if absent:
+            raise KeyError_(
+                f"密钥文件缺失：{', '.join(absent)}（目录 {key_dir}）。"
+                "如系首次安装，请运行 `flask --app app init`；"
+                "如已有数据，请从备份恢复密钥，切勿重新生成。"
+            )
+        read = lambda name: (key_dir / name).read_bytes()  # noqa: E731
+        signing = serialization.load_pem_private_key(read("audit_signing.pem"), password=None)
+        if not isinstance(signing, Ed25519PrivateKey):
+            raise KeyError_("audit_signing.pem 不是 Ed25519 私钥。")
+        return cls(read("secret_key"), read("kek.key"), read("audit.key"), signing)
+
+    def _derive(self, label: str) -> bytes:
+        return hmac.new(self.audit_root, label.encode(), hashlib.sha256).digest()
+
+    @property
+    def reference_key(self) -> bytes:
+        """HMAC key for sealed references in the log (SPEC §5)."""
+        return self._derive("ssj/audit/reference/v1")
+
+    @property
+    def entry_mac_key(self) -> bytes:
+        return self._derive("ssj/audit/entry-mac/v1")
+
+    @property
+    def verify_key(self) -> Ed25519PublicKey:
+        return self.signing_key.public_key()
+
+    @property
+    def signing_key_id(self) -> str:
+        raw = self.verify_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return hashlib.sha256(raw).hexdigest()[:16]

@@ -1,0 +1,23 @@
+"""All database models, in one place a newcomer can find them."""
+from .accounts import Department, Section, User, UserRole, UserSession
+from .audit import AccessLogEntry, AuditChainHead, AuditCheckpoint
+from .directories import Conflict, Inspector, Matter, MatterVersion, Target, Township
+from .jobs import ImportJob
+
+__all__ = [
+    "AccessLogEntry",
+    "AuditChainHead",
+    "AuditCheckpoint",
+    "Conflict",
+    "Department",
+    "ImportJob",
+    "Inspector",
+    "Matter",
+    "MatterVersion",
+    "Section",
+    "Target",
+    "Township",
+    "User",
+    "UserRole",
+    "UserSession",
+]

@@ -1,0 +1,32 @@
+"""Template globals and filters: CSRF token, role names, local times."""
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, request
+from flask_login import current_user
+
+from .auth.roles import ROLE_NAMES
+from .security.csrf import csrf_token
+
+
+def init_app(app: Flask) -> None:
+    zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
+
+    @app.template_filter("local")
+    def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        if value is None:
+            return ""
+        return value.astimezone(zone).strftime(fmt)
+
+    @app.template_filter("day")
+    def day(value: date | None) -> str:
+        return value.isoformat() if value else ""
+
+    @app.context_processor
+    def globals_():
+        return {
+            "csrf_token": csrf_token,
+            "ROLE_NAMES": ROLE_NAMES,
+            "is_htmx": bool(request.headers.get("HX-Request")),
+            "me": current_user,
+        }
