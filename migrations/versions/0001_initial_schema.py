@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 21:45:37.264934
+Create Date: 2026-11-27 21:53:38.955171
 
 """
 from alembic import op
@@ -150,6 +150,23 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('username', name=op.f('uq_user_username'))
     )
+    op.create_table('annual_plan',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('section_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('shortfall_reason', sa.Text(), nullable=False),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', ssj.models._types.UTCDateTime(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', ssj.models._types.UTCDateTime(), nullable=True),
+    sa.Column('decision_note', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['user.id'], name=op.f('fk_annual_plan_decided_by_id_user')),
+    sa.ForeignKeyConstraint(['section_id'], ['section.id'], name=op.f('fk_annual_plan_section_id_section')),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['user.id'], name=op.f('fk_annual_plan_submitted_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_annual_plan')),
+    sa.UniqueConstraint('section_id', 'year', name=op.f('uq_annual_plan_section_id'))
+    )
     op.create_table('import_job',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token', sa.String(length=32), nullable=False),
@@ -254,11 +271,175 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_conflict_inspector_id'), ['inspector_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_conflict_target_id'), ['target_id'], unique=False)
 
+    op.create_table('plan_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('matter_id', sa.Integer(), nullable=False),
+    sa.Column('rounds', sa.Integer(), nullable=False),
+    sa.Column('ratio_percent', sa.String(length=16), nullable=False),
+    sa.Column('months', sa.String(length=64), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['matter_id'], ['matter.id'], name=op.f('fk_plan_item_matter_id_matter')),
+    sa.ForeignKeyConstraint(['plan_id'], ['annual_plan.id'], name=op.f('fk_plan_item_plan_id_annual_plan')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_item')),
+    sa.UniqueConstraint('plan_id', 'matter_id', name=op.f('uq_plan_item_plan_id'))
+    )
+    op.create_table('task',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('section_id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=True),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('industries', sa.Text(), nullable=False),
+    sa.Column('township_ids', sa.String(length=255), nullable=False),
+    sa.Column('size_filter', sa.String(length=16), nullable=False),
+    sa.Column('exclusion_days', sa.Integer(), nullable=False),
+    sa.Column('team_size', sa.Integer(), nullable=False),
+    sa.Column('cap_per_inspector', sa.Integer(), nullable=True),
+    sa.Column('planned_start', sa.Date(), nullable=True),
+    sa.Column('planned_end', sa.Date(), nullable=True),
+    sa.Column('publish_date', sa.Date(), nullable=True),
+    sa.Column('organizer_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['organizer_id'], ['user.id'], name=op.f('fk_task_organizer_id_user')),
+    sa.ForeignKeyConstraint(['plan_id'], ['annual_plan.id'], name=op.f('fk_task_plan_id_annual_plan')),
+    sa.ForeignKeyConstraint(['section_id'], ['section.id'], name=op.f('fk_task_section_id_section')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_task'))
+    )
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_task_section_id'), ['section_id'], unique=False)
+
+    op.create_table('draw_attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('operator_id', sa.Integer(), nullable=False),
+    sa.Column('frozen_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.Column('pools_sealed', sa.LargeBinary(), nullable=False),
+    sa.Column('pool_summary_json', sa.Text(), nullable=False),
+    sa.Column('nonce_sealed', sa.LargeBinary(), nullable=True),
+    sa.Column('nonce_sha256', sa.String(length=64), nullable=True),
+    sa.Column('committed_at', ssj.models._types.UTCDateTime(), nullable=True),
+    sa.Column('entropy', sa.String(length=255), nullable=True),
+    sa.Column('drawn_at', ssj.models._types.UTCDateTime(), nullable=True),
+    sa.Column('result_sealed', sa.LargeBinary(), nullable=True),
+    sa.Column('result_commitment', sa.String(length=64), nullable=True),
+    sa.Column('sample_summary_json', sa.Text(), nullable=True),
+    sa.Column('void_reason', sa.Text(), nullable=True),
+    sa.Column('void_requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('void_requested_at', ssj.models._types.UTCDateTime(), nullable=True),
+    sa.Column('void_approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('void_approved_at', ssj.models._types.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['operator_id'], ['user.id'], name=op.f('fk_draw_attempt_operator_id_user')),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_draw_attempt_task_id_task')),
+    sa.ForeignKeyConstraint(['void_approved_by_id'], ['user.id'], name=op.f('fk_draw_attempt_void_approved_by_id_user')),
+    sa.ForeignKeyConstraint(['void_requested_by_id'], ['user.id'], name=op.f('fk_draw_attempt_void_requested_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_draw_attempt')),
+    sa.UniqueConstraint('task_id', 'number', name=op.f('uq_draw_attempt_task_id'))
+    )
+    with op.batch_alter_table('draw_attempt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_draw_attempt_task_id'), ['task_id'], unique=False)
+
+    op.create_table('stratum',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('ratio_percent', sa.String(length=16), nullable=True),
+    sa.Column('fixed_count', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_stratum_task_id_task')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stratum')),
+    sa.UniqueConstraint('task_id', 'name', name=op.f('uq_stratum_task_id'))
+    )
+    op.create_table('task_key',
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('wrapped_key', sa.LargeBinary(), nullable=False),
+    sa.Column('kek_id', sa.String(length=16), nullable=False),
+    sa.Column('created_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_task_key_task_id_task')),
+    sa.PrimaryKeyConstraint('task_id', name=op.f('pk_task_key'))
+    )
+    op.create_table('task_matter',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('matter_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['matter_id'], ['matter.id'], name=op.f('fk_task_matter_matter_id_matter')),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_task_matter_task_id_task')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_task_matter')),
+    sa.UniqueConstraint('task_id', 'matter_id', name=op.f('uq_task_matter_task_id'))
+    )
+    op.create_table('task_partner',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_task_partner_department_id_department')),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_task_partner_task_id_task')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_task_partner')),
+    sa.UniqueConstraint('task_id', 'department_id', name=op.f('uq_task_partner_task_id'))
+    )
+    op.create_table('assignment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('attempt_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('inspector_id', sa.Integer(), nullable=False),
+    sa.Column('target_sealed', sa.LargeBinary(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['attempt_id'], ['draw_attempt.id'], name=op.f('fk_assignment_attempt_id_draw_attempt')),
+    sa.ForeignKeyConstraint(['inspector_id'], ['inspector.id'], name=op.f('fk_assignment_inspector_id_inspector')),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_assignment_task_id_task')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assignment')),
+    sa.UniqueConstraint('task_id', 'position', 'inspector_id', name=op.f('uq_assignment_task_id'))
+    )
+    with op.batch_alter_table('assignment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assignment_inspector_id'), ['inspector_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_assignment_task_id'), ['task_id'], unique=False)
+
+    op.create_table('draw_witness',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('attempt_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('affiliation', sa.String(length=100), nullable=False),
+    sa.Column('external', sa.Boolean(), nullable=False),
+    sa.Column('digits', sa.String(length=100), nullable=False),
+    sa.Column('entered_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['attempt_id'], ['draw_attempt.id'], name=op.f('fk_draw_witness_attempt_id_draw_attempt')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_draw_witness'))
+    )
+    with op.batch_alter_table('draw_witness', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_draw_witness_attempt_id'), ['attempt_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('draw_witness', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_draw_witness_attempt_id'))
+
+    op.drop_table('draw_witness')
+    with op.batch_alter_table('assignment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assignment_task_id'))
+        batch_op.drop_index(batch_op.f('ix_assignment_inspector_id'))
+
+    op.drop_table('assignment')
+    op.drop_table('task_partner')
+    op.drop_table('task_matter')
+    op.drop_table('task_key')
+    op.drop_table('stratum')
+    with op.batch_alter_table('draw_attempt', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_draw_attempt_task_id'))
+
+    op.drop_table('draw_attempt')
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_task_section_id'))
+
+    op.drop_table('task')
+    op.drop_table('plan_item')
     with op.batch_alter_table('conflict', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_conflict_target_id'))
         batch_op.drop_index(batch_op.f('ix_conflict_inspector_id'))
@@ -275,6 +456,7 @@ def downgrade():
 
     op.drop_table('inspector')
     op.drop_table('import_job')
+    op.drop_table('annual_plan')
     op.drop_table('user')
     with op.batch_alter_table('matter', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_matter_section_id'))

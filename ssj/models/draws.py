@@ -1,0 +1,222 @@
+"""Annual plans, tasks and the draw ceremony (SPEC §3; Art 5, 6, 7, 11, 16, 18).
+
+Nothing in these tables names a drawn target in plaintext: pools, the
+nonce, the result and assignments' targets are sealed blobs (SPEC §4).
+What is plaintext is what the ceremony shows publicly while it happens:
+pool sizes and hashes, the nonce commitment, the witnesses' dice digits,
+and a commitment to the sealed result that cannot be brute-forced without
+the (sealed) nonce.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._types import UTCDateTime, utcnow
+from .accounts import Department, Section, User
+from .directories import Matter
+
+PLAN_STATUSES = {"draft": "草稿", "submitted": "待审批", "approved": "已批准", "returned": "已退回"}
+TASK_STATUSES = {
+    "planned": "已计划",
+    "drawing": "摇号中",
+    "sealed": "已抽取（保密）",
+    "inspecting": "检查中",
+    "reported": "已报告",
+    "publishing": "待审批公开",
+    "published": "已公开",
+}
+STRATUM_KINDS = {"general": "一般对象", "special": "重点监管对象", "small_micro": "小微企业"}
+ATTEMPT_STATES = {
+    "frozen": "名单已锁定",
+    "committed": "已公示随机数承诺",
+    "sealed": "已抽取并封存",
+    "void": "已作废",
+}
+
+
+class AnnualPlan(db.Model):
+    """A section's 年度抽查计划, approved by a supervisor (Art 7, 18)."""
+
+    __table_args__ = (UniqueConstraint("section_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"))
+    year: Mapped[int] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    shortfall_reason: Mapped[str] = mapped_column(Text, default="")
+    submitted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    submitted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    section: Mapped[Section] = relationship()
+    items: Mapped[list["PlanItem"]] = relationship(back_populates="plan", cascade="all, delete-orphan")
+    submitted_by: Mapped[Optional[User]] = relationship(foreign_keys=[submitted_by_id])
+    decided_by: Mapped[Optional[User]] = relationship(foreign_keys=[decided_by_id])
+
+
+class PlanItem(db.Model):
+    __table_args__ = (UniqueConstraint("plan_id", "matter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("annual_plan.id"))
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matter.id"))
+    rounds: Mapped[int] = mapped_column()
+    ratio_percent: Mapped[str] = mapped_column(String(16))
+    months: Mapped[str] = mapped_column(String(64), default="")  # planned months, e.g. "3,6,9"
+    reason: Mapped[str] = mapped_column(Text, default="")  # why below Art 7, if it is
+
+    plan: Mapped[AnnualPlan] = relationship(back_populates="items")
+    matter: Mapped[Matter] = relationship()
+
+
+class Task(db.Model):
+    """One round (抽查任务) of one or more matters."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"), index=True)
+    plan_id: Mapped[Optional[int]] = mapped_column(ForeignKey("annual_plan.id"))
+    year: Mapped[int] = mapped_column()
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    # Scope filters; empty means "all".
+    industries: Mapped[str] = mapped_column(Text, default="")  # one per line
+    township_ids: Mapped[str] = mapped_column(String(255), default="")  # comma-separated ids
+    size_filter: Mapped[str] = mapped_column(String(16), default="all")  # all / small_micro / not_small
+    exclusion_days: Mapped[int] = mapped_column(default=180)  # Art 16: avoid repeat checks
+    team_size: Mapped[int] = mapped_column(default=2)  # Art 5: two or more
+    cap_per_inspector: Mapped[Optional[int]] = mapped_column()
+    planned_start: Mapped[Optional[date]] = mapped_column(Date)
+    planned_end: Mapped[Optional[date]] = mapped_column(Date)
+    publish_date: Mapped[Optional[date]] = mapped_column(Date)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    section: Mapped[Section] = relationship()
+    plan: Mapped[Optional[AnnualPlan]] = relationship()
+    organizer: Mapped[User] = relationship()
+    matters: Mapped[list["TaskMatter"]] = relationship(cascade="all, delete-orphan")
+    partners: Mapped[list["TaskPartner"]] = relationship(cascade="all, delete-orphan")
+    strata: Mapped[list["Stratum"]] = relationship(
+        cascade="all, delete-orphan", order_by="Stratum.position"
+    )
+    attempts: Mapped[list["DrawAttempt"]] = relationship(order_by="DrawAttempt.number")
+
+
+class TaskMatter(db.Model):
+    __table_args__ = (UniqueConstraint("task_id", "matter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matter.id"))
+
+    matter: Mapped[Matter] = relationship()
+
+
+class TaskPartner(db.Model):
+    """A partner department of a joint task (Art 11)."""
+
+    __table_args__ = (UniqueConstraint("task_id", "department_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+
+    department: Mapped[Department] = relationship()
+
+
+class Stratum(db.Model):
+    """A layer of the target pool with its own ratio or fixed count (Art 7)."""
+
+    __table_args__ = (UniqueConstraint("task_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
+    position: Mapped[int] = mapped_column()
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # general / special / small_micro
+    ratio_percent: Mapped[Optional[str]] = mapped_column(String(16))
+    fixed_count: Mapped[Optional[int]] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class TaskKey(db.Model):
+    """The task's data key, wrapped by the key-encryption key outside the database."""
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), primary_key=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    kek_id: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DrawAttempt(db.Model):
+    """One numbered attempt of a task's draw ceremony; void attempts stay on the record."""
+
+    __table_args__ = (UniqueConstraint("task_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    number: Mapped[int] = mapped_column()
+    state: Mapped[str] = mapped_column(String(16), default="frozen")
+    operator_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    # 1. frozen pools: sealed id lists; public sizes and hashes (JSON list of
+    #    {name, size, sha256} for the strata, then the inspectors' pool).
+    frozen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    pools_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    pool_summary_json: Mapped[str] = mapped_column(Text)
+    # 2. commitment to the server's nonce, before any entropy exists.
+    nonce_sealed: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+    nonce_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    committed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # 3. witnesses' entropy (public), 4. the sealed result.
+    entropy: Mapped[Optional[str]] = mapped_column(String(255))
+    drawn_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    result_sealed: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+    result_commitment: Mapped[Optional[str]] = mapped_column(String(64))
+    sample_summary_json: Mapped[Optional[str]] = mapped_column(Text)  # [{name, sample_size}]
+    # Redraw: a new attempt voids this one, with a reason and a supervisor's approval.
+    void_reason: Mapped[Optional[str]] = mapped_column(Text)
+    void_requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    void_requested_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    void_approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    void_approved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+    task: Mapped[Task] = relationship(back_populates="attempts")
+    operator: Mapped[User] = relationship(foreign_keys=[operator_id])
+    witnesses: Mapped[list["DrawWitness"]] = relationship(order_by="DrawWitness.id")
+    void_requested_by: Mapped[Optional[User]] = relationship(foreign_keys=[void_requested_by_id])
+    void_approved_by: Mapped[Optional[User]] = relationship(foreign_keys=[void_approved_by_id])
+
+
+class DrawWitness(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("draw_attempt.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    affiliation: Mapped[str] = mapped_column(String(100))
+    external: Mapped[bool] = mapped_column(default=False)  # from outside the section
+    digits: Mapped[str] = mapped_column(String(100))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Assignment(db.Model):
+    """One inspector's place on the team for the target at `position` of a task.
+
+    The inspector is plaintext (they need to find their work); which target
+    it is lives only in `target_sealed`.
+    """
+
+    __table_args__ = (UniqueConstraint("task_id", "position", "inspector_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("draw_attempt.id"))
+    position: Mapped[int] = mapped_column()
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspector.id"), index=True)
+    target_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    active: Mapped[bool] = mapped_column(default=True)  # false once replaced after a recusal
