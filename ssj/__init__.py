@@ -89,8 +89,17 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 def _init_keys(app: Flask, key_dir: Path) -> None:
     @cache
-    def load() -> KeyRing:
+    def load_version(version: tuple) -> KeyRing:
         return KeyRing.load(key_dir)
+
+    def load() -> KeyRing:
+        # Reloaded when the key directory changes (a rotation by `flask keys rotate`
+        # in another process), so running workers pick up the new KEK.
+        try:
+            version = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in key_dir.iterdir()))
+        except FileNotFoundError:
+            version = ()
+        return load_version(version)
 
     app.extensions["ssj.keys"] = load
     secret = key_dir / "secret_key"

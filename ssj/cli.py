@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(keys_cli)
 
 
 @click.command("init")
@@ -126,3 +127,49 @@ def audit_checkpoint():
     cp = checkpoint()
     db.session.commit()
     click.echo(f"checkpoint seq={cp.seq} head={cp.head_hash} signature={cp.signature}")
+
+
+keys_cli = AppGroup("keys", help="The keys outside the database.")
+
+
+@keys_cli.command("rotate")
+def keys_rotate():
+    """Replace the key-encryption key and rewrap every task's data key with it."""
+    import os
+    import secrets
+    from datetime import datetime, timezone
+
+    from . import audit
+    from .models import TaskKey
+    from .sealing import envelope
+
+    key_dir = Path(current_app.config["KEY_DIR"])
+    pending = key_dir / "kek.key.new"
+    if not pending.exists():  # an interrupted rotation leaves this file: reuse it
+        fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(32))
+            fh.flush()
+            os.fsync(fh.fileno())
+    keys = current_app.extensions["ssj.keys"]()
+    new_kek = pending.read_bytes()
+    new_id = envelope.kek_id(new_kek)
+    count = 0
+    for row in db.session.execute(select(TaskKey)).scalars():
+        if row.kek_id == new_id:
+            continue
+        old = keys.kek_by_id(row.kek_id)
+        if old is None:
+            raise click.ClickException(f"task {row.task_id}: no key file for KEK {row.kek_id}; nothing changed")
+        row.wrapped_key = envelope.rewrap(old, new_kek, row.task_id, row.wrapped_key)
+        row.kek_id = new_id
+        count += 1
+    audit.record("keys_rotated", objects={"rewrapped": count, "new_kek_id": new_id}, username="cli")
+    db.session.commit()
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    current = key_dir / "kek.key"
+    retired = key_dir / f"kek.key.retired-{stamp}"
+    os.replace(current, retired)
+    os.replace(pending, current)
+    click.echo(f"rewrapped {count} data keys; new KEK {new_id}; old KEK kept as {retired.name}")
+    click.echo("Back up the new kek.key now. Delete the retired file only once no backup needs it.")

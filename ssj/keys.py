@@ -66,6 +66,16 @@ class KeyRing:
     kek: bytes
     audit_root: bytes
     signing_key: Ed25519PrivateKey
+    # Earlier or pending KEKs (kek.key.* files), kept through a rotation.
+    other_keks: tuple[bytes, ...] = ()
+
+    def kek_by_id(self, wanted: str) -> bytes | None:
+        from .sealing.envelope import kek_id
+
+        for candidate in (self.kek, *self.other_keks):
+            if kek_id(candidate) == wanted:
+                return candidate
+        return None
 
     @classmethod
     def load(cls, key_dir: Path) -> "KeyRing":
@@ -80,7 +90,8 @@ class KeyRing:
         signing = serialization.load_pem_private_key(read("audit_signing.pem"), password=None)
         if not isinstance(signing, Ed25519PrivateKey):
             raise KeyError_("audit_signing.pem 不是 Ed25519 私钥。")
-        return cls(read("secret_key"), read("kek.key"), read("audit.key"), signing)
+        others = tuple(p.read_bytes() for p in sorted(key_dir.glob("kek.key.*")))
+        return cls(read("secret_key"), read("kek.key"), read("audit.key"), signing, others)
 
     def _derive(self, label: str) -> bytes:
         return hmac.new(self.audit_root, label.encode(), hashlib.sha256).digest()

@@ -1,0 +1,88 @@
+"""Task data keys and sealed reads (SPEC §4).
+
+`seal_json` / `open_json` are the only way sealed records are written and
+read. `read_sealed` is the only way a person gets to see one: it decrypts
+in memory, writes the access-log entry naming the task, the position and
+the HMAC of each credit code, and only then returns the plaintext. The
+entry commits with the request (audit.hooks): if it cannot be written the
+response is replaced by an error page, so nothing sealed is ever served
+unlogged.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Optional
+
+from flask import current_app
+
+from .. import audit
+from ..extensions import db
+from ..models import TaskKey
+from . import envelope
+
+
+class MissingKEK(RuntimeError):
+    pass
+
+
+def _keys():
+    return current_app.extensions["ssj.keys"]()
+
+
+def data_key(task_id: int, create: bool = False) -> bytes:
+    """The task's data key, unwrapped; created (and wrapped) on first use when `create`."""
+    keys = _keys()
+    row = db.session.get(TaskKey, task_id)
+    if row is None:
+        if not create:
+            raise MissingKEK(f"task {task_id} has no data key")
+        dk = envelope.new_data_key()
+        db.session.add(
+            TaskKey(
+                task_id=task_id,
+                wrapped_key=envelope.wrap_data_key(keys.kek, task_id, dk),
+                kek_id=envelope.kek_id(keys.kek),
+            )
+        )
+        db.session.flush()
+        return dk
+    kek = keys.kek_by_id(row.kek_id)
+    if kek is None:
+        raise MissingKEK(
+            f"任务 {task_id} 的数据密钥由另一把密钥加密（{row.kek_id}），当前密钥目录中没有它。请从备份恢复对应的 kek 文件。"
+        )
+    return envelope.unwrap_data_key(kek, task_id, row.wrapped_key)
+
+
+def seal_json(task_id: int, kind: str, record_id: str | int, value: Any) -> bytes:
+    plaintext = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return envelope.seal(data_key(task_id, create=True), task_id, kind, record_id, plaintext)
+
+
+def open_json(task_id: int, kind: str, record_id: str | int, blob: bytes) -> Any:
+    return json.loads(envelope.open_sealed(data_key(task_id), task_id, kind, record_id, blob))
+
+
+def read_sealed(
+    task_id: int,
+    kind: str,
+    record_id: str | int,
+    blob: bytes,
+    *,
+    purpose: str,
+    credit_codes: Iterable[str] = (),
+    positions: Optional[list[int]] = None,
+) -> Any:
+    """Decrypt for a person to see, logging the read first (fail closed)."""
+    value = open_json(task_id, kind, record_id, blob)
+    audit.record(
+        f"sealed_read:{purpose}",
+        task_id=task_id,
+        objects={
+            "kind": kind,
+            "record": record_id,
+            "positions": positions or [],
+            "target_refs": sorted(audit.sealed_ref(code) for code in credit_codes),
+        },
+    )
+    return value
