@@ -106,16 +106,41 @@ def create_user_command(username, display_name, roles, department, section, pass
     click.echo(f"created user {username}")
 
 
-audit_cli = AppGroup("audit", help="The tamper-evident access log.")
+audit_cli = AppGroup("audit", help="The tamper-evident access log (SPEC §5).")
+
+
+class _CannotCheck(click.ClickException):
+    """The check could not be run (bad file, bad path): exit 2, unlike a broken log (exit 1)."""
+
+    exit_code = 2
 
 
 @audit_cli.command("verify")
-def audit_verify():
-    """Verify the whole chain and its signed checkpoints; exit 1 on the first problem."""
-    from .audit.verify import verify_log
+@click.option(
+    "--against",
+    "against_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A file written by `audit export-checkpoints`, kept outside the system.",
+)
+def audit_verify(against_path):
+    """Verify the chain, MACs, head row and signed checkpoints; exit 1 on the first problem."""
+    from .audit.verify import ExportFileError, parse_export, verify_log
 
-    report = verify_log()
+    against = None
+    if against_path is not None:
+        try:
+            against = parse_export(against_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _CannotCheck(
+                f"cannot read {against_path}: {exc}\n无法读取文件 {against_path}，请检查路径和读取权限。"
+            )
+        except ExportFileError as exc:
+            raise _CannotCheck(f"{against_path}: {exc}\n{exc.message_zh}")
+    report = verify_log(against)
     click.echo(report.text())
+    for en, zh in report.notes:
+        click.echo(f"{en}\n{zh}")
     sys.exit(0 if report.ok else 1)
 
 
@@ -127,6 +152,44 @@ def audit_checkpoint():
     cp = checkpoint()
     db.session.commit()
     click.echo(f"checkpoint seq={cp.seq} head={cp.head_hash} signature={cp.signature}")
+
+
+@audit_cli.command("export-checkpoints")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this new file (never overwritten) instead of standard output.",
+)
+@click.option("--sign-now", is_flag=True, help="Sign the current head first, so the export covers the log up to now.")
+def audit_export_checkpoints(output, sign_now):
+    """Write every signed checkpoint and the public key as JSON, for the discipline office to keep."""
+    import json
+
+    from .audit.service import checkpoint
+    from .audit.verify import export_checkpoints
+
+    if output is not None and output.exists():
+        # An earlier export may be the only copy kept outside the system.
+        raise _CannotCheck(f"{output} exists; choose a new file name\n文件 {output} 已存在，为免覆盖已留存的导出，请换一个文件名。")
+    if sign_now:
+        cp = checkpoint()
+        db.session.commit()
+        click.echo(f"signed checkpoint seq={cp.seq}", err=True)
+    doc, problems = export_checkpoints()
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            with output.open("x", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise _CannotCheck(f"cannot write {output}: {exc}\n无法写入文件 {output}，请检查目录是否存在及写入权限。")
+        click.echo(f"wrote {len(doc['checkpoints'])} checkpoints to {output}", err=True)
+    for p in problems:
+        click.echo(f"left out: {p}\n未导出：{p.zh}", err=True)
+    sys.exit(1 if problems else 0)
 
 
 keys_cli = AppGroup("keys", help="The keys outside the database.")

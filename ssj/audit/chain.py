@@ -1,22 +1,30 @@
-"""The access log's hash chain, as pure functions (SPEC §5).
+"""The access log's hash chain, as pure functions (SPEC §5; Art 9 全程留痕, Art 14 and 18 accountability).
 
 entry_hash = SHA-256(prev_hash_bytes || canonical_json(body)), where the
 body is a JSON object with sorted keys, no floats, UTF-8, no spaces. The
 first entry's prev_hash is 64 zeros. An entry's body includes its own
 sequence number, so moving an entry changes its hash.
+
+`verify_entries` walks stored entries once, in order, holding only the
+current and the next entry, and names the first problem the way a person
+who changed rows would describe what they did: altered, deleted, inserted,
+reordered, truncated, or rewritten (hashes recomputed). Nothing here knows
+about Flask or the database; the caller reads the rows and the keys.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
-from typing import Iterable, Optional
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Mapping, Optional
 
 GENESIS = "0" * 64
+CHECKPOINT_FORMAT = "ssj-audit-checkpoint-v1"
 
 
-def _reject_floats(value):
+def _reject_floats(value: Any) -> None:
+    # Floats have several valid JSON spellings; one body must have exactly one.
     if isinstance(value, float):
         raise TypeError("floats are not allowed in log entries")
     if isinstance(value, dict):
@@ -30,8 +38,12 @@ def _reject_floats(value):
 
 
 def canonical_json(body: dict) -> str:
+    """The one text a body hashes as: sorted keys, no spaces, UTF-8 not escaped."""
     _reject_floats(body)
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    # A lone surrogate would make the text impossible to hash as UTF-8 later.
+    text.encode("utf-8")
+    return text
 
 
 def entry_hash(prev_hash: str, canonical: str) -> str:
@@ -44,14 +56,33 @@ def entry_mac(mac_key: bytes, hash_hex: str) -> str:
 
 def checkpoint_statement(seq: int, head_hash: str, signed_at: str) -> str:
     """The exact text an Ed25519 checkpoint signature covers."""
-    return canonical_json(
-        {"format": "ssj-audit-checkpoint-v1", "seq": seq, "head_hash": head_hash, "signed_at": signed_at}
-    )
+    return canonical_json({"format": CHECKPOINT_FORMAT, "seq": seq, "head_hash": head_hash, "signed_at": signed_at})
+
+
+def parse_checkpoint_statement(statement: str) -> tuple[int, str, str]:
+    """(seq, head_hash, signed_at) of a statement; ValueError if it is not one we write."""
+    try:
+        data = json.loads(statement)
+    except ValueError as exc:
+        raise ValueError("statement is not JSON") from exc
+    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError("statement is not an ssj checkpoint")
+    seq, head, at = data.get("seq"), data.get("head_hash"), data.get("signed_at")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(head, str) or not isinstance(at, str):
+        raise ValueError("statement lacks seq, head_hash or signed_at")
+    # Only the canonical spelling is accepted, so one checkpoint has one statement.
+    if checkpoint_statement(seq, head, at) != statement:
+        raise ValueError("statement is not in canonical form")
+    return seq, head, at
 
 
 @dataclass(frozen=True)
 class StoredEntry:
-    """An entry as read back from storage: nothing here is trusted."""
+    """An entry as read back from storage: nothing here is trusted.
+
+    `copies` holds the searchable columns stored beside the body (already
+    in the body's spelling, e.g. `at` as ISO text); they must agree with it.
+    """
 
     row_id: int
     seq: int
@@ -59,87 +90,330 @@ class StoredEntry:
     prev_hash: str
     entry_hash: str
     entry_mac: Optional[str] = None
+    copies: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A hash the entry at `seq` must have, recorded somewhere the chain cannot rewrite.
+
+    The head row, each signed checkpoint, and each checkpoint in a file the
+    discipline office exported are anchors; `source`/`source_zh` name it.
+    """
+
+    seq: int
+    head_hash: str
+    source: str
+    source_zh: str
+
+
+KINDS = ("altered", "deleted", "inserted", "reordered", "truncated", "rewritten", "checkpoint", "head")
 
 
 @dataclass(frozen=True)
 class Problem:
+    """The first thing wrong with the log, in English (CLI) and Chinese (web console)."""
+
     seq: int
-    kind: str  # altered / deleted / inserted / reordered / truncated
+    kind: str
     detail: str
+    detail_zh: str
 
     KIND_ZH = {
         "altered": "被篡改",
         "deleted": "被删除",
-        "inserted": "被插入",
+        "inserted": "是被插入的",
         "reordered": "顺序被调换",
-        "truncated": "被截断",
+        "truncated": "起的记录被截断（删除）",
+        "rewritten": "被改写（哈希已重新计算）",
     }
 
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown problem kind {self.kind!r}")
+
     def __str__(self) -> str:
+        if self.kind == "checkpoint":
+            return f"checkpoint at entry {self.seq} invalid: {self.detail}"
+        if self.kind == "head":
+            return f"head row (access_log_head) wrong: {self.detail}"
         return f"entry {self.seq} {self.kind}: {self.detail}"
 
     @property
     def zh(self) -> str:
-        return f"第 {self.seq} 条记录{self.KIND_ZH[self.kind]}：{self.detail}"
+        if self.kind == "checkpoint":
+            return f"第 {self.seq} 条处的签名检查点无效：{self.detail_zh}"
+        if self.kind == "head":
+            return f"链头记录（access_log_head）有误：{self.detail_zh}"
+        if self.kind == "truncated":
+            return f"访问日志从第 {self.seq} 条{self.KIND_ZH['truncated']}：{self.detail_zh}"
+        return f"第 {self.seq} 条记录{self.KIND_ZH[self.kind]}：{self.detail_zh}"
 
 
-def _body_seq(entry: StoredEntry) -> Optional[int]:
+@dataclass(frozen=True)
+class WalkResult:
+    problem: Optional[Problem]
+    checked: int  # entries accepted before the problem (all of them when there is none)
+    last_seq: int
+    head_hash: str  # hash of the last accepted entry (GENESIS for an empty log)
+    anchors_matched: int
+
+
+def _span(first: int, last: int) -> str:
+    return f"{first}" if first == last else f"{first}–{last}"
+
+
+def _pairs(entries: Iterable[StoredEntry]) -> Iterator[tuple[StoredEntry, Optional[StoredEntry]]]:
+    it = iter(entries)
+    cur = next(it, None)
+    while cur is not None:
+        nxt = next(it, None)
+        yield cur, nxt
+        cur = nxt
+
+
+def _parse(entry: StoredEntry) -> Optional[dict]:
     try:
-        value = json.loads(entry.body).get("seq")
-    except (ValueError, AttributeError):
+        data = json.loads(entry.body)
+    except ValueError:
         return None
-    return value if isinstance(value, int) else None
+    return data if isinstance(data, dict) else None
 
 
-def _self_consistent(entry: StoredEntry) -> bool:
-    return entry_hash(entry.prev_hash, entry.body) == entry.entry_hash
+def _body_seq(body: Optional[dict]) -> Optional[int]:
+    value = body.get("seq") if body else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class _Walk:
+    """State of one pass over the chain: what was accepted so far."""
+
+    def __init__(self, mac_key: Optional[bytes]):
+        self.mac_key = mac_key
+        self.prev_hash = GENESIS
+        self.expected = 1
+        self.prev_row_id: Optional[int] = None
+        self.last_anchor_ok = 0
+
+    def consistent(self, e: StoredEntry) -> bool:
+        try:
+            return entry_hash(e.prev_hash, e.body) == e.entry_hash
+        except ValueError:  # prev_hash is not hex
+            return False
+
+    def mac_ok(self, e: StoredEntry) -> bool:
+        if self.mac_key is None:
+            return True
+        return e.entry_mac is not None and hmac.compare_digest(entry_mac(self.mac_key, e.entry_hash), e.entry_mac)
+
+    def fits(self, e: StoredEntry) -> bool:
+        return (
+            self.consistent(e)
+            and e.prev_hash == self.prev_hash
+            and self.mac_ok(e)
+            and _body_seq(_parse(e)) == e.seq
+        )
+
+    def duplicate(self, a: StoredEntry, b: StoredEntry) -> Problem:
+        if self.fits(a) and not self.fits(b):
+            extra = b
+        elif self.fits(b) and not self.fits(a):
+            extra = a
+        else:
+            extra = b  # two equally (un)fitting rows: the later written one is the extra
+        copy = a.entry_hash == b.entry_hash
+        return Problem(
+            a.seq,
+            "inserted",
+            f"two entries carry sequence number {a.seq} (rows {a.row_id} and {b.row_id}); "
+            f"row {extra.row_id} is the extra one" + (", an exact copy of the other" if copy else ""),
+            f"序号 {a.seq} 出现了两条记录（行 {a.row_id} 与行 {b.row_id}），行 {extra.row_id} 是多出来的"
+            + ("，是另一条的完整复制" if copy else ""),
+        )
+
+    def gap(self, e: StoredEntry, body: Optional[dict]) -> Problem:
+        k = self.expected
+        if self.consistent(e) and e.prev_hash == self.prev_hash and _body_seq(body) == k:
+            return Problem(
+                k,
+                "altered",
+                f"its sequence-number column was changed to {e.seq}; the hashed entry says {k}",
+                f"其序号列被改为 {e.seq}，而哈希覆盖的内容记载为 {k}",
+            )
+        missing = _span(k, e.seq - 1)
+        return Problem(
+            k,
+            "deleted",
+            f"entries {missing} are missing: entry {e.seq} follows entry {k - 1}",
+            f"缺少第 {missing} 条，第 {e.seq} 条直接跟在第 {k - 1} 条之后",
+        )
+
+    def check(self, e: StoredEntry, nxt: Optional[StoredEntry]) -> Optional[Problem]:
+        """The problem with `e` at the current position, or None if it belongs there."""
+        if nxt is not None and nxt.seq == e.seq:
+            return self.duplicate(e, nxt)
+        if e.seq < self.expected:  # only after an accepted entry with the same number
+            return Problem(e.seq, "inserted", f"row {e.row_id} repeats sequence number {e.seq}",
+                           f"行 {e.row_id} 重复使用了序号 {e.seq}")
+        body = _parse(e)
+        if e.seq > self.expected:
+            return self.gap(e, body)
+        if not self.consistent(e):
+            return Problem(
+                e.seq,
+                "altered",
+                "its stored content no longer matches its hash (changed after it was written)",
+                "其内容与写入时计算的哈希不符（写入后被改动）",
+            )
+        if not self.mac_ok(e):
+            out_of_order = (self.prev_row_id is not None and e.row_id < self.prev_row_id) or (
+                nxt is not None and nxt.row_id < e.row_id
+            )
+            if out_of_order or nxt is None:
+                return Problem(
+                    e.seq,
+                    "inserted",
+                    "the application did not write this entry: its MAC does not match"
+                    + (" and it was stored after the entries around it" if out_of_order else
+                       " (an entry added at the end, or the newest entry replaced)"),
+                    "该记录不是由本系统写入的：校验码（MAC）不符"
+                    + ("，且其存储顺序晚于前后记录" if out_of_order else "（在末尾追加，或替换了最新一条）"),
+                )
+            return Problem(
+                e.seq,
+                "altered",
+                "its content was changed and the hashes recomputed: the MAC, which only the application can compute, "
+                "does not match",
+                "其内容被改动并重新计算了哈希：只有本系统能计算的校验码（MAC）不符",
+            )
+        seq_in_body = _body_seq(body)
+        if seq_in_body is None:
+            return Problem(e.seq, "altered", "its hashed content is not a log entry",
+                           "其哈希覆盖的内容不是一条访问日志记录")
+        if seq_in_body > e.seq:
+            shift = seq_in_body - e.seq
+            nxt_shift = None if nxt is None else (_body_seq(_parse(nxt)) or 0) - nxt.seq
+            renumbered = (
+                e.prev_hash != self.prev_hash
+                and (nxt is None or nxt_shift == shift)
+                and (self.prev_row_id is None or e.row_id > self.prev_row_id)
+            )
+            if renumbered:
+                gone = _span(e.seq, seq_in_body - 1)
+                return Problem(
+                    e.seq,
+                    "deleted",
+                    f"the entries written as {gone} are gone and the later ones were renumbered to hide the gap "
+                    f"(the entry now numbered {e.seq} was written as {seq_in_body})",
+                    f"原第 {gone} 条已不存在，其后的记录被重新编号以掩盖缺口（现第 {e.seq} 条写入时为第 {seq_in_body} 条）",
+                )
+            return Problem(
+                e.seq,
+                "reordered",
+                f"the entry at position {e.seq} was written as entry {seq_in_body} and moved here",
+                f"位于第 {e.seq} 位的记录写入时为第 {seq_in_body} 条，被移到了这里",
+            )
+        if seq_in_body < e.seq:
+            return Problem(
+                e.seq,
+                "inserted",
+                f"the entry at position {e.seq} is a copy of entry {seq_in_body}, which appears earlier",
+                f"位于第 {e.seq} 位的记录是第 {seq_in_body} 条的复制，第 {seq_in_body} 条在前面已经出现",
+            )
+        if e.prev_hash != self.prev_hash:
+            if e.seq == 1:
+                return Problem(1, "altered", "the first entry does not start the chain",
+                               "第一条记录的前序哈希不是链的起点")
+            before = e.seq - 1
+            return Problem(
+                before,
+                "altered",
+                f"entry {e.seq} recorded another hash for entry {before} when it was written: "
+                f"entry {before} was changed afterwards, with its hash and MAC recomputed",
+                f"第 {e.seq} 条写入时记下的第 {before} 条哈希与现在不同：第 {before} 条后来被改动，哈希和校验码被重新计算",
+            )
+        for name, value in e.copies.items():
+            if body.get(name) != value:
+                return Problem(
+                    e.seq,
+                    "altered",
+                    f"its searchable column {name!r} says {value!r} but the hashed entry says {body.get(name)!r}",
+                    f"其检索字段 {name} 为 {value!r}，而哈希覆盖的内容为 {body.get(name)!r}",
+                )
+        return None
+
+    def accept(self, e: StoredEntry) -> None:
+        self.prev_hash = e.entry_hash
+        self.expected = e.seq + 1
+        self.prev_row_id = e.row_id
 
 
 def verify_entries(
-    entries: Iterable[StoredEntry], mac_key: Optional[bytes] = None
-) -> tuple[Optional[Problem], int, str]:
-    """Walk the entries in stored order (by seq, then row id).
+    entries: Iterable[StoredEntry],
+    mac_key: Optional[bytes] = None,
+    anchors: Iterable[Anchor] = (),
+) -> WalkResult:
+    """Walk the entries in stored order (by seq, then row id) and return the first problem.
 
-    Returns (first problem or None, entries checked, head hash). The
-    classification names what a person changing rows would have done:
-    - altered: the stored content no longer hashes to the stored hash;
-    - deleted: a sequence number is missing and the next entry points past it;
-    - inserted: an entry that the application did not write (bad MAC, or a
-      duplicate sequence number, or the chain continues as if it were absent);
-    - reordered: an entry sits at another position than it was written at.
+    - altered: an entry's content no longer hashes to its hash, or it was
+      changed and rehashed (bad MAC, or the next entry remembers another hash);
+    - deleted: sequence numbers are missing, or the rest were renumbered;
+    - inserted: an entry the application did not write (bad MAC at the end or
+      out of row order), a second entry with the same number, or a copy;
+    - reordered: an entry sits at another position than it was written at;
+    - rewritten: an anchor (head row, signed or exported checkpoint) records
+      another hash for its entry, i.e. the chain up to it was recomputed;
+    - truncated: an anchor refers to an entry past the end of the log.
     """
-    entries = list(entries)
-    by_hash = {e.entry_hash: e for e in entries}
-    prev = GENESIS
-    expected = 1
-    for index, e in enumerate(entries):
-        consistent = _self_consistent(e)
-        body_seq = _body_seq(e)
-        if consistent and body_seq != e.seq:
-            # The hashed body says it was written at another position.
-            return Problem(e.seq, "reordered", f"记录写入时序号为 {body_seq}，现位于序号 {e.seq}"), index, prev
-        if e.seq < expected:
-            return Problem(e.seq, "inserted", f"序号 {e.seq} 重复出现"), index, prev
-        if e.seq > expected and e.prev_hash != prev:
-            original = by_hash.get(e.prev_hash)
-            if original is None or original.seq < expected - 1 or original is e:
-                return Problem(expected, "deleted", f"缺少序号 {expected}–{e.seq - 1}"), index, prev
-        if not consistent:
-            return Problem(e.seq, "altered", "内容与其哈希不符"), index, prev
-        if mac_key is not None and e.entry_mac is not None:
-            if not hmac.compare_digest(entry_mac(mac_key, e.entry_hash), e.entry_mac):
-                return Problem(e.seq, "inserted", "该记录不是由本系统写入（校验码不符）"), index, prev
-        if e.prev_hash != prev:
-            target = by_hash.get(e.prev_hash)
-            if target is not None and target.seq > e.seq:
-                return Problem(e.seq, "reordered", f"该记录应位于序号 {target.seq} 之后"), index, prev
-            if index >= 1 and entries[index - 1].prev_hash == e.prev_hash:
-                return Problem(entries[index - 1].seq, "inserted", "链中多出一条记录"), index, prev
-            if target is not None and target.seq < e.seq - 1:
-                return Problem(target.seq + 1, "deleted", f"缺少序号 {target.seq + 1} 之后的记录"), index, prev
-            return Problem(e.seq, "altered", "前序哈希与上一条记录不符"), index, prev
-        if e.seq != expected:
-            return Problem(expected, "deleted", f"缺少序号 {expected}–{e.seq - 1}"), index, prev
-        prev = e.entry_hash
-        expected += 1
-    return None, len(entries), prev
+    by_seq: dict[int, list[Anchor]] = {}
+    for a in anchors:
+        by_seq.setdefault(a.seq, []).append(a)
+    matched = 0
+    checked = 0
+    for a in by_seq.pop(0, []):
+        if a.head_hash != GENESIS:
+            return WalkResult(
+                Problem(1, "rewritten",
+                        f"{a.source} says the log was empty but records a hash other than the empty chain's",
+                        f"{a.source_zh}记载日志为空，但其哈希不是空链的哈希"),
+                0, 0, GENESIS, matched)
+        matched += 1
+
+    walk = _Walk(mac_key)
+    for e, nxt in _pairs(entries):
+        problem = walk.check(e, nxt)
+        if problem is None:
+            for a in by_seq.pop(e.seq, []):
+                if a.head_hash != e.entry_hash:
+                    rewritten = _span(walk.last_anchor_ok + 1, e.seq)
+                    problem = Problem(
+                        e.seq,
+                        "rewritten",
+                        f"{a.source} records hash {a.head_hash[:16]}… for entry {e.seq}, but the log now has "
+                        f"{e.entry_hash[:16]}…: entries {rewritten} were rewritten with recomputed hashes",
+                        f"{a.source_zh}记载第 {e.seq} 条的哈希为 {a.head_hash[:16]}…，而日志中现为 {e.entry_hash[:16]}…："
+                        f"第 {rewritten} 条被改写并重新计算了哈希",
+                    )
+                    break
+                matched += 1
+                walk.last_anchor_ok = e.seq
+        if problem is not None:
+            return WalkResult(problem, checked, walk.expected - 1, walk.prev_hash, matched)
+        walk.accept(e)
+        checked += 1
+
+    last = walk.expected - 1
+    if by_seq:
+        # Every anchor left over refers to an entry after the end of the log.
+        furthest = max(by_seq)
+        a = by_seq[furthest][0]
+        gone = _span(last + 1, furthest)
+        return WalkResult(
+            Problem(
+                last + 1,
+                "truncated",
+                f"the log ends at entry {last}, but {a.source} covers entry {furthest}: entries {gone} were deleted",
+                f"日志止于第 {last} 条，但{a.source_zh}涵盖到第 {furthest} 条：第 {gone} 条已被删除",
+            ),
+            checked, last, walk.prev_hash, matched)
+    return WalkResult(None, checked, last, walk.prev_hash, matched)
