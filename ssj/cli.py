@@ -49,14 +49,17 @@ def demo_command(if_empty: bool, targets: int):
     from .models import User
 
     if if_empty and db.session.execute(select(User.id).limit(1)).first() is not None:
-        click.echo("demo data already present; keeping it")
+        click.echo("演示数据已存在，保留现有数据。")
     else:
-        load_demo(target_count=targets)
+        added = load_demo(target_count=targets)
         db.session.commit()
-        click.echo("demo data loaded")
+        summary = "，".join(f"{k} {v}" for k, v in added.items()) or "没有需要添加的内容"
+        click.echo(f"演示数据已载入：{summary}")
     click.echo(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
     for username, role_label, where in demo_logins():
-        click.echo(f"  {username:<16} {role_label:<10} {where}")
+        # Chinese characters take two columns in a terminal: pad by display width.
+        pad = 12 - 2 * len(role_label)
+        click.echo(f"  {username:<14}{role_label}{' ' * max(pad, 1)}{where}")
 
 
 @click.command("create-user")
