@@ -13,7 +13,8 @@ the definitions in SPEC §3 so that it is easy to read.
 
 Exit status: 0 and "verified" when every check passes; 1 and the first
 mismatch (English and Chinese) when one fails; 2 when the file cannot be
-read or is not a well-formed bundle.
+read or is not a well-formed bundle. Messages count strata, selected
+targets, teams and replacements from 1, as a person reading the list would.
 """
 from __future__ import annotations
 
@@ -169,11 +170,11 @@ def verify(bundle):
     pooled = []
     order = []  # selected target ids in team order
     for n, stratum in enumerate(strata, 1):
-        where = f"strata[{n}]"
+        where = f"stratum #{n}"
         name = _need(stratum, "name", str, where)
         ratio = _need(stratum, "ratio", (str, None), where)
         count = _need(stratum, "count", (int, None), where)
-        pool = _strings(_need(stratum, "pool", list, where), where + ".pool")
+        pool = _strings(_need(stratum, "pool", list, where), where + " pool")
         pool_hash = _need(stratum, "pool_sha256", str, where)
         k = _need(stratum, "sample_size", int, where)
         selected = _need(stratum, "selected", list, where)
@@ -204,8 +205,8 @@ def verify(bundle):
                 f"{zh}：列出的抽中对象为 {len(selected)} 个，应为 {k} 个",
             )
         for i, (entry, want) in enumerate(zip(selected, expected), 1):
-            got = _need(entry, "id", str, f"{where}.selected[{i}]")
-            got_ticket = _need(entry, "ticket", str, f"{where}.selected[{i}]")
+            got = _need(entry, "id", str, f"{where} selected #{i}")
+            got_ticket = _need(entry, "ticket", str, f"{where} selected #{i}")
             want_ticket = ticket(want, seed + "|target|" + name)
             if got != want:
                 raise Mismatch(
@@ -222,7 +223,7 @@ def verify(bundle):
         raise Mismatch("a target appears in more than one stratum", "同一检查对象出现在多个分层中")
 
     # 4. The inspector pool.
-    inspectors = _strings(_need(inspectors_obj, "pool", list, "inspectors"), "inspectors.pool")
+    inspectors = _strings(_need(inspectors_obj, "pool", list, "inspectors"), "inspectors pool")
     _check_pool(inspectors, _need(inspectors_obj, "pool_sha256", str, "inspectors"), "inspectors", "执法检查人员名单")
 
     # 5. Teams: the rules first (so a broken rule is named as such), then the draw.
@@ -233,13 +234,13 @@ def verify(bundle):
     blocked = set()
     for n, pair in enumerate(conflicts, 1):
         if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
-            raise Malformed(f"conflicts[{n}] must be [target_id, inspector_id]", f"conflicts 第 {n} 项应为 [对象编号, 人员编号]")
+            raise Malformed(f"conflict #{n} must be [target_id, inspector_id]", f"conflicts 第 {n} 项应为 [对象编号, 人员编号]")
         blocked.add((pair[0], pair[1]))
     recorded = []
     for n, team in enumerate(teams, 1):
-        where = f"teams[{n}]"
+        where = f"team #{n}"
         target = _need(team, "target", str, where)
-        members = _strings(_need(team, "inspectors", list, where), where + ".inspectors")
+        members = _strings(_need(team, "inspectors", list, where), where + " inspectors")
         recorded.append((target, members))
     if [t for t, _ in recorded] != order:
         raise Mismatch(
@@ -251,7 +252,7 @@ def verify(bundle):
         for m in members:
             if (target, m) in blocked:
                 raise Mismatch(
-                    f"teams[{n}] '{target}': inspector '{m}' has a declared conflict with this target",
+                    f"team #{n} '{target}': inspector '{m}' has a declared conflict with this target",
                     f"第 {n} 组“{target}”：执法检查人员“{m}”与该对象有回避关系，却被分入该组",
                 )
             load[m] = load.get(m, 0) + 1
@@ -277,12 +278,12 @@ def verify(bundle):
             team.append(candidate)
         if len(team) < team_size:
             raise Mismatch(
-                f"teams[{n}] '{target}': only {len(team)} eligible inspectors, a draw must not seal short teams",
+                f"team #{n} '{target}': only {len(team)} eligible inspectors, a draw must not seal short teams",
                 f"第 {n} 组“{target}”：可用执法检查人员只有 {len(team)} 名，不能封存人数不足的检查组",
             )
         if members != team:
             raise Mismatch(
-                f"teams[{n}] '{target}': inspectors are {members}, expected {team}",
+                f"team #{n} '{target}': inspectors are {members}, expected {team}",
                 f"第 {n} 组“{target}”：执法检查人员为 {members}，按算法应为 {team}",
             )
         for m in team:
@@ -292,7 +293,7 @@ def verify(bundle):
     # 6. Recusals after the draw, replayed in order.
     replaced_out = {}
     for n, rep in enumerate(replacements, 1):
-        where = f"replacements[{n}]"
+        where = f"replacement #{n}"
         target = _need(rep, "target", str, where)
         out = _need(rep, "out", str, where)
         new = _need(rep, "in", str, where)
