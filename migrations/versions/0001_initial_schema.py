@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 21:53:38.955171
+Create Date: 2026-11-27 22:07:33.477874
 
 """
 from alembic import op
@@ -110,6 +110,7 @@ def upgrade():
     sa.UniqueConstraint('department_id', 'credit_code', name=op.f('uq_target_department_id'))
     )
     with op.batch_alter_table('target', schema=None) as batch_op:
+        batch_op.create_index('ix_target_department_industry', ['department_id', 'industry'], unique=False)
         batch_op.create_index('ix_target_department_name', ['department_id', 'name'], unique=False)
         batch_op.create_index(batch_op.f('ix_target_township_id'), ['township_id'], unique=False)
 
@@ -176,23 +177,30 @@ def upgrade():
     sa.Column('section_id', sa.Integer(), nullable=True),
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('file_sha256', sa.String(length=64), nullable=False),
+    sa.Column('accept_valid_subset', sa.Boolean(), nullable=False),
+    sa.Column('source_job_id', sa.Integer(), nullable=True),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('rows_total', sa.Integer(), nullable=False),
     sa.Column('rows_done', sa.Integer(), nullable=False),
+    sa.Column('valid_rows', sa.Integer(), nullable=False),
     sa.Column('created', sa.Integer(), nullable=False),
     sa.Column('updated', sa.Integer(), nullable=False),
     sa.Column('unchanged', sa.Integer(), nullable=False),
-    sa.Column('errors_json', sa.Text(), nullable=False),
     sa.Column('error_count', sa.Integer(), nullable=False),
     sa.Column('message', sa.Text(), nullable=True),
     sa.Column('started_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', ssj.models._types.UTCDateTime(), nullable=False),
     sa.Column('finished_at', ssj.models._types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_import_job_department_id_department')),
     sa.ForeignKeyConstraint(['section_id'], ['section.id'], name=op.f('fk_import_job_section_id_section')),
+    sa.ForeignKeyConstraint(['source_job_id'], ['import_job.id'], name=op.f('fk_import_job_source_job_id_import_job')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_import_job_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_job')),
     sa.UniqueConstraint('token', name=op.f('uq_import_job_token'))
     )
+    with op.batch_alter_table('import_job', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_job_user_id'), ['user_id'], unique=False)
+
     op.create_table('inspector',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('staff_no', sa.String(length=32), nullable=False),
@@ -271,6 +279,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_conflict_inspector_id'), ['inspector_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_conflict_target_id'), ['target_id'], unique=False)
 
+    op.create_table('import_row_error',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=False),
+    sa.Column('row_no', sa.Integer(), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['job_id'], ['import_job.id'], name=op.f('fk_import_row_error_job_id_import_job')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_row_error'))
+    )
+    with op.batch_alter_table('import_row_error', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_row_error_job_id'), ['job_id'], unique=False)
+
     op.create_table('plan_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=False),
@@ -302,6 +321,8 @@ def upgrade():
     sa.Column('publish_date', sa.Date(), nullable=True),
     sa.Column('organizer_id', sa.Integer(), nullable=False),
     sa.Column('created_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.Column('out_of_plan', sa.Boolean(), nullable=False),
+    sa.Column('out_of_plan_reason', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['organizer_id'], ['user.id'], name=op.f('fk_task_organizer_id_user')),
     sa.ForeignKeyConstraint(['plan_id'], ['annual_plan.id'], name=op.f('fk_task_plan_id_annual_plan')),
     sa.ForeignKeyConstraint(['section_id'], ['section.id'], name=op.f('fk_task_section_id_section')),
@@ -440,6 +461,10 @@ def downgrade():
 
     op.drop_table('task')
     op.drop_table('plan_item')
+    with op.batch_alter_table('import_row_error', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_row_error_job_id'))
+
+    op.drop_table('import_row_error')
     with op.batch_alter_table('conflict', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_conflict_target_id'))
         batch_op.drop_index(batch_op.f('ix_conflict_inspector_id'))
@@ -455,6 +480,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_inspector_department_id'))
 
     op.drop_table('inspector')
+    with op.batch_alter_table('import_job', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_job_user_id'))
+
     op.drop_table('import_job')
     op.drop_table('annual_plan')
     op.drop_table('user')
@@ -465,6 +493,7 @@ def downgrade():
     with op.batch_alter_table('target', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_target_township_id'))
         batch_op.drop_index('ix_target_department_name')
+        batch_op.drop_index('ix_target_department_industry')
 
     op.drop_table('target')
     op.drop_table('section')

@@ -1,3 +1,4 @@
+"""Import and export of the directories as .xlsx (SPEC §2, §9; Art 4, 5, 6, 19)."""
 from flask import Blueprint
 
 bp = Blueprint("imports", __name__)

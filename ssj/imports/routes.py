@@ -1,2 +1,135 @@
-"""Routes: filled in by the area's owner."""
-from . import bp  # noqa: F401
+"""Import and export pages of the four directories (SPEC §2 "Import and export", §9; Art 4, 5, 6, 19).
+
+Thin views: they parse the request, hand the work to `jobs` and `xlsx`,
+and render. Jobs are reached by their unguessable token and only by the
+person who started them.
+"""
+from __future__ import annotations
+
+import io
+import tempfile
+from datetime import datetime, timezone
+from math import ceil
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from .. import audit
+from ..auth.roles import DIRECTORY_EDITORS, DIRECTORY_READERS
+from ..security import access
+from . import bp, jobs
+from .kinds import KINDS, Scope
+from .xlsx import XLSX_MIME, export_filename, write_export, write_rows, write_template
+
+KIND = "<any(matters, inspectors, targets, conflicts):kind>"
+ERRORS_PER_PAGE = 100
+
+
+def _own_job(token: str):
+    job = jobs.owned_job(token, current_user)
+    if job is None:
+        abort(404)
+    return job
+
+
+def _local(at: datetime) -> datetime:
+    return at.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
+
+
+def _xlsx_response(body, filename: str):
+    response = send_file(body, mimetype=XLSX_MIME, as_attachment=True, download_name=filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route(f"/imports/{KIND}", methods=["GET", "POST"])
+@access.roles(*DIRECTORY_EDITORS)
+def upload(kind: str):
+    """Upload a filled-in template for checking and import; list the person's recent imports."""
+    directory = KINDS[kind](Scope.of(current_user))
+    error = None
+    if request.method == "POST":
+        try:
+            job = jobs.receive(kind, request.files.get("file"), current_user)
+        except jobs.UploadRefused as exc:
+            error = str(exc)
+        else:
+            return jobs.launch(job, redirect(url_for(".job", token=job.token), code=303))
+    return render_template(
+        "imports/upload.html", kind=kind, directory=directory, refusal=directory.refusal(), error=error,
+        recent=jobs.recent_jobs(current_user), kinds=KINDS,
+    ), (422 if error else 200)
+
+
+@bp.route(f"/imports/{KIND}/template.xlsx")
+@access.roles(*DIRECTORY_EDITORS)
+def template(kind: str):
+    """Download the blank .xlsx template of a directory, with its 填写说明 sheet."""
+    directory = KINDS[kind](Scope.of(current_user))
+    directory.prepare()
+    body = io.BytesIO()
+    write_template(directory, body)
+    body.seek(0)
+    return _xlsx_response(body, f"{directory.title}-导入模板.xlsx")
+
+
+@bp.route(f"/exports/{KIND}.xlsx")
+@access.roles(*DIRECTORY_READERS)
+def export(kind: str):
+    """Download the department's directory as .xlsx, in the template's layout."""
+    directory = KINDS[kind](Scope.of(current_user))
+    # A real temporary file: 100,000 rows stream through it, not through memory.
+    body = tempfile.TemporaryFile(dir=jobs.upload_dir())
+    rows = write_export(directory, body)
+    audit.record("export", objects={"kind": kind, "rows": rows})
+    body.seek(0)
+    return _xlsx_response(body, export_filename(KINDS[kind], "导出", _local(datetime.now(timezone.utc))))
+
+
+@bp.route("/imports/jobs/<token>")
+@access.roles(*DIRECTORY_EDITORS)
+def job(token: str):
+    """Progress and outcome of one import: the full page, or the fragment htmx polls."""
+    job = _own_job(token)
+    pages = max(ceil(job.error_count / ERRORS_PER_PAGE), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    context = {
+        "job": job,
+        "directory": KINDS[job.kind],
+        "stale": jobs.is_stale(job),
+        "errors": jobs.error_page(job, page, ERRORS_PER_PAGE) if job.error_count else [],
+        "page": page,
+        "pages": pages,
+        "may_accept": jobs.may_accept_valid_subset(job),
+        "follow_up": jobs.follow_up(job) if job.state == "rejected" else None,
+    }
+    fragment = bool(request.headers.get("HX-Request"))
+    response = make_response(render_template("imports/_job.html" if fragment else "imports/job.html", **context))
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.route("/imports/jobs/<token>/accept-valid", methods=["POST"])
+@access.roles(*DIRECTORY_EDITORS)
+def accept_valid(token: str):
+    """Import only the valid rows of a rejected file, at the person's explicit request."""
+    job = _own_job(token)
+    try:
+        child = jobs.accept_valid_subset(job, current_user)
+    except jobs.UploadRefused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".job", token=job.token), code=303)
+    return jobs.launch(child, redirect(url_for(".job", token=child.token), code=303))
+
+
+@bp.route("/imports/jobs/<token>/errors.xlsx")
+@access.roles(*DIRECTORY_EDITORS)
+def job_errors(token: str):
+    """Download every bad row of an import (row number and reason) as .xlsx."""
+    job = _own_job(token)
+    body = tempfile.TemporaryFile(dir=jobs.upload_dir())
+    rows = write_rows(body, "错误清单", ["行号", "问题及修改方法"], jobs.error_rows(job), widths=(8, 100))
+    audit.record("export", objects={"kind": f"{job.kind}_import_errors", "job": job.id, "rows": rows})
+    body.seek(0)
+    return _xlsx_response(body, f"{KINDS[job.kind].title}-导入错误清单-{_local(job.started_at):%Y%m%d-%H%M}.xlsx")

@@ -14,7 +14,7 @@ from .draws import (
     TaskPartner,
 )
 from .directories import Conflict, Inspector, Matter, MatterVersion, Target, Township
-from .jobs import ImportJob
+from .jobs import ImportJob, ImportRowError
 
 __all__ = [
     "AnnualPlan",
@@ -33,6 +33,7 @@ __all__ = [
     "Conflict",
     "Department",
     "ImportJob",
+    "ImportRowError",
     "Inspector",
     "Matter",
     "MatterVersion",

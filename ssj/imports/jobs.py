@@ -1,0 +1,387 @@
+"""Import jobs: receive an upload, check every row, then write everything at once (SPEC §2, §9).
+
+The directories of Art 4, 5 and 6 must be "及时更新完善"; in practice that is
+a spreadsheet from another system, often of the whole county. A job:
+
+1. stores the upload under instance/imports/ and logs its start;
+2. streams the data sheet row by row, writing valid rows as JSON lines to a
+   temporary file and bad rows (row number + reason) to ImportRowError, and
+   commits progress every few thousand rows so the progress page moves;
+3. if any row is bad, stops there — nothing is written — unless the person
+   explicitly chose to import the valid subset;
+4. otherwise upserts the staged rows in batches inside ONE transaction that
+   also carries the job's final counts and its closing log entry, so the
+   directory, the job and the access log change together or not at all.
+
+It runs in a background thread of the web process with its own app context
+and session, or inside the request when IMPORT_RUN_INLINE is set (tests).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import tempfile
+import threading
+import time
+from contextlib import nullcontext
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import IO, Callable, Iterator, Optional
+
+from flask import Flask, current_app
+from sqlalchemy import insert, select
+from werkzeug.datastructures import FileStorage
+
+from .. import audit
+from ..extensions import db
+from ..models import ImportJob, ImportRowError, User
+from .kinds import KINDS, Counts, Directory, Scope
+from .xlsx import FileProblem, SheetReader, format_problem, workbook_problem
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000  # rows per executemany when writing
+PROGRESS_EVERY = 2000  # rows between progress commits while checking
+KEEP_UPLOADS = timedelta(days=2)  # a rejected file stays this long for "仅导入有效的行"
+STALE_AFTER = timedelta(minutes=10)  # a running job untouched this long was cut off
+
+FAILED_MESSAGE = ("写入数据库时出错，已全部撤销，没有写入任何数据。请稍后重新上传；"
+                  "如反复出现，请联系系统管理员。")
+
+
+class UploadRefused(Exception):
+    """The upload cannot become a job; the message says what to do instead."""
+
+
+# --- files --------------------------------------------------------------------
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def upload_path(token: str) -> Path:
+    return upload_dir() / f"{token}.xlsx"
+
+
+def _purge_old_uploads() -> None:
+    cutoff = time.time() - KEEP_UPLOADS.total_seconds()
+    for path in upload_dir().glob("*.xlsx"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            pass  # another worker removed it first
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- starting a job -------------------------------------------------------------
+
+
+def receive(kind: str, storage: Optional[FileStorage], user: User) -> ImportJob:
+    """Store an uploaded file and create its job, or raise UploadRefused."""
+    directory = KINDS[kind](Scope.of(user))
+    refusal = directory.refusal()
+    if refusal:
+        raise UploadRefused(refusal)
+    if storage is None or not storage.filename:
+        raise UploadRefused("请先选择要上传的 .xlsx 文件。")
+    filename = Path(storage.filename).name[:255]
+    head = storage.stream.read(8)
+    storage.stream.seek(0)
+    if not head:
+        raise UploadRefused(f"文件“{filename}”是空的，请检查后重新上传。")
+    problem = format_problem(filename, head)
+    if problem:
+        raise UploadRefused(problem)
+    _purge_old_uploads()
+    token = secrets.token_urlsafe(24)
+    path = upload_path(token)
+    storage.save(path)
+    problem = workbook_problem(path, filename)
+    if problem:
+        path.unlink(missing_ok=True)
+        raise UploadRefused(problem)
+    job = ImportJob(
+        token=token, kind=kind, user_id=user.id, department_id=user.department_id,
+        section_id=user.section_id, filename=filename, file_sha256=_sha256_of(path),
+    )
+    db.session.add(job)
+    db.session.flush()
+    _record(job, user, "start")
+    return job
+
+
+def accept_valid_subset(job: ImportJob, user: User) -> ImportJob:
+    """A new job over the same file that imports the valid rows and skips the bad ones."""
+    if not may_accept_valid_subset(job):
+        raise UploadRefused("这个导入不能只导入有效的行（可能已经导入过，或文件中没有有效的行）。")
+    source = upload_path(job.token)
+    if not source.exists():
+        raise UploadRefused("上传的文件已过期被清理，请重新上传。")
+    child = ImportJob(
+        token=secrets.token_urlsafe(24), kind=job.kind, user_id=user.id, department_id=job.department_id,
+        section_id=job.section_id, filename=job.filename, file_sha256=job.file_sha256,
+        accept_valid_subset=True, source_job_id=job.id,
+    )
+    source.rename(upload_path(child.token))
+    db.session.add(child)
+    db.session.flush()
+    _record(child, user, "start")
+    return child
+
+
+def may_accept_valid_subset(job: ImportJob) -> bool:
+    return (
+        job.state == "rejected" and not job.accept_valid_subset and job.error_count > 0
+        and job.valid_rows > 0 and follow_up(job) is None
+    )
+
+
+def follow_up(job: ImportJob) -> Optional[ImportJob]:
+    return db.session.execute(
+        select(ImportJob).where(ImportJob.source_job_id == job.id)
+    ).scalars().first()
+
+
+def launch(job: ImportJob, response):
+    """Run the job now (tests) or in a background thread once this request has committed."""
+    if current_app.config.get("IMPORT_RUN_INLINE"):
+        run(job.id, in_request=True)
+        return response
+    app, job_id = current_app._get_current_object(), job.id
+    # The job row commits with the request's log entry in the after_request
+    # hook; the thread starts only when the response is closed, after that.
+    response.call_on_close(lambda: start_thread(app, job_id))
+    return response
+
+
+_threads: set[threading.Thread] = set()
+_threads_lock = threading.Lock()
+
+
+def start_thread(app: Flask, job_id: int) -> threading.Thread:
+    thread = threading.Thread(target=_thread_main, args=(app, job_id), name=f"import-{job_id}", daemon=True)
+    with _threads_lock:
+        _threads.add(thread)
+    thread.start()
+    return thread
+
+
+def wait_for_jobs(timeout: float = 600) -> None:
+    """Block until the background imports of this process are done (benchmarks, tests)."""
+    with _threads_lock:
+        threads = list(_threads)
+    for thread in threads:
+        thread.join(timeout)
+
+
+def _thread_main(app: Flask, job_id: int) -> None:
+    try:
+        with app.app_context():
+            try:
+                run(job_id, in_request=False)
+            finally:
+                db.session.remove()
+    finally:
+        with _threads_lock:
+            _threads.discard(threading.current_thread())
+
+
+# --- running a job ----------------------------------------------------------------
+
+
+def _record(job: ImportJob, user: User, phase: str, outcome: str = "ok") -> None:
+    objects = {"kind": job.kind, "job": job.id, "file_sha256": job.file_sha256, "phase": phase,
+               "rows": job.rows_done if phase == "end" else None}
+    if phase == "end":
+        objects.update(created=job.created, updated=job.updated, unchanged=job.unchanged,
+                       bad_rows=job.error_count, state=job.state)
+    if job.accept_valid_subset:
+        objects["accept_valid_subset"] = True
+    audit.record("import", objects=objects, outcome=outcome, user=user)
+
+
+def _touch(job: ImportJob) -> None:
+    job.updated_at = datetime.now(timezone.utc)
+
+
+def _finish(job: ImportJob, user: User, state: str, *, outcome: str, message: Optional[str] = None) -> None:
+    job.state = state
+    if message is not None:
+        job.message = message
+    job.finished_at = datetime.now(timezone.utc)
+    _touch(job)
+    _record(job, user, "end", outcome)
+
+
+def run(job_id: int, *, in_request: bool) -> None:
+    """Check and import one job's file. Commits progress itself unless in a request."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.state != "queued":
+        return
+    user = db.session.get(User, job.user_id)
+    save: Callable[[], None] = db.session.flush if in_request else db.session.commit
+    directory = KINDS[job.kind](Scope.of(user))
+    finished = False
+    try:
+        with tempfile.TemporaryFile("w+", encoding="utf-8", dir=upload_dir(), suffix=".jsonl") as staged:
+            if _check_rows(job, user, directory, staged, save):
+                _write_rows(job, user, directory, staged, save, in_request)
+        finished = True
+    except Exception:
+        log.exception("import job %s failed", job_id)
+        if not in_request:
+            db.session.rollback()
+            job = db.session.get(ImportJob, job_id)
+            user = db.session.get(User, job.user_id)
+        _finish(job, user, "failed", outcome="error", message=FAILED_MESSAGE)
+        save()
+    if finished and job.state == "rejected" and may_accept_valid_subset(job):
+        return  # keep the file for "仅导入有效的行"
+    upload_path(job.token).unlink(missing_ok=True)
+
+
+def _check_rows(job: ImportJob, user: User, directory: Directory, staged: IO[str], save) -> bool:
+    """Validate every row; True when the staged rows should be written."""
+    job.state = "validating"
+    _touch(job)
+    save()
+    directory.prepare()
+    seen: dict[tuple, int] = {}
+    pending: list[dict] = []
+    done = valid = bad = 0
+
+    def progress() -> None:
+        if pending:
+            db.session.execute(insert(ImportRowError), pending)
+            pending.clear()
+        job.rows_done, job.valid_rows, job.error_count = done, valid, bad
+        _touch(job)
+        save()
+
+    try:
+        with SheetReader(upload_path(job.token), type(directory)) as sheet:
+            job.rows_total = sheet.estimate
+            if sheet.header.ignored:
+                job.message = f"已忽略文件中模板以外的列：{'、'.join(sheet.header.ignored)}。"
+            save()
+            for row_no, values in sheet.rows():
+                done += 1
+                parsed = directory.parse(values)
+                key = directory.key_of(parsed.record)
+                if key is not None:
+                    first = seen.setdefault(key, row_no)
+                    if first != row_no:
+                        parsed.problems.append(directory.duplicate_message(key, first))
+                if parsed.problems:
+                    bad += 1
+                    pending.append({"job_id": job.id, "row_no": row_no, "message": "；".join(parsed.problems)})
+                else:
+                    valid += 1
+                    staged.write(json.dumps(parsed.record, ensure_ascii=False))
+                    staged.write("\n")
+                if done % PROGRESS_EVERY == 0:
+                    progress()
+    except FileProblem as exc:
+        job.rows_done = job.valid_rows = job.error_count = 0
+        _finish(job, user, "rejected", outcome="rejected", message=str(exc))
+        save()
+        return False
+    job.rows_total = done
+    progress()
+    if bad and not job.accept_valid_subset:
+        note = job.message or ""
+        job.message = (f"文件中有 {bad} 行有错误，没有导入任何数据。"
+                       f"请按下面列出的行号和原因修改后重新上传。{note}")
+        _finish(job, user, "rejected", outcome="rejected")
+        save()
+        return False
+    return True
+
+
+def _batches(staged: IO[str], size: int) -> Iterator[list[dict]]:
+    staged.seek(0)
+    batch: list[dict] = []
+    for line in staged:
+        batch.append(json.loads(line))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _write_rows(job: ImportJob, user: User, directory: Directory, staged: IO[str], save, in_request: bool) -> None:
+    job.state = "writing"
+    _touch(job)
+    save()
+    counts = Counts()
+    # In a request the job row and its start entry are in the same transaction:
+    # a savepoint lets a failed write be undone without losing them.
+    with db.session.begin_nested() if in_request else nullcontext():
+        for batch in _batches(staged, BATCH):
+            counts += directory.write(batch)
+    job.created, job.updated, job.unchanged = counts.created, counts.updated, counts.unchanged
+    notes = [job.message] if job.message else []
+    if job.accept_valid_subset and job.error_count:
+        notes.insert(0, f"已按您的选择跳过 {job.error_count} 行有错误的行，只导入了有效的 {job.valid_rows} 行。")
+    if job.rows_done == 0:
+        notes.insert(0, "文件中没有数据行，没有做任何修改。")
+    job.message = "".join(notes) or None
+    _finish(job, user, "done", outcome="ok")
+    save()
+
+
+# --- reading jobs back ------------------------------------------------------------
+
+
+def owned_job(token: str, user: User) -> Optional[ImportJob]:
+    """The person's own job by its token; someone else's job does not exist for them."""
+    job = db.session.execute(select(ImportJob).where(ImportJob.token == token)).scalar_one_or_none()
+    if job is None or job.user_id != user.id:
+        return None
+    return job
+
+
+def recent_jobs(user: User, limit: int = 10) -> list[ImportJob]:
+    return list(
+        db.session.execute(
+            select(ImportJob).where(ImportJob.user_id == user.id)
+            .order_by(ImportJob.started_at.desc(), ImportJob.id.desc()).limit(limit)
+        ).scalars()
+    )
+
+
+def is_stale(job: ImportJob) -> bool:
+    return job.running and datetime.now(timezone.utc) - job.updated_at > STALE_AFTER
+
+
+def error_page(job: ImportJob, page: int, per_page: int) -> list[ImportRowError]:
+    return list(
+        db.session.execute(
+            select(ImportRowError).where(ImportRowError.job_id == job.id)
+            .order_by(ImportRowError.row_no).limit(per_page).offset((page - 1) * per_page)
+        ).scalars()
+    )
+
+
+def error_rows(job: ImportJob) -> Iterator[list]:
+    stmt = (
+        select(ImportRowError.row_no, ImportRowError.message)
+        .where(ImportRowError.job_id == job.id).order_by(ImportRowError.row_no)
+    )
+    for r in db.session.execute(stmt.execution_options(yield_per=2000)):
+        yield [r.row_no, r.message]
+

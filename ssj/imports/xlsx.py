@@ -1,0 +1,306 @@
+"""Reading and writing the .xlsx files of directory imports and exports (SPEC §2, §9).
+
+Reading is streaming (openpyxl read_only): rows come off the zipped XML one
+at a time, so a 100,000-row file never sits in memory. Writing exports is
+write_only for the same reason. Templates are small and written normally,
+which lets them carry drop-downs and text-formatted code columns.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Iterator, Optional, Sequence
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from .kinds import Directory
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HELP_SHEET = "填写说明"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .et, and password-protected .xlsx
+HEADER_FONT = Font(bold=True)
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be imported; the message says what to do."""
+
+
+# --- checking what was uploaded ---------------------------------------------
+
+
+def format_problem(filename: str, head: bytes) -> Optional[str]:
+    """Why an upload is not an .xlsx workbook, judged from its name and first bytes."""
+    suffix = Path(filename).suffix.lower()
+    if head.startswith(OLE_MAGIC):
+        if suffix == ".xlsx":
+            return (f"文件“{filename}”设置了打开密码（已加密），系统无法读取。"
+                    "请在 Excel 或 WPS 中取消密码后另存为 .xlsx 再上传。")
+        return (f"文件“{filename}”是旧版 Excel 97-2003 格式（.xls）或 WPS 格式。"
+                "请在 Excel 或 WPS 中点“另存为”，选择“Excel 工作簿（*.xlsx）”后再上传。")
+    if suffix == ".csv" or suffix == ".txt":
+        return (f"文件“{filename}”是文本文件（{suffix}），不是 Excel 工作簿。"
+                "请下载模板，把数据粘贴到模板中，保存为 .xlsx 后再上传。")
+    if suffix != ".xlsx":
+        shown = suffix or "无扩展名"
+        return (f"只能导入 .xlsx 格式的 Excel 文件，而“{filename}”是 {shown} 文件。"
+                "请用 Excel 或 WPS 另存为“Excel 工作簿（*.xlsx）”后再上传。")
+    if not head.startswith(b"PK"):
+        return (f"文件“{filename}”不是有效的 .xlsx 工作簿（可能已损坏，或只是改了扩展名）。"
+                "请用 Excel 或 WPS 打开它，另存为 .xlsx 后再上传。")
+    return None
+
+
+def workbook_problem(path: Path, filename: str) -> Optional[str]:
+    """Cheap structural check of a zip that claims to be a workbook (no cell is read)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            if "xl/workbook.xml" not in z.namelist():
+                raise zipfile.BadZipFile
+    except (zipfile.BadZipFile, OSError):
+        return (f"文件“{filename}”不是有效的 .xlsx 工作簿（可能已损坏，或只是改了扩展名）。"
+                "请用 Excel 或 WPS 打开它，另存为 .xlsx 后再上传。")
+    return None
+
+
+# --- reading ------------------------------------------------------------------
+
+
+def _norm_header(value: Any) -> str:
+    s = "" if value is None else str(value)
+    s = s.replace("（", "(").replace("）", ")").replace("％", "%")
+    return re.sub(r"\s+", "", s)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+@dataclass
+class Header:
+    positions: list[int]  # for each of the directory's columns, its index in the file
+    ignored: list[str]  # extra columns in the file, left unread
+
+
+def match_header(directory: type[Directory], row: Sequence[Any]) -> Header:
+    """Map the file's first row onto the directory's columns, or say exactly what is wrong."""
+    found: dict[str, int] = {}
+    ignored: list[str] = []
+    for i, value in enumerate(row):
+        key = _norm_header(value)
+        if not key:
+            continue
+        if key in found:
+            raise FileProblem(f"表头中“{value}”出现了两次，请删除多余的一列后再上传。")
+        found[key] = i
+    expected = directory.headers()
+    missing = [h for h in expected if _norm_header(h) not in found]
+    if missing:
+        raise FileProblem(_header_message(directory, missing, found))
+    wanted = {_norm_header(h) for h in expected}
+    ignored = [str(row[i]).strip() for k, i in found.items() if k not in wanted]
+    return Header(positions=[found[_norm_header(h)] for h in expected], ignored=ignored)
+
+
+def _header_message(directory: type[Directory], missing: list[str], found: dict[str, int]) -> str:
+    from .kinds import KINDS
+
+    expected = "、".join(f"“{h}”" for h in directory.headers())
+    if not found:
+        lead = "文件第一行是空的，应为表头。"
+    else:
+        lead = f"表头与模板不一致，缺少{'、'.join(f'“{h}”' for h in missing)}列。"
+        for other in KINDS.values():
+            if other is not directory and all(_norm_header(h) in found for h in other.headers()):
+                lead += f"这似乎是“{other.title}”的文件，请到该名录的导入页面上传。"
+                break
+    return (f"{lead}{directory.title}的第一行应为以下 {len(directory.columns)} 列（顺序不限）："
+            f"{expected}。请下载模板，把数据粘贴到模板中再上传。")
+
+
+class SheetReader:
+    """The data sheet of an uploaded workbook, read one row at a time.
+
+    Use as a context manager; `rows()` yields (Excel row number, values in
+    the directory's column order), skipping rows that are entirely blank.
+    """
+
+    def __init__(self, path: Path, directory: type[Directory]):
+        self.path = path
+        self.directory = directory
+        self.workbook = None
+
+    def __enter__(self) -> "SheetReader":
+        try:
+            self.workbook = load_workbook(self.path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a broken package
+            raise FileProblem(
+                "文件无法作为 Excel 工作簿打开（可能已损坏）。请用 Excel 或 WPS 打开它，另存为 .xlsx 后再上传。"
+            ) from exc
+        try:
+            sheets = self.workbook.worksheets
+            data = [ws for ws in sheets if ws.title != HELP_SHEET] or sheets
+            named = [ws for ws in data if ws.title == self.directory.title]
+            self.sheet = (named or data)[0]
+            self.estimate = self._estimate_rows()
+            # Declared dimensions are often wrong in files from other tools, and
+            # openpyxl would stop reading at the declared last row: read them all.
+            self.sheet.reset_dimensions()
+            self._rows = self.sheet.iter_rows(values_only=True)
+            first = next(self._rows, None)
+            self.header = match_header(self.directory, first or ())
+        except BaseException:
+            self.workbook.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.workbook is not None:
+            self.workbook.close()
+
+    def _estimate_rows(self) -> int:
+        """Data rows expected, for the progress bar; only an estimate."""
+        declared = self.sheet.max_row
+        if declared and declared > 1:
+            return declared - 1
+        path = getattr(self.sheet, "_worksheet_path", None)
+        if not path:
+            return 0
+        count, tail = 0, b""
+        with zipfile.ZipFile(self.path) as z, z.open(path) as src:
+            while chunk := src.read(1 << 20):
+                data = tail + chunk
+                # "<row " or a prefixed "<x:row "; 4 bytes of overlap find a tag
+                # split across chunks without counting any tag twice.
+                count += data.count(b"<row ") + data.count(b":row ")
+                tail = data[-4:]
+        return max(count - 1, 0)
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        positions = self.header.positions
+        width = max(positions) + 1
+        for row_no, values in enumerate(self._rows, start=2):
+            if len(values) < width:
+                values = tuple(values) + (None,) * (width - len(values))
+            picked = [values[i] for i in positions]
+            if all(_blank(v) for v in picked):
+                continue
+            yield row_no, picked
+
+
+# --- writing ------------------------------------------------------------------
+
+
+def _header_cells(ws, headers: Sequence[str]) -> list:
+    cells = []
+    for h in headers:
+        c = WriteOnlyCell(ws, value=h)
+        c.font = HEADER_FONT
+        cells.append(c)
+    return cells
+
+
+def write_template(directory: Directory, out: IO[bytes]) -> None:
+    """The blank template: headers only on the data sheet (it imports as "nothing to do"),
+    and a 填写说明 sheet explaining every column with an example row.
+
+    `directory` must be prepared: townships and sections come from the database.
+    """
+    options = {c.field: directory.choices(c) for c in directory.columns}
+    wb = Workbook()
+    ws = wb.active
+    ws.title = directory.title
+    ws.append(directory.headers())
+    ws.freeze_panes = "A2"
+    for i, column in enumerate(directory.columns, start=1):
+        letter = get_column_letter(i)
+        ws.cell(row=1, column=i).font = HEADER_FONT
+        ws.column_dimensions[letter].width = max(column.width, len(column.header) * 2 + 2)
+        if column.text_format:
+            # New cells typed into this column stay text, so 18-digit codes keep every digit.
+            ws.column_dimensions[letter].number_format = "@"
+        listed = ",".join(options[column.field])
+        # Excel refuses an in-cell list longer than 255 characters; the help sheet still lists them.
+        if listed and len(listed) <= 255:
+            dv = DataValidation(
+                type="list", formula1=f'"{listed}"', allow_blank=True, showErrorMessage=True,
+                errorTitle="请从列表中选择", error="可选：" + "、".join(options[column.field])[:200],
+            )
+            dv.add(f"{letter}2:{letter}100000")
+            ws.add_data_validation(dv)
+
+    help_ws = wb.create_sheet(HELP_SHEET)
+    help_ws.append([f"{directory.title}导入模板 · 填写说明（依据《实施细则》{directory.article}）"])
+    help_ws["A1"].font = Font(bold=True, size=13)
+    help_ws.append([directory.purpose])
+    help_ws.append([])
+    help_ws.append(["列名", "是否必填", "填写说明", "可选值"])
+    for c in help_ws[4]:
+        c.font = HEADER_FONT
+        c.fill = PatternFill("solid", fgColor="EEF1F5")
+    for column in directory.columns:
+        help_ws.append([column.header, "必填" if column.required else "选填", column.help or "",
+                        "、".join(options[column.field])])
+    help_ws.append([])
+    help_ws.append(["填写要求"])
+    help_ws.cell(row=help_ws.max_row, column=1).font = HEADER_FONT
+    general = (
+        f"在“{directory.title}”工作表中填写，第一行表头请勿修改；从第二行起每行一条，不要合并单元格。",
+        "选填列留空时按默认值导入，并会覆盖系统中已有的值。",
+        *directory.notes,
+        "导入是“全部或全不”：只要有一行有错误，就不会写入任何数据，系统会列出每一行的行号和原因；"
+        "您也可以在查看错误后选择“仅导入有效的行”。",
+        "同一个文件再导入一次不会产生任何修改。从系统导出的文件与本模板格式相同，修改后可直接导入。",
+    )
+    for line in general:
+        help_ws.append([line])
+    help_ws.append([])
+    help_ws.append(["示例（仅供参考，请勿把本示例复制到数据表中）"])
+    help_ws.cell(row=help_ws.max_row, column=1).font = HEADER_FONT
+    help_ws.append(directory.headers())
+    for example in directory.examples:
+        help_ws.append(list(example))
+    for letter, width in (("A", 34), ("B", 30), ("C", 60), ("D", 30)):
+        help_ws.column_dimensions[letter].width = width
+    for row in help_ws.iter_rows(min_row=5, max_row=4 + len(directory.columns)):
+        for c in row:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    wb.save(out)
+
+
+def write_rows(
+    out: IO[bytes],
+    title: str,
+    headers: Sequence[str],
+    rows: Iterator[Sequence[Any]],
+    widths: Sequence[int] = (),
+) -> int:
+    """Stream rows into a one-sheet workbook (write_only); return how many were written."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title)
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    ws.append(_header_cells(ws, headers))
+    count = 0
+    for row in rows:
+        ws.append(list(row))
+        count += 1
+    wb.save(out)
+    return count
+
+
+def write_export(directory: Directory, out: IO[bytes]) -> int:
+    """The directory in its template's layout, so an unchanged export re-imports as a no-op."""
+    widths = [max(c.width, len(c.header) * 2 + 2) for c in directory.columns]
+    return write_rows(out, directory.title, directory.headers(), directory.export_rows(), widths)
+
+
+def export_filename(directory: type[Directory], what: str, when: datetime) -> str:
+    return f"{directory.title}-{what}-{when:%Y%m%d-%H%M}.xlsx"
