@@ -1,34 +1,404 @@
-"""Placeholder routes; replaced by the directories work."""
-from flask import render_template_string
+"""The directories' pages: matters (Art 4), inspectors (Art 5), targets (Art 6, 19)
+and conflicts of interest (Art 5).
 
-from ..auth.roles import DIRECTORY_READERS, INSPECTOR
+Routes stay thin: parse, load through `policy`, validate through `forms`,
+change through `service`, render. Lists return their results fragment to
+htmx and the full page otherwise (`listing.render_list`).
+"""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from ..auth.roles import DIRECTORY_EDITORS, DIRECTORY_READERS, INSPECTOR
+from ..extensions import db
+from ..models import Conflict, Inspector, Section, Township, User, UserRole
+from ..models.directories import (
+    CONFLICT_KINDS,
+    CREDIT_GRADES,
+    INSPECTOR_STATUSES,
+    MATTER_METHODS,
+    MATTER_STATUSES,
+    TARGET_STATUSES,
+)
 from ..security import access
-from . import bp
+from . import bp, queries, service
+from .forms import ConflictForm, InspectorForm, MatterForm, TargetForm
+from .listing import paginate, paginate_ids, render_list, wants_fragment
+from .policy import (
+    get_conflict,
+    get_inspector,
+    get_matter,
+    get_target,
+    may_edit_directory,
+    may_edit_matter,
+    own_inspector,
+    sees_department_conflicts,
+)
+
+
+@bp.app_context_processor
+def directory_helpers():
+    return {
+        # The import/export endpoints are built separately; link to them only once they exist.
+        "has_endpoint": lambda name: name in current_app.view_functions,
+        "may_edit_directory": may_edit_directory,
+        "may_edit_matter": may_edit_matter,
+        "MATTER_METHODS": MATTER_METHODS,
+        "MATTER_STATUSES": MATTER_STATUSES,
+        "INSPECTOR_STATUSES": INSPECTOR_STATUSES,
+        "TARGET_STATUSES": TARGET_STATUSES,
+        "CREDIT_GRADES": CREDIT_GRADES,
+        "CONFLICT_KINDS": CONFLICT_KINDS,
+    }
+
+
+def _sections():
+    return db.session.execute(
+        select(Section).where(Section.department_id == current_user.department_id).order_by(Section.code)
+    ).scalars().all()
+
+
+def _townships():
+    return db.session.execute(select(Township).order_by(Township.code)).scalars().all()
+
+
+# --- matters ---------------------------------------------------------------
 
 
 @bp.route("/matters")
 @access.roles(*DIRECTORY_READERS)
 def matters():
-    """List inspection matters."""
-    return render_template_string("{% extends 'base.html' %}{% block content %}事项清单{% endblock %}")
+    """随机抽查事项清单 of the department, searchable by code or name."""
+    filters = queries.MatterFilters.from_args(request.args)
+    query = queries.matters(current_user.department_id, filters)
+    page = paginate(query.stmt, query.count)
+    return render_list(
+        "directories/matters.html",
+        "directories/_matters_results.html",
+        page=page,
+        filters=filters,
+        filtered=query.filtered,
+        sections=_sections(),
+        may_create=may_edit_directory(current_user) and current_user.section_id is not None,
+    )
 
 
-@bp.route("/targets")
+def _matter_form_page(form: MatterForm, matter, status: int = 200):
+    return render_template("directories/matter_form.html", form=form, matter=matter), status
+
+
+@bp.route("/matters/new", methods=["GET", "POST"])
+@access.roles(*DIRECTORY_EDITORS)
+def matter_new():
+    """Add a matter led by the user's own section."""
+    if current_user.section_id is None:
+        g.denial_reason = "no_section"
+        abort(403)
+    if request.method == "GET":
+        return _matter_form_page(MatterForm.blank(), None)
+    form = MatterForm.from_request(request.form)
+    if not form.validate(None):
+        return _matter_form_page(form, None, 422)
+    matter, _changes = service.save_matter(form, None, current_user)
+    flash(f"已新建抽查事项 {matter.code}（第 1 版）。", "success")
+    for note in service.art7_shortfalls(matter):
+        flash(note, "warning")
+    return redirect(url_for("directories.matter", matter_id=matter.id))
+
+
+@bp.route("/matters/<int:matter_id>")
 @access.roles(*DIRECTORY_READERS)
-def targets():
-    """List targets."""
-    return render_template_string("{% extends 'base.html' %}{% block content %}检查对象{% endblock %}")
+def matter(matter_id: int):
+    """One matter with its content items, legal basis and Art 7 check."""
+    m = get_matter(matter_id)
+    return render_template("directories/matter.html", matter=m, shortfalls=service.art7_shortfalls(m))
+
+
+@bp.route("/matters/<int:matter_id>/edit", methods=["GET", "POST"])
+@access.roles(*DIRECTORY_EDITORS)
+def matter_edit(matter_id: int):
+    """Change a matter of the user's own section; the change becomes a new version."""
+    m = get_matter(matter_id, for_edit=True)
+    if request.method == "GET":
+        return _matter_form_page(MatterForm.from_matter(m), m)
+    form = MatterForm.from_request(request.form)
+    if not form.validate(m):
+        return _matter_form_page(form, m, 422)
+    m, changes = service.save_matter(form, m, current_user)
+    if changes:
+        flash(f"已保存为第 {m.version} 版，修改了 {len(changes)} 项。", "success")
+        for note in service.art7_shortfalls(m):
+            flash(note, "warning")
+    else:
+        flash("没有需要保存的修改。", "info")
+    return redirect(url_for("directories.matter", matter_id=m.id))
+
+
+@bp.route("/matters/<int:matter_id>/versions")
+@access.roles(*DIRECTORY_READERS)
+def matter_versions(matter_id: int):
+    """Version history of a matter: who changed what, when."""
+    m = get_matter(matter_id)
+    return render_template("directories/matter_versions.html", matter=m, versions=service.version_history(m))
+
+
+# --- inspectors ------------------------------------------------------------
 
 
 @bp.route("/inspectors")
 @access.roles(*DIRECTORY_READERS)
 def inspectors():
-    """List inspectors."""
-    return render_template_string("{% extends 'base.html' %}{% block content %}执法人员{% endblock %}")
+    """执法检查人员名录库 of the department, with who can be drawn today."""
+    today = service.local_today()
+    filters = queries.InspectorFilters.from_args(request.args)
+    query = queries.inspectors(current_user.department_id, filters, today)
+    page = paginate(query.stmt, query.count)
+    return render_list(
+        "directories/inspectors.html",
+        "directories/_inspectors_results.html",
+        page=page,
+        filters=filters,
+        filtered=query.filtered,
+        sections=_sections(),
+        eligibility={i.id: service.eligibility(i, today) for i in page.items},
+    )
+
+
+def _inspector_accounts(inspector):
+    """Accounts that may be linked: the department's inspectors not linked to someone else,
+    plus the current link whatever its roles, so that saving never drops it silently."""
+    linked = select(Inspector.user_id).where(Inspector.user_id.is_not(None))
+    if inspector is not None:
+        linked = linked.where(Inspector.id != inspector.id)
+    wanted = User.id.in_(select(UserRole.user_id).where(UserRole.role == INSPECTOR))
+    if inspector is not None and inspector.user_id is not None:
+        wanted = or_(wanted, User.id == inspector.user_id)
+    return db.session.execute(
+        select(User)
+        .where(User.department_id == current_user.department_id, wanted, User.id.not_in(linked))
+        .order_by(User.display_name)
+    ).scalars().all()
+
+
+def _inspector_form_page(form: InspectorForm, inspector, status: int = 200):
+    return render_template(
+        "directories/inspector_form.html",
+        form=form,
+        inspector=inspector,
+        sections=_sections(),
+        accounts=_inspector_accounts(inspector),
+        today=service.local_today(),
+    ), status
+
+
+@bp.route("/inspectors/new", methods=["GET", "POST"])
+@access.roles(*DIRECTORY_EDITORS)
+def inspector_new():
+    """Add an inspector to the department's directory."""
+    if request.method == "GET":
+        return _inspector_form_page(InspectorForm(section_id=current_user.section_id), None)
+    form = InspectorForm.from_request(request.form)
+    if not form.validate(None, current_user.department_id):
+        return _inspector_form_page(form, None, 422)
+    inspector, _ = service.save_inspector(form, None, current_user)
+    flash(f"已将 {inspector.name} 加入执法人员名录。", "success")
+    return redirect(url_for("directories.inspector", inspector_id=inspector.id))
+
+
+@bp.route("/inspectors/<int:inspector_id>")
+@access.roles(*DIRECTORY_READERS)
+def inspector(inspector_id: int):
+    """One inspector: certificate, status, whether they can be drawn, and their conflicts."""
+    person = get_inspector(inspector_id)
+    conflicts = db.session.execute(
+        select(Conflict).where(Conflict.inspector_id == person.id).order_by(Conflict.declared_at.desc())
+    ).scalars().all()
+    eligible, reasons = service.eligibility(person, service.local_today())
+    return render_template(
+        "directories/inspector.html", inspector=person, eligible=eligible, reasons=reasons, conflicts=conflicts
+    )
+
+
+@bp.route("/inspectors/<int:inspector_id>/edit", methods=["GET", "POST"])
+@access.roles(*DIRECTORY_EDITORS)
+def inspector_edit(inspector_id: int):
+    """Change an inspector's section, certificate, status or linked account."""
+    person = get_inspector(inspector_id, for_edit=True)
+    if request.method == "GET":
+        return _inspector_form_page(InspectorForm.from_inspector(person), person)
+    form = InspectorForm.from_request(request.form)
+    if not form.validate(person, current_user.department_id):
+        return _inspector_form_page(form, person, 422)
+    _, changed = service.save_inspector(form, person, current_user)
+    flash("已保存。" if changed else "没有需要保存的修改。", "success" if changed else "info")
+    return redirect(url_for("directories.inspector", inspector_id=person.id))
+
+
+# --- targets ---------------------------------------------------------------
+
+
+@bp.route("/targets")
+@access.roles(*DIRECTORY_READERS)
+def targets():
+    """检查对象名录库 of the department: search by name or credit-code prefix, filter, page."""
+    filters = queries.TargetFilters.from_args(request.args)
+    query = queries.targets(current_user.department_id, filters)
+    if query.ids is not None:
+        page = paginate_ids(query.ids, query.count, queries.load_targets)
+    else:
+        page = paginate(query.stmt, query.count)
+    townships = _townships()
+    context = dict(page=page, filters=filters, filtered=query.filtered, townships=townships,
+                   town_names={t.id: t.name for t in townships})
+    if not wants_fragment():
+        # The industry menu is part of the page only, not of the results fragment.
+        context.update(industries=queries.industries(current_user.department_id))
+    return render_list("directories/targets.html", "directories/_targets_results.html", **context)
+
+
+def _target_form_page(form: TargetForm, target, status: int = 200):
+    return render_template(
+        "directories/target_form.html",
+        form=form,
+        target=target,
+        townships=_townships(),
+        industries=queries.industries(current_user.department_id),
+    ), status
+
+
+@bp.route("/targets/new", methods=["GET", "POST"])
+@access.roles(*DIRECTORY_EDITORS)
+def target_new():
+    """Add an enterprise or other unit to the department's target directory."""
+    if request.method == "GET":
+        return _target_form_page(TargetForm(), None)
+    form = TargetForm.from_request(request.form)
+    if not form.validate(None, current_user.department_id):
+        return _target_form_page(form, None, 422)
+    target, _ = service.save_target(form, None, current_user)
+    flash(f"已将 {target.name} 加入检查对象名录库。", "success")
+    return redirect(url_for("directories.target", target_id=target.id))
+
+
+@bp.route("/targets/<int:target_id>")
+@access.roles(*DIRECTORY_READERS)
+def target(target_id: int):
+    """One target with its special-supervision facts and recorded conflicts."""
+    t = get_target(target_id)
+    service.log_target("target_read", t)
+    conflicts = db.session.execute(
+        select(Conflict).where(Conflict.target_id == t.id).order_by(Conflict.declared_at.desc())
+    ).scalars().all()
+    return render_template("directories/target.html", target=t, conflicts=conflicts)
+
+
+@bp.route("/targets/<int:target_id>/edit", methods=["GET", "POST"])
+@access.roles(*DIRECTORY_EDITORS)
+def target_edit(target_id: int):
+    """Change a target's details; its credit code stays as registered."""
+    t = get_target(target_id, for_edit=True)
+    if request.method == "GET":
+        service.log_target("target_read", t)
+        return _target_form_page(TargetForm.from_target(t), t)
+    form = TargetForm.from_request(request.form)
+    if not form.validate(t, current_user.department_id):
+        # Nothing was changed; keep only the log entry, which names the target by its HMAC.
+        service.log_target("target_update_rejected", t, fields=sorted(form.errors))
+        g.keep_changes = True
+        return _target_form_page(form, t, 422)
+    _, changed = service.save_target(form, t, current_user)
+    flash("已保存。" if changed else "没有需要保存的修改。", "success" if changed else "info")
+    return redirect(url_for("directories.target", target_id=t.id))
+
+
+# --- conflicts -------------------------------------------------------------
 
 
 @bp.route("/conflicts")
 @access.roles(*DIRECTORY_READERS, INSPECTOR)
 def conflicts():
-    """List conflicts."""
-    return render_template_string("{% extends 'base.html' %}{% block content %}回避关系{% endblock %}")
+    """回避关系: the department's list, or an inspector's own declarations."""
+    department_wide = sees_department_conflicts(current_user)
+    filters = queries.ConflictFilters.from_args(request.args)
+    query = queries.conflicts(
+        current_user.department_id, filters, only_user_id=None if department_wide else current_user.id
+    )
+    page = paginate(query.stmt, query.count)
+    return render_list(
+        "directories/conflicts.html",
+        "directories/_conflicts_results.html",
+        page=page,
+        filters=filters,
+        filtered=query.filtered,
+        department_wide=department_wide,
+        mine=None if department_wide else own_inspector(current_user),
+    )
+
+
+def _conflict_form_page(form: ConflictForm, mine, status: int = 200):
+    choices = []
+    if mine is None:
+        choices = db.session.execute(
+            select(Inspector)
+            .where(Inspector.department_id == current_user.department_id, Inspector.status != "left")
+            .order_by(Inspector.section_id, Inspector.name)
+        ).scalars().all()
+    return render_template("directories/conflict_form.html", form=form, mine=mine, choices=choices), status
+
+
+@bp.route("/conflicts/new", methods=["GET", "POST"])
+@access.roles(*DIRECTORY_EDITORS, INSPECTOR)
+def conflict_new():
+    """Record a conflict (staff) or declare one's own (inspector)."""
+    by_staff = may_edit_directory(current_user)
+    mine = None if by_staff else own_inspector(current_user)
+    if not by_staff and mine is None:
+        if request.method == "POST":
+            g.denial_reason = "no_inspector_record"
+            abort(403)
+        return render_template("directories/conflict_form.html", form=None, mine=None, choices=[])
+    if request.method == "GET":
+        form = ConflictForm(credit_code=request.args.get("credit_code", "").strip().upper(),
+                            inspector_id=request.args.get("inspector", type=int))
+        return _conflict_form_page(form, mine)
+    form = ConflictForm.from_request(request.form)
+    if mine is not None:
+        if form.inspector_id is not None and form.inspector_id != mine.id:
+            g.denial_reason = "not_own_inspector"
+            abort(403)
+        form.inspector_id = mine.id
+    if not form.validate(current_user.department_id):
+        return _conflict_form_page(form, mine, 422)
+    service.record_conflict(form, current_user, by_self=mine is not None)
+    flash(
+        f"已登记 {form.inspector.name} 与 {form.target.name} 的回避关系；今后抽取时两者不会被同时抽中。",
+        "success",
+    )
+    return redirect(url_for("directories.conflicts"))
+
+
+@bp.route("/conflicts/<int:conflict_id>/withdraw", methods=["GET", "POST"])
+@access.roles(*DIRECTORY_EDITORS)
+def conflict_withdraw(conflict_id: int):
+    """Withdraw a recorded conflict, giving the reason that goes into the log."""
+    conflict = get_conflict(conflict_id, for_withdraw=True)
+    error = None
+    if request.method == "POST":
+        reason = request.form.get("reason", "").strip()
+        if not reason:
+            error = "请写明撤销原因，例如“登记错误：该人员与该单位无利害关系”。撤销原因将记入访问日志。"
+        elif len(reason) > 500:
+            error = "撤销原因最多 500 个字。"
+        else:
+            name = conflict.inspector.name
+            service.withdraw_conflict(conflict, reason, current_user)
+            flash(f"已撤销 {name} 的一条回避关系，原因已记入访问日志。", "success")
+            return redirect(url_for("directories.conflicts"))
+    service.log_target("conflict_read", conflict.target, inspector=conflict.inspector.staff_no)
+    if error:
+        g.keep_changes = True  # nothing changed: keep only the log entry
+    return render_template(
+        "directories/conflict_withdraw.html", conflict=conflict, error=error, reason=request.form.get("reason", "")
+    ), (422 if error else 200)

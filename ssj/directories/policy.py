@@ -1,0 +1,81 @@
+"""Who may see and change which directory entry (SPEC §1, §2; Art 4, 5, 6).
+
+One loader per object answers both questions the flaskr way: an object of
+another department does not exist for this user (404, so ids cannot be
+probed), and an object they may read but not change is refused (403).
+Matters belong to the section that leads them (Art 4: "各抽查事项由相关专业、
+股室(中心)牵头"); inspectors, targets and conflicts are shared by the department.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from flask import abort, g
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.roles import DIRECTORY_EDITORS, DIRECTORY_READERS
+from ..extensions import db
+from ..models import Conflict, Inspector, Matter, Target
+
+
+def may_edit_directory(user) -> bool:
+    return user.has_role(*DIRECTORY_EDITORS)
+
+
+def may_edit_matter(user, matter: Matter) -> bool:
+    """Only staff or the head of the matter's own section change it."""
+    return may_edit_directory(user) and user.section_id is not None and user.section_id == matter.section_id
+
+
+def sees_department_conflicts(user) -> bool:
+    """Staff, heads and supervisors see every conflict; an inspector only their own."""
+    return user.has_role(*DIRECTORY_READERS)
+
+
+def own_inspector(user) -> Optional[Inspector]:
+    """The inspector record linked to this account, if any (Inspector.user_id)."""
+    return db.session.execute(select(Inspector).where(Inspector.user_id == user.id)).scalar_one_or_none()
+
+
+def _refuse(reason: str):
+    g.denial_reason = reason
+    abort(403)
+
+
+def get_matter(matter_id: int, for_edit: bool = False) -> Matter:
+    matter = db.session.get(Matter, matter_id)
+    if matter is None or matter.section.department_id != current_user.department_id:
+        abort(404)
+    if for_edit and not may_edit_matter(current_user, matter):
+        _refuse("not_own_section")
+    return matter
+
+
+def get_inspector(inspector_id: int, for_edit: bool = False) -> Inspector:
+    inspector = db.session.get(Inspector, inspector_id)
+    if inspector is None or inspector.department_id != current_user.department_id:
+        abort(404)
+    if for_edit and not may_edit_directory(current_user):
+        _refuse("role")
+    return inspector
+
+
+def get_target(target_id: int, for_edit: bool = False) -> Target:
+    target = db.session.get(Target, target_id)
+    if target is None or target.department_id != current_user.department_id:
+        abort(404)
+    if for_edit and not may_edit_directory(current_user):
+        _refuse("role")
+    return target
+
+
+def get_conflict(conflict_id: int, for_withdraw: bool = False) -> Conflict:
+    conflict = db.session.get(Conflict, conflict_id)
+    if conflict is None or conflict.inspector.department_id != current_user.department_id:
+        abort(404)
+    if not sees_department_conflicts(current_user) and conflict.inspector.user_id != current_user.id:
+        abort(404)  # an inspector does not learn of other people's conflicts
+    if for_withdraw and not may_edit_directory(current_user):
+        _refuse("role")
+    return conflict
