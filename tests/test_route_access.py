@@ -1,0 +1,179 @@
+"""Every route × every role × anonymous gets the expected allow or deny.
+
+The table below is written by hand and independent of the decorators: the
+test walks the app's URL map, so a new route without a row here fails, and
+a route whose decorator disagrees with its row fails too.
+"""
+import pytest
+from werkzeug.routing import AnyConverter, IntegerConverter
+
+from tests.conftest import csrf_of, login
+from tests.factories import BY_ROLE
+
+ROLES = ("admin", "staff", "section_head", "inspector", "supervisor", "discipline")
+ANON = "anonymous"
+
+PUBLIC = frozenset(ROLES) | {ANON}
+SIGNED_IN = frozenset(ROLES)
+ADMIN = frozenset({"admin"})
+SUPERVISOR = frozenset({"supervisor"})
+EDITORS = frozenset({"staff", "section_head"})
+READERS = EDITORS | SUPERVISOR
+
+EXPECTED = {
+    "main.index": PUBLIC,
+    "main.todo": SIGNED_IN,
+    "auth.login": PUBLIC,
+    "auth.logout": SIGNED_IN,
+    "auth.change_password": SIGNED_IN,
+    "public.matters": PUBLIC,
+    "public.inspectors": PUBLIC,
+    "plans.public_plans": PUBLIC,
+    # admin: users and organisation, nothing else
+    "admin.users": ADMIN,
+    "admin.new_user": ADMIN,
+    "admin.edit_user": ADMIN,
+    "admin.reset_user_password": ADMIN,
+    "admin.unlock_user": ADMIN,
+    "admin.revoke_user_sessions": ADMIN,
+    "admin.organisation": ADMIN,
+    "admin.add_department": ADMIN,
+    "admin.add_section": ADMIN,
+    "admin.rename_section": ADMIN,
+    # directories: staff and heads keep them, supervisors read them
+    "directories.matters": READERS,
+    "directories.matter": READERS,
+    "directories.matter_versions": READERS,
+    "directories.matter_new": EDITORS,
+    "directories.matter_edit": EDITORS,
+    "directories.inspectors": READERS,
+    "directories.inspector": READERS,
+    "directories.inspector_new": EDITORS,
+    "directories.inspector_edit": EDITORS,
+    "directories.targets": READERS,
+    "directories.target": READERS,
+    "directories.target_new": EDITORS,
+    "directories.target_edit": EDITORS,
+    "directories.conflicts": READERS | {"inspector"},
+    "directories.conflict_new": EDITORS | {"inspector"},
+    "directories.conflict_withdraw": EDITORS,
+    # imports and exports
+    "imports.upload": EDITORS,
+    "imports.template": EDITORS,
+    "imports.job": EDITORS,
+    "imports.job_errors": EDITORS,
+    "imports.accept_valid": EDITORS,
+    "imports.export": READERS,
+    # plans and tasks
+    "plans.plans": READERS,
+    "plans.plan": READERS,
+    "plans.plan_new": EDITORS,
+    "plans.plan_edit": EDITORS,
+    "plans.plan_submit": EDITORS,
+    "plans.plan_decide": SUPERVISOR,
+    "plans.plan_reopen": SUPERVISOR,
+    "plans.tasks": READERS,
+    "plans.task": READERS,
+    "plans.task_new": EDITORS,
+    "plans.task_edit": EDITORS,
+    "plans.task_preview": READERS,
+}
+
+
+def _routes(app):
+    return [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+
+
+def test_every_route_has_an_expectation(app):
+    endpoints = {r.endpoint for r in _routes(app)}
+    missing = endpoints - EXPECTED.keys()
+    assert not missing, f"add these routes to EXPECTED in {__file__}: {sorted(missing)}"
+    stale = EXPECTED.keys() - endpoints
+    assert not stale, f"routes no longer exist: {sorted(stale)}"
+
+
+def _url(app, rule) -> str:
+    values = {}
+    for name, conv in rule._converters.items():
+        if isinstance(conv, IntegerConverter):
+            values[name] = 999999  # no such object: an allowed caller gets 404, never the data
+        elif isinstance(conv, AnyConverter):
+            values[name] = sorted(conv.items)[0] if hasattr(conv, "items") else "targets"
+        else:
+            values[name] = "no-such-object"
+    return app.url_map.bind("localhost").build(rule.endpoint, values, method=_method(rule))
+
+
+def _method(rule) -> str:
+    return "GET" if "GET" in rule.methods else "POST"
+
+
+@pytest.fixture
+def clients(app):
+    made = {ANON: app.test_client()}
+    for role in ROLES:
+        c = app.test_client()
+        assert login(c, BY_ROLE[role]).status_code == 302
+        made[role] = c
+    return made
+
+
+def _call(client, rule):
+    url = _url(client.application, rule)
+    if _method(rule) == "GET":
+        return client.get(url)
+    return client.post(url, data={"csrf_token": csrf_of(client)})
+
+
+def test_every_route_for_every_role(app, clients):
+    failures = []
+    rules = sorted(_routes(app), key=lambda r: r.endpoint != "auth.logout")  # logout last
+    rules.reverse()
+    for rule in rules:
+        allowed = EXPECTED[rule.endpoint]
+        for who, client in clients.items():
+            r = _call(client, rule)
+            location = r.headers.get("Location", "")
+            refused = r.status_code in (401, 403) or (r.status_code == 302 and "/login" in location
+                                                       and rule.endpoint != "auth.logout")
+            if who in allowed and refused:
+                failures.append(f"{rule.endpoint} {who}: refused ({r.status_code} {location})")
+            if who not in allowed:
+                expected_status = 302 if who == ANON else 403
+                if r.status_code != expected_status or (who == ANON and "/login" not in location):
+                    failures.append(f"{rule.endpoint} {who}: expected refusal, got {r.status_code} {location}")
+    assert not failures, "\n".join(failures)
+
+
+def test_a_refusal_is_logged(app, clients):
+    from sqlalchemy import select
+
+    from ssj.extensions import db
+    from ssj.models import AccessLogEntry
+
+    clients["discipline"].get("/admin/users")
+    with app.app_context():
+        row = db.session.execute(
+            select(AccessLogEntry.username, AccessLogEntry.outcome)
+            .where(AccessLogEntry.action == "read:admin.users")
+            .order_by(AccessLogEntry.seq.desc())
+        ).first()
+    assert row == ("discipline", "denied")
+
+
+def test_app_refuses_to_start_with_an_undeclared_route(instance_path):
+    from flask import Blueprint
+
+    import ssj
+    from ssj.security.access import check_every_route_declared
+
+    app = ssj.create_app({"TESTING": True}, instance_path=str(instance_path))
+    bp = Blueprint("sneaky", __name__)
+
+    @bp.route("/sneaky")
+    def sneaky():
+        return "open"
+
+    app.register_blueprint(bp)
+    with pytest.raises(RuntimeError, match="sneaky.sneaky"):
+        check_every_route_declared(app)
