@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 22:07:33.477874
+Create Date: 2026-11-27 22:20:53.637444
 
 """
 from alembic import op
@@ -111,7 +111,7 @@ def upgrade():
     )
     with op.batch_alter_table('target', schema=None) as batch_op:
         batch_op.create_index('ix_target_department_industry', ['department_id', 'industry'], unique=False)
-        batch_op.create_index('ix_target_department_name', ['department_id', 'name'], unique=False)
+        batch_op.create_index('ix_target_search', ['department_id', 'name', 'id', 'status', 'township_id', 'industry', 'is_small_micro', 'complaint_count', 'serious_violation', 'credit_grade'], unique=False)
         batch_op.create_index(batch_op.f('ix_target_township_id'), ['township_id'], unique=False)
 
     op.create_table('matter',
@@ -492,7 +492,7 @@ def downgrade():
     op.drop_table('matter')
     with op.batch_alter_table('target', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_target_township_id'))
-        batch_op.drop_index('ix_target_department_name')
+        batch_op.drop_index('ix_target_search')
         batch_op.drop_index('ix_target_department_industry')
 
     op.drop_table('target')

@@ -70,14 +70,14 @@ ID_PASS_CAP = 1000
 
 
 def paginate_ids(ids_stmt: Select, count_stmt: Select, load: Callable[[list[int]], Sequence[Any]]) -> Page:
-    """Like `paginate`, for a large table where a filter cannot use an index.
+    """Like `paginate`, for a large table where a filter cannot seek in an index.
 
-    A substring search must read the whole name index once to count, and a
-    rare word makes the page query read it all again. Collecting the first
+    A substring search must read the whole index once to count, and a rare
+    word makes the page query read it all again. Collecting the first
     ID_PASS_CAP matching ids in list order answers both at once when the
     matches are few; when they are many, that pass stops early and only
-    the count reads to the end. `ids_stmt` selects ids in display order;
-    `load` turns a page of ids into objects.
+    the count reads to the end. `ids_stmt` selects ids in display order
+    (ideally from a covering index); `load` turns a page of ids into objects.
     """
     per_page = current_app.config["PAGE_SIZE"]
     wanted = requested_page()

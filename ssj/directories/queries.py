@@ -3,9 +3,10 @@
 Every query is scoped to the signed-in user's department before any
 filter is applied. The target list must stay fast over 100,000 entries:
 a credit-code prefix becomes an index range on (department_id,
-credit_code), a name search walks the (department_id, name) index, and the
-count reads only the index. Search terms travel in the query string, never
-in a URL path.
+credit_code); a name search and every filter are evaluated inside the
+covering index ix_target_search, which is already in list order, so
+neither the page nor the count reads table rows. Search terms travel in
+the query string, never in a URL path.
 """
 from __future__ import annotations
 
@@ -189,7 +190,6 @@ def targets(department_id: int, f: TargetFilters) -> Query:
         order = (Target.credit_code,)
     elif f.q:
         conditions.append(Target.name.contains(f.q, autoescape=True))
-    name_only = bool(f.q) and not prefix and f == TargetFilters(q=f.q)
     if f.township_id:
         conditions.append(Target.township_id == f.township_id)
     if f.industry:
@@ -208,11 +208,7 @@ def targets(department_id: int, f: TargetFilters) -> Query:
         stmt=select(Target).where(*conditions).order_by(*order),
         count=select(func.count()).select_from(Target).where(*conditions),
         filtered=f.active,
-        # Only a bare name search reads nothing but the name index, where one
-        # pass of ids can answer page and count (listing.paginate_ids); with
-        # other filters every candidate costs a row fetch and the plain page
-        # query, which stops after one page, is cheaper.
-        ids=select(Target.id).where(*conditions).order_by(*order) if name_only else None,
+        ids=select(Target.id).where(*conditions).order_by(*order),
     )
 
 

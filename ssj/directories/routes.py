@@ -245,10 +245,7 @@ def targets():
     """检查对象名录库 of the department: search by name or credit-code prefix, filter, page."""
     filters = queries.TargetFilters.from_args(request.args)
     query = queries.targets(current_user.department_id, filters)
-    if query.ids is not None:
-        page = paginate_ids(query.ids, query.count, queries.load_targets)
-    else:
-        page = paginate(query.stmt, query.count)
+    page = paginate_ids(query.ids, query.count, queries.load_targets)
     townships = _townships()
     context = dict(page=page, filters=filters, filtered=query.filtered, townships=townships,
                    town_names={t.id: t.name for t in townships})
