@@ -241,12 +241,9 @@ class _Walk:
                 f"其序号列被改为 {e.seq}，而哈希覆盖的内容记载为 {k}",
             )
         missing = _span(k, e.seq - 1)
-        return Problem(
-            k,
-            "deleted",
-            f"entries {missing} are missing: entry {e.seq} follows entry {k - 1}",
-            f"缺少第 {missing} 条，第 {e.seq} 条直接跟在第 {k - 1} 条之后",
-        )
+        after, after_zh = (f"entry {e.seq} follows entry {k - 1}", f"第 {e.seq} 条直接跟在第 {k - 1} 条之后") if k > 1 \
+            else (f"the log starts at entry {e.seq}", f"日志从第 {e.seq} 条开始")
+        return Problem(k, "deleted", f"entries {missing} are missing: {after}", f"缺少第 {missing} 条，{after_zh}")
 
     def check(self, e: StoredEntry, nxt: Optional[StoredEntry]) -> Optional[Problem]:
         """The problem with `e` at the current position, or None if it belongs there."""

@@ -118,6 +118,11 @@ def test_a_missing_entry_is_deleted():
     assert (p.seq, p.kind) == (3, "deleted")
 
 
+def test_a_missing_first_entry_is_deleted():
+    p = first(build(4)[1:])
+    assert (p.seq, p.kind) == (1, "deleted") and "starts at entry 2" in p.detail
+
+
 def test_a_forged_entry_at_the_end_is_inserted():
     entries = build(5)
     body = canonical_json({"seq": 6, "action": "export", "username": "张三", "outcome": "ok"})
