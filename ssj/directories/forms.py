@@ -197,9 +197,12 @@ class MatterForm:
 
 
 def parse_day(raw: str) -> Optional[date]:
-    raw = raw.strip().replace("/", "-").replace(".", "-")
+    """A date typed as 2027-06-30, 2027-6-30, 2027/6/30 or 2027.6.30 (as on a certificate)."""
+    parts = raw.strip().replace("/", "-").replace(".", "-").split("-")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4:
+        return None
     try:
-        return date.fromisoformat(raw)
+        return date(int(parts[0]), int(parts[1]), int(parts[2]))
     except ValueError:
         return None
 

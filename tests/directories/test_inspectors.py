@@ -129,3 +129,13 @@ def test_edit_changes_status_and_keeps_the_staff_number(app, login_as):
 def test_empty_inspector_list_says_what_to_do_first(login_as):
     page = login_as("staff_jc").get("/inspectors").text
     assert "执法人员名录库还是空的" in page and "添加执法人员" in page
+
+
+def test_certificate_dates_as_people_write_them():
+    from ssj.directories.forms import parse_day
+
+    assert parse_day("2027-06-30") == date(2027, 6, 30)
+    assert parse_day("2027/6/30") == date(2027, 6, 30)
+    assert parse_day(" 2027.6.3 ") == date(2027, 6, 3)
+    for bad in ("2027-02-30", "27-6-30", "明年", "", "2027-6"):
+        assert parse_day(bad) is None, bad
