@@ -61,8 +61,11 @@ _NONCE_HEX = re.compile(r"[0-9a-f]{64}")
 # without building its ticket string; candidates that pass are compared by
 # their full ticket strings, exactly as defined. (What is NOT equivalent:
 # ordering by x, or by x mod 10**64 — the least significant digit of x is the
-# most significant digit of the ticket.) tests/draws/test_ordering.py checks
-# this on random numbers.
+# most significant digit of the ticket.) A second, cheaper test follows from
+# the same fact: if the bound's m digits start with z zeros, a passing
+# ticket starts with z zeros, so 10**z divides x, so x's last z bits are 0;
+# the last digest byte rejects most candidates before x is built.
+# tests/draws/test_tickets.py checks both on random numbers.
 _PREFIX_DIGITS = 4
 _PREFIX_MOD = 10**_PREFIX_DIGITS
 _REVERSED_PREFIX = tuple(int(f"{i:0{_PREFIX_DIGITS}d}"[::-1]) for i in range(_PREFIX_MOD))
@@ -330,6 +333,7 @@ def _k_smallest(prefix_hash, raw_ids: Iterable[bytes], k: int) -> list[tuple[str
     reversed_prefix = _REVERSED_PREFIX
     mod = _PREFIX_MOD
     bound = mod  # no prefix reaches it: keep everything until k are known
+    low_bits = 0  # see below
     keep: list[tuple[str, bytes]] = []
     # Trimming when the list doubles keeps sorting amortised O(log k) per kept
     # item, and for a team of 2 it tightens the bound early, so that only
@@ -339,7 +343,14 @@ def _k_smallest(prefix_hash, raw_ids: Iterable[bytes], k: int) -> list[tuple[str
     for raw in raw_ids:
         h = copy()
         h.update(raw)
-        x = from_bytes(h.digest(), "big")
+        digest = h.digest()
+        # If the bound, written with _PREFIX_DIGITS digits, starts with z
+        # zeros, a passing ticket starts with z zeros too, so x is divisible
+        # by 10**z and hence by 2**z: its last z bits are 0. Testing the last
+        # byte rejects most candidates before the integer is even built.
+        if digest[-1] & low_bits:
+            continue
+        x = from_bytes(digest, "big")
         if reversed_prefix[x % mod] > bound:
             continue
         keep.append((_ticket_of_int(x), raw))
@@ -347,6 +358,8 @@ def _k_smallest(prefix_hash, raw_ids: Iterable[bytes], k: int) -> list[tuple[str
             keep.sort()
             del keep[k:]
             bound = int(keep[-1][0][2 : 2 + _PREFIX_DIGITS])
+            zeros = _PREFIX_DIGITS - len(str(bound)) if bound else _PREFIX_DIGITS
+            low_bits = (1 << zeros) - 1
     keep.sort()
     return [(t, raw.decode("utf-8")) for t, raw in keep[:k]]
 

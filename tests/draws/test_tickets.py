@@ -86,6 +86,19 @@ def test_prefix_is_the_tickets_first_digits_and_orders_like_the_ticket():
             assert alg._ticket_of_int(a) < alg._ticket_of_int(b)
 
 
+def test_a_prefix_below_a_bound_with_z_leading_zeros_means_z_low_zero_bits():
+    # The byte test in _k_smallest: prefix <= bound, and bound written with 4
+    # digits starts with z zeros, so x % 10**z == 0 and x's last z bits are 0.
+    rng = random.Random(9)
+    for _ in range(20000):
+        x = _random_x(rng) * rng.choice((1, 10, 100, 1000, 10**4))
+        prefix = alg._REVERSED_PREFIX[x % alg._PREFIX_MOD]
+        for bound in (prefix, prefix + rng.randrange(50)):
+            bound = min(bound, alg._PREFIX_MOD - 1)
+            zeros = alg._PREFIX_DIGITS - len(str(bound)) if bound else alg._PREFIX_DIGITS
+            assert x & ((1 << zeros) - 1) == 0
+
+
 def test_integer_order_is_not_ticket_order():
     # The tempting shortcut: 9 < 10 but ticket(9) = "0.9…" > ticket(10) = "0.01…".
     assert alg._ticket_of_int(9) > alg._ticket_of_int(10)
