@@ -47,7 +47,7 @@ PROGRESS_EVERY = 2000  # rows between progress commits while checking
 KEEP_UPLOADS = timedelta(days=2)  # a rejected file stays this long for "仅导入有效的行"
 STALE_AFTER = timedelta(minutes=10)  # a running job untouched this long was cut off
 
-FAILED_MESSAGE = ("写入数据库时出错，已全部撤销，没有写入任何数据。请稍后重新上传；"
+FAILED_MESSAGE = ("导入过程中系统出错，已全部撤销，没有写入任何数据。请稍后重新上传；"
                   "如反复出现，请联系系统管理员。")
 
 
@@ -295,7 +295,8 @@ def _check_rows(job: ImportJob, user: User, directory: Directory, staged: IO[str
                 if done % PROGRESS_EVERY == 0:
                     progress()
     except FileProblem as exc:
-        job.rows_done = job.valid_rows = job.error_count = 0
+        progress()
+        job.valid_rows = 0  # a file that cannot be read to the end offers no "valid subset"
         _finish(job, user, "rejected", outcome="rejected", message=str(exc))
         save()
         return False

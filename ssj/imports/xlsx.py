@@ -185,13 +185,24 @@ class SheetReader:
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         positions = self.header.positions
         width = max(positions) + 1
-        for row_no, values in enumerate(self._rows, start=2):
+        for row_no, values in self._numbered():
             if len(values) < width:
                 values = tuple(values) + (None,) * (width - len(values))
             picked = [values[i] for i in positions]
             if all(_blank(v) for v in picked):
                 continue
             yield row_no, picked
+
+    def _numbered(self) -> Iterator[tuple[int, Sequence[Any]]]:
+        row_no = 1
+        try:
+            for row_no, values in enumerate(self._rows, start=2):
+                yield row_no, values
+        except Exception as exc:  # a package that breaks half-way: XML, zip or cell errors
+            raise FileProblem(
+                f"文件读到第 {row_no} 行后无法继续读取（文件可能已损坏）。"
+                "请用 Excel 或 WPS 打开它，另存为 .xlsx 后再上传。"
+            ) from exc
 
 
 # --- writing ------------------------------------------------------------------

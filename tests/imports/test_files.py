@@ -155,3 +155,24 @@ def test_running_job_page_polls_and_works_without_javascript(app, login_as, town
     assert 'hx-trigger="every 1s"' in page and "刷新进度" in page and "<progress" in page
     r.close()
     jobs.wait_for_jobs(timeout=60)
+
+
+def test_a_file_that_breaks_half_way_is_rejected_whole(app, login_as, townships):
+    import zipfile
+
+    good = xlsx(headers("targets"), [target_row(n) for n in range(1, 41)])
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = data[: len(data) // 2]  # cut off in the middle of the rows
+            dst.writestr(item, data)
+    staff = login_as("staff")
+    r = upload(staff, "targets", broken.getvalue())
+    job = job_of(app, r)
+    assert job.state == "rejected" and job.valid_rows == 0
+    page = staff.get(r.headers["Location"]).text
+    assert "无法继续读取" in page and "仅导入有效" not in page
+    with app.app_context():
+        assert db.session.execute(select(Target)).first() is None
