@@ -60,6 +60,15 @@ class AnnualPlan(db.Model):
     submitted_by: Mapped[Optional[User]] = relationship(foreign_keys=[submitted_by_id])
     decided_by: Mapped[Optional[User]] = relationship(foreign_keys=[decided_by_id])
 
+    @property
+    def status_label(self) -> str:
+        return PLAN_STATUSES.get(self.status, self.status)
+
+    @property
+    def editable(self) -> bool:
+        """A plan is changed only before it is submitted or after it was sent back."""
+        return self.status in ("draft", "returned")
+
 
 class PlanItem(db.Model):
     __table_args__ = (UniqueConstraint("plan_id", "matter_id"),)
@@ -74,6 +83,10 @@ class PlanItem(db.Model):
 
     plan: Mapped[AnnualPlan] = relationship(back_populates="items")
     matter: Mapped[Matter] = relationship()
+
+    @property
+    def month_list(self) -> list[int]:
+        return [int(m) for m in self.months.split(",") if m.strip().isdigit()]
 
 
 class Task(db.Model):
@@ -97,6 +110,11 @@ class Task(db.Model):
     publish_date: Mapped[Optional[date]] = mapped_column(Date)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Art 18: a task whose matters are not all in the section's approved plan
+    # of its year is "计划外"; it may exist only with a written reason. Kept as
+    # of the last save, so the oversight dashboard counts what was decided.
+    out_of_plan: Mapped[bool] = mapped_column(default=False)
+    out_of_plan_reason: Mapped[str] = mapped_column(Text, default="")
 
     section: Mapped[Section] = relationship()
     plan: Mapped[Optional[AnnualPlan]] = relationship()
@@ -107,6 +125,23 @@ class Task(db.Model):
         cascade="all, delete-orphan", order_by="Stratum.position"
     )
     attempts: Mapped[list["DrawAttempt"]] = relationship(order_by="DrawAttempt.number")
+
+    @property
+    def status_label(self) -> str:
+        return TASK_STATUSES.get(self.status, self.status)
+
+    @property
+    def editable(self) -> bool:
+        """Settings change only before the draw: the ceremony freezes what it reads."""
+        return self.status == "planned"
+
+    @property
+    def industry_list(self) -> list[str]:
+        return [line.strip() for line in self.industries.splitlines() if line.strip()]
+
+    @property
+    def township_id_list(self) -> list[int]:
+        return [int(t) for t in self.township_ids.split(",") if t.strip().isdigit()]
 
 
 class TaskMatter(db.Model):
@@ -144,6 +179,10 @@ class Stratum(db.Model):
     ratio_percent: Mapped[Optional[str]] = mapped_column(String(16))
     fixed_count: Mapped[Optional[int]] = mapped_column()
     reason: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def rule_label(self) -> str:
+        return f"{self.ratio_percent}%" if self.ratio_percent is not None else f"固定 {self.fixed_count} 户"
 
 
 class TaskKey(db.Model):
