@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .directories import bp as directories_bp
     from .imports import bp as imports_bp
     from .main import bp as main_bp
+    from .plans import bp as plans_bp
     from .public import bp as public_bp
 
     app.register_blueprint(main_bp)
@@ -74,6 +75,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(directories_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(plans_bp)
     app.register_blueprint(public_bp, url_prefix="/public")
 
     from . import cli, templating
