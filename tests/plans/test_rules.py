@@ -1,0 +1,47 @@
+"""The pure rules of plans and tasks: Art 7's floor in exact decimals, and disjoint strata."""
+from ssj.plans import rules
+
+
+def test_two_rounds_a_year_fall_short_of_art7():
+    notes = rules.art7_shortfalls(2, "1")
+    assert len(notes) == 1 and "少于细则第七条规定的每年不少于 3 次" in notes[0]
+
+
+def test_half_a_percent_falls_short_of_art7():
+    notes = rules.art7_shortfalls(3, "0.5")
+    assert len(notes) == 1 and "低于细则第七条规定的不低于 1%" in notes[0]
+
+
+def test_ratio_is_compared_as_a_decimal_not_a_float():
+    assert rules.art7_shortfalls(3, "1") == []
+    assert rules.art7_shortfalls(3, "1.0") == []
+    assert rules.art7_shortfalls(3, "0.99") != []
+    # 0.1 + 0.2 as floats is 0.30000000000000004; as decimals the text is what counts.
+    assert rules.below_art7_ratio("0.9999999999999999999")
+
+
+def test_both_shortfalls_are_reported():
+    assert len(rules.art7_shortfalls(1, "0.5")) == 2
+
+
+def test_months_parse_in_common_chinese_forms():
+    assert rules.parse_months("3,6,9") == ([3, 6, 9], None)
+    assert rules.parse_months("9、3、6月") == ([3, 6, 9], None)
+    assert rules.parse_months("") == ([], None)
+    months, problem = rules.parse_months("3,13")
+    assert months is None and "13" in problem
+    months, problem = rules.parse_months("3,3")
+    assert months is None and "重复" in problem
+
+
+def test_strata_are_disjoint_special_first_then_small_micro():
+    all_three = ["special", "small_micro", "general"]
+    assert rules.stratum_kind(True, True, all_three) == "special"
+    assert rules.stratum_kind(False, True, all_three) == "small_micro"
+    assert rules.stratum_kind(False, False, all_three) == "general"
+
+
+def test_a_stratum_not_set_up_falls_through_to_the_next():
+    assert rules.stratum_kind(True, True, ["small_micro", "general"]) == "small_micro"
+    assert rules.stratum_kind(True, False, ["small_micro", "general"]) == "general"
+    assert rules.stratum_kind(False, True, ["special", "general"]) == "general"
