@@ -65,7 +65,7 @@ def demo_app(tmp_path_factory):
     app = _fresh_instance(tmp_path_factory.mktemp("demo-instance"))
     result = _run_cli(app, "demo", "--if-empty")
     assert result.exit_code == 0, result.output
-    assert "demo data loaded" in result.output
+    assert "演示数据已载入" in result.output
     yield app
     with app.app_context():
         db.session.remove()
@@ -253,7 +253,7 @@ def test_demo_if_empty_twice_keeps_the_data(demo_app):
         before = _counts()
     result = _run_cli(demo_app, "demo", "--if-empty")
     assert result.exit_code == 0, result.output
-    assert "already present" in result.output
+    assert "演示数据已存在" in result.output
     assert "jc_staff" in result.output and DEMO_PASSWORD in result.output
     with demo_app.app_context():
         assert _counts() == before
