@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ..extensions import db
 from ..models import AccessLogEntry, AuditChainHead, AuditCheckpoint
@@ -51,6 +51,15 @@ def ensure_head() -> None:
         db.session.flush()
 
 
+# Built once and run as plain Core statements: every request runs them while
+# holding the chain lock, so their cost is paid by every waiting worker too.
+_head = AuditChainHead.__table__
+_TAKE_NEXT = (
+    update(_head).where(_head.c.id == 1).values(seq=_head.c.seq + 1).returning(_head.c.seq, _head.c.head_hash)
+)
+_SET_HEAD = update(_head).where(_head.c.id == 1).values(head_hash=bindparam("digest"))
+
+
 def _actor(user) -> dict[str, Any]:
     if user is None or not getattr(user, "is_authenticated", False):
         return {"user_id": None, "username": None, "roles": [], "department": None, "section": None}
@@ -80,12 +89,7 @@ def record(
         actor = _actor(user)
         if actor["username"] is None and username is not None:
             actor["username"] = username  # e.g. a failed login names who was tried
-        row = db.session.execute(
-            update(AuditChainHead)
-            .where(AuditChainHead.id == 1)
-            .values(seq=AuditChainHead.seq + 1)
-            .returning(AuditChainHead.seq, AuditChainHead.head_hash)
-        ).one_or_none()
+        row = db.session.execute(_TAKE_NEXT).one_or_none()
         if row is None:
             raise AuditWriteError("access log has no head row: run `flask --app app init`")
         seq, prev_hash = row
@@ -117,9 +121,7 @@ def record(
             entry_mac=chain.entry_mac(keyring().entry_mac_key, digest),
         )
         db.session.add(entry)
-        db.session.execute(
-            update(AuditChainHead).where(AuditChainHead.id == 1).values(head_hash=digest)
-        )
+        db.session.execute(_SET_HEAD, {"digest": digest})
         interval = current_app.config["AUDIT_CHECKPOINT_INTERVAL"]
         if interval and seq % interval == 0:
             _sign_checkpoint(seq, digest)
