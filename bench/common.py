@@ -179,6 +179,13 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def run_phase(module: str, *args: str) -> dict[str, Any]:
     """Run one phase in its own process, so that its peak memory is its own."""
     done = subprocess.run(

@@ -119,16 +119,10 @@ def main(rows: int) -> dict:
           f"unchanged {first['unchanged']:,}, bad rows {first['bad_rows']:,}")
     print(f"second import: {second['state']}, created {second['created']:,}, updated {second['updated']:,}, "
           f"unchanged {second['unchanged']:,}  {ok(second['created'] == second['updated'] == 0)}")
-    print(f"(load average at the end: {_loadavg()}; on a busy machine wall times vary, CPU times less so)")
+    print(f"(load average at the end: {common.loadavg()}; on a busy machine wall times vary, CPU times less so)")
     return {"read": read, "import": first, "reimport": second, "export": export, "ratio": ratio,
             "cpu_ratio": cpu_ratio}
 
-
-def _loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
 
 
 if __name__ == "__main__":

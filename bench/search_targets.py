@@ -94,14 +94,16 @@ def main(rows: int, requests: int) -> dict:
         client.get("/targets", query_string=args)  # warm the page cache and template compilation
 
     timings: list[float] = []
+    cpu_timings: list[float] = []
     by_category: dict[str, list[float]] = defaultdict(list)
     statuses: dict[int, int] = defaultdict(int)
     for i, (category, args) in enumerate(mix):
         headers = {"HX-Request": "true"} if i % 2 else {}
-        start = time.perf_counter()
+        cpu, start = time.process_time(), time.perf_counter()
         r = client.get("/targets", query_string=args, headers=headers)
         _ = r.data
         ms = (time.perf_counter() - start) * 1000
+        cpu_timings.append((time.process_time() - cpu) * 1000)
         statuses[r.status_code] += 1
         timings.append(ms)
         by_category[category].append(ms)
@@ -129,9 +131,14 @@ def main(rows: int, requests: int) -> dict:
     print(f"{'all':<26}{len(timings):>4}{p50:>9.1f}{p95:>9.1f}{worst:>9.1f}")
     print(f"{'(a plain signed-in page)':<26}{len(floor):>4}{statistics.median(floor):>9.1f}{pct(floor, 95):>9.1f}"
           f"{max(floor):>9.1f}")
+    print(f"{'all, CPU time only':<26}{len(cpu_timings):>4}{statistics.median(cpu_timings):>9.1f}"
+          f"{pct(cpu_timings, 95):>9.1f}{max(cpu_timings):>9.1f}")
     print()
     print(f"p95 {p95:.1f} ms   goal < {P95_GOAL_MS:.0f} ms   {'ok' if p95 < P95_GOAL_MS else 'MISSED'}")
+    print(f"(load average at the end: {common.loadavg()}; the CPU-time row "
+          "shows what the requests cost this process, whatever else the machine is doing)")
     return {"p50_ms": p50, "p95_ms": p95, "max_ms": worst, "statuses": dict(statuses),
+            "cpu_p95_ms": pct(cpu_timings, 95),
             "plain_page_p50_ms": statistics.median(floor)}
 
 
