@@ -21,8 +21,13 @@ def test_four_processes_appending_at_once_leave_one_unbroken_chain(app, traffic)
     for p in procs:
         p.start()
     start.set()
+    # Verifying while others append must not mistake a fresh entry for tampering.
+    checks = []
+    while any(p.is_alive() for p in procs):
+        checks.append(run(app, "verify"))
     for p in procs:
         p.join(120)
+    assert checks and all(code == 0 for code, _ in checks), [out for code, out in checks if code]
     assert [p.exitcode for p in procs] == [0] * WORKERS
 
     rows = attacker.rows()
