@@ -21,9 +21,9 @@ from flask import current_app
 
 from .. import audit
 from ..extensions import db
-from ..models import Conflict, Inspector, Matter, MatterVersion, Section, Target, User
+from ..models import Conflict, Inspector, Matter, Section, Target, User
 from ..models.directories import MATTER_METHODS, MATTER_STATUSES
-from .forms import ConflictForm, InspectorForm, MatterForm, TargetForm
+from .forms import ART7_MIN_FREQUENCY, ConflictForm, InspectorForm, MatterForm, TargetForm, ratio_below_art7
 from .versions import apply_matter_changes
 
 
@@ -125,8 +125,6 @@ def version_history(matter: Matter) -> list[VersionView]:
 
 def art7_shortfalls(matter: Matter) -> list[str]:
     """Where a matter falls short of Art 7's defaults, in words for the page."""
-    from .forms import ART7_MIN_FREQUENCY, ratio_below_art7
-
     notes = []
     if ratio_below_art7(matter.ratio_percent):
         notes.append(f"抽查比例 {matter.ratio_percent}% 低于细则第七条规定的 1%（仅小微企业等情形可适当减少）。")
