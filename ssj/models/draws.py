@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ._types import UTCDateTime, utcnow
 from .accounts import Department, Section, User
-from .directories import Matter
+from .directories import Inspector, Matter
 
 PLAN_STATUSES = {"draft": "草稿", "submitted": "待审批", "approved": "已批准", "returned": "已退回"}
 TASK_STATUSES = {
@@ -32,7 +32,7 @@ TASK_STATUSES = {
 }
 STRATUM_KINDS = {"general": "一般对象", "special": "重点监管对象", "small_micro": "小微企业"}
 ATTEMPT_STATES = {
-    "frozen": "名单已锁定",
+    "frozen": "名单已冻结",
     "committed": "已公示随机数承诺",
     "sealed": "已抽取并封存",
     "void": "已作废",
@@ -204,8 +204,9 @@ class DrawAttempt(db.Model):
     number: Mapped[int] = mapped_column()
     state: Mapped[str] = mapped_column(String(16), default="frozen")
     operator_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    # 1. frozen pools: sealed id lists; public sizes and hashes (JSON list of
-    #    {name, size, sha256} for the strata, then the inspectors' pool).
+    # 1. frozen pools: sealed id lists; public sizes, hashes and sample sizes
+    #    (JSON: {"strata": [{name, kind, rule, size, sha256, sample_size}],
+    #    "inspectors": {size, sha256}, "team_size", "cap", "on_date"}).
     frozen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     pools_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     pool_summary_json: Mapped[str] = mapped_column(Text)
@@ -213,12 +214,18 @@ class DrawAttempt(db.Model):
     nonce_sealed: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
     nonce_sha256: Mapped[Optional[str]] = mapped_column(String(64))
     committed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
-    # 3. witnesses' entropy (public), 4. the sealed result.
+    # 3. witnesses' entropy (public). Set when the draw runs, successful or
+    #    not: an attempt whose entropy is set never runs again.
     entropy: Mapped[Optional[str]] = mapped_column(String(255))
+    # 4. the sealed result.
     drawn_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     result_sealed: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
     result_commitment: Mapped[Optional[str]] = mapped_column(String(64))
     sample_summary_json: Mapped[Optional[str]] = mapped_column(Text)  # [{name, sample_size}]
+    # A draw that stopped before sealing (e.g. too few inspectors for a team):
+    # the Chinese message, which names positions only, never a target.
+    failure: Mapped[Optional[str]] = mapped_column(Text)
+    failed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     # Redraw: a new attempt voids this one, with a reason and a supervisor's approval.
     void_reason: Mapped[Optional[str]] = mapped_column(Text)
     void_requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
@@ -232,14 +239,27 @@ class DrawAttempt(db.Model):
     void_requested_by: Mapped[Optional[User]] = relationship(foreign_keys=[void_requested_by_id])
     void_approved_by: Mapped[Optional[User]] = relationship(foreign_keys=[void_approved_by_id])
 
+    @property
+    def state_label(self) -> str:
+        if self.state == "committed" and self.failure:
+            return "抽取未完成（未封存）"
+        return ATTEMPT_STATES.get(self.state, self.state)
+
+    @property
+    def redraw_pending(self) -> bool:
+        return self.state != "void" and self.void_requested_at is not None
+
 
 class DrawWitness(db.Model):
+    """A witness of the ceremony and the dice digits they entered, in entry order (Art 9)."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("draw_attempt.id"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     affiliation: Mapped[str] = mapped_column(String(100))
     external: Mapped[bool] = mapped_column(default=False)  # from outside the section
     digits: Mapped[str] = mapped_column(String(100))
+    entered_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -250,7 +270,9 @@ class Assignment(db.Model):
     it is lives only in `target_sealed`.
     """
 
-    __table_args__ = (UniqueConstraint("task_id", "position", "inspector_id"),)
+    # Per attempt: a redraw numbers its positions from 1 again. An inspector
+    # replaced out of a team never returns to it, so one row per place.
+    __table_args__ = (UniqueConstraint("attempt_id", "position", "inspector_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
@@ -259,3 +281,41 @@ class Assignment(db.Model):
     inspector_id: Mapped[int] = mapped_column(ForeignKey("inspector.id"), index=True)
     target_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     active: Mapped[bool] = mapped_column(default=True)  # false once replaced after a recusal
+
+    inspector: Mapped[Inspector] = relationship()
+
+    @property
+    def record_id(self) -> str:
+        """The sealed blob's record id: a blob moved to another row does not decrypt."""
+        return f"{self.attempt_id}:{self.position}:{self.inspector_id}"
+
+
+class Recusal(db.Model):
+    """A recusal after the draw (Art 5 回避): `out` leaves the team at `position`,
+    the next eligible inspector in the frozen ranking takes the place.
+
+    Which target and why live only in `sealed` ({target, out, in, reason});
+    the conflict is deliberately not added to the Conflict table, whose
+    plaintext target id would name a drawn target.
+    """
+
+    __table_args__ = (UniqueConstraint("attempt_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("draw_attempt.id"))
+    number: Mapped[int] = mapped_column()  # order of application, from 1
+    position: Mapped[int] = mapped_column()
+    out_inspector_id: Mapped[int] = mapped_column(ForeignKey("inspector.id"))
+    in_inspector_id: Mapped[int] = mapped_column(ForeignKey("inspector.id"))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    declared_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    out_inspector: Mapped[Inspector] = relationship(foreign_keys=[out_inspector_id])
+    in_inspector: Mapped[Inspector] = relationship(foreign_keys=[in_inspector_id])
+    declared_by: Mapped[User] = relationship()
+
+    @property
+    def record_id(self) -> str:
+        return f"{self.attempt_id}:{self.number}"
