@@ -77,6 +77,23 @@ EXPECTED = {
     "plans.task_new": EDITORS,
     "plans.task_edit": EDITORS,
     "plans.task_preview": READERS,
+    # the draw ceremony: the section runs it, supervisors and the discipline
+    # office watch its public facts; sealed lists only for need-to-know roles
+    "ceremony.draw": READERS | {"discipline"},
+    "ceremony.freeze": EDITORS,
+    "ceremony.commit": EDITORS,
+    "ceremony.add_witness": EDITORS,
+    "ceremony.run": EDITORS,
+    "ceremony.request_redraw": EDITORS,
+    "ceremony.decide_redraw": SUPERVISOR,
+    "ceremony.commitment": READERS | {"discipline"},
+    "ceremony.record": READERS | {"discipline"},
+    "ceremony.screen": READERS | {"discipline"},
+    "ceremony.sealed_list": READERS,
+    "ceremony.sealed_list_print": READERS,
+    "ceremony.sealed_list_xlsx": READERS,
+    "ceremony.my_inspections": frozenset({"inspector"}),
+    "ceremony.recuse": EDITORS | {"inspector"},
 }
 
 
