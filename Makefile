@@ -22,7 +22,7 @@ run: $(VENV)/.installed
 	$(FLASK) demo --if-empty
 	@echo
 	@echo "ssj 已启动: http://$(HOST):$(PORT)   (Ctrl-C 停止)"
-	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - app:app
+	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) app:app
 
 ## make test: the whole suite, browser tests included.
 test: $(VENV)/.installed

@@ -194,3 +194,28 @@ def test_app_refuses_to_start_with_an_undeclared_route(instance_path):
     app.register_blueprint(bp)
     with pytest.raises(RuntimeError, match="sneaky.sneaky"):
         check_every_route_declared(app)
+
+
+def test_generic_log_entries_name_a_target_only_by_hmac(app, clients):
+    import json
+
+    from sqlalchemy import select
+
+    from ssj.extensions import db
+    from ssj.models import AccessLogEntry, Department, Target
+
+    with app.app_context():
+        dept = db.session.execute(select(Department).where(Department.code == "RSJ")).scalar_one()
+        target = Target(department_id=dept.id, credit_code="91411623MA40000001", name="商水县测试有限公司")
+        db.session.add(target)
+        db.session.commit()
+        target_id = target.id
+    clients["inspector"].get(f"/targets/{target_id}")  # refused by role: a generic entry
+    with app.app_context():
+        body = db.session.execute(
+            select(AccessLogEntry.body).order_by(AccessLogEntry.seq.desc())
+        ).scalars().first()
+    entry = json.loads(body)
+    assert entry["outcome"] == "denied"
+    assert entry["objects"]["args"]["target_id"] != target_id
+    assert "91411623MA40000001" not in body and len(entry["objects"]["args"]["target_id"]["target_ref"]) == 64

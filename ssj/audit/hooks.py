@@ -15,7 +15,9 @@ from flask_login import current_user
 
 from ..auth.sessions import touch
 from ..extensions import db
-from .service import record
+from sqlalchemy import select
+
+from .service import record, sealed_ref
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +32,24 @@ def _outcome(status: int) -> str:
     return "error"
 
 
+def _target_ref(target_id) -> dict:
+    """A target is named in the log only by the HMAC of its credit code (SPEC §5):
+    after a draw, who looked at which enterprise could hint at the sealed list."""
+    from ..models import Target
+
+    code = db.session.execute(select(Target.credit_code).where(Target.id == target_id)).scalar()
+    return {"target_ref": sealed_ref(code if code is not None else f"target-id:{target_id}")}
+
+
 def _generic_entry(response) -> None:
     verb = "read" if request.method in ("GET", "HEAD") else "change"
     objects = {"endpoint": request.endpoint, "method": request.method}
     if request.view_args:
-        objects["args"] = {k: v for k, v in request.view_args.items() if isinstance(v, (int, str))}
+        objects["args"] = {
+            k: _target_ref(v) if k == "target_id" else v
+            for k, v in request.view_args.items()
+            if isinstance(v, (int, str))
+        }
     if request.args:
         # Names only: a search term typed by a user stays out of the log.
         objects["query"] = sorted(request.args.keys())
