@@ -14,6 +14,13 @@ import pytest
 from ssj import create_app
 from ssj.extensions import db
 
+from .browser_support import (  # noqa: F401  (fixtures, found by name)
+    browser_context_args,
+    browser_type_launch_args,
+    live_instance,
+    live_server,
+    mark_browser_items,
+)
 from .factories import BY_ROLE, PASSWORD, seed_organisation
 
 TEST_CONFIG = {"TESTING": True, "IMPORT_RUN_INLINE": True}
@@ -105,3 +112,7 @@ def htmx_post(client, url: str, data: dict | None = None, **kw):
     """POST as htmx does: the token in the X-CSRF-Token header."""
     headers = {"HX-Request": "true", "X-CSRF-Token": csrf_of(client)}
     return client.post(url, data=data or {}, headers=headers, **kw)
+
+
+def pytest_collection_modifyitems(config, items):
+    mark_browser_items(items)

@@ -1,5 +1,5 @@
 """The browser reaches the login page and a signed-in to-do page under the strict CSP."""
-from tests.browser.conftest import sign_in
+from tests.browser_support import sign_in
 from tests.factories import PASSWORD
 
 

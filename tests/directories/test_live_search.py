@@ -7,22 +7,13 @@ import pytest
 from ssj import create_app
 from ssj.extensions import db
 from ssj.models import Department, Target
-from tests.browser.conftest import (  # noqa: F401  (fixtures used by name)
-    CHROMIUM,
-    browser_context_args,
-    browser_type_launch_args,
-    live_server,
-    sign_in,
-)
+from tests.browser_support import sign_in
 from tests.conftest import TEST_CONFIG
 from tests.factories import PASSWORD
 
 from .builders import code
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium not found at {CHROMIUM}"),
-]
+pytestmark = pytest.mark.browser
 
 
 def _seed(instance: Path) -> None:

@@ -1,4 +1,4 @@
-"""Browser tests: real Chromium (Debian's /usr/bin/chromium) driving a real
+"""Support for browser tests (fixtures re-exported by tests/conftest.py): real Chromium (Debian's /usr/bin/chromium) driving a real
 server (gunicorn, two worker processes) on a free port.
 
 Without Chromium the tests are skipped with a loud message, unless
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("SSJ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -32,8 +32,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_collection_modifyitems(config, items):
-    browser_items = [i for i in items if "tests/browser/" in str(i.fspath).replace(os.sep, "/")]
+def mark_browser_items(items) -> None:
+    """Called from tests/conftest.py: skip loudly without Chromium, or fail in CI."""
+    browser_items = [
+        i for i in items
+        if "tests/browser/" in str(i.fspath).replace(os.sep, "/") or i.get_closest_marker("browser")
+    ]
     for item in browser_items:
         item.add_marker(pytest.mark.browser)
     if browser_items and not Path(CHROMIUM).exists():
@@ -67,10 +71,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_server(template_instance, tmp_path):
-    """A gunicorn server on a copy of the test instance; yields its base URL."""
+def live_instance(template_instance, tmp_path) -> Path:
+    """The instance directory the live server will use; seed it before asking for live_server."""
     instance = tmp_path / "live-instance"
     shutil.copytree(template_instance, instance)
+    return instance
+
+
+@pytest.fixture
+def live_server(live_instance, tmp_path):
+    """A gunicorn server on a copy of the test instance; yields its base URL."""
+    instance = live_instance
     port = _free_port()
     env = {**os.environ, "SSJ_INSTANCE_PATH": str(instance)}
     log = open(tmp_path / "server.log", "wb")
