@@ -64,6 +64,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .calendar_admin import bp as holidays_bp
     from .ceremony import bp as ceremony_bp
     from .directories import bp as directories_bp
     from .imports import bp as imports_bp
@@ -79,6 +80,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(plans_bp)
     app.register_blueprint(ceremony_bp)
     app.register_blueprint(public_bp, url_prefix="/public")
+    app.register_blueprint(holidays_bp)
 
     from . import cli, templating
 

@@ -94,6 +94,13 @@ EXPECTED = {
     "ceremony.sealed_list_xlsx": READERS,
     "ceremony.my_inspections": frozenset({"inspector"}),
     "ceremony.recuse": EDITORS | {"inspector"},
+    # holidays: only the admin enters them; everyone signed in may count working days
+    "holidays.holidays": ADMIN,
+    "holidays.add": ADMIN,
+    "holidays.bulk": ADMIN,
+    "holidays.remove": ADMIN,
+    "holidays.mark_year": ADMIN,
+    "holidays.workdays": SIGNED_IN,
 }
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 22:51:27.232738
+Create Date: 2026-11-27 23:07:45.564862
 
 """
 from alembic import op
@@ -168,6 +168,27 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_annual_plan')),
     sa.UniqueConstraint('section_id', 'year', name=op.f('uq_annual_plan_section_id'))
     )
+    op.create_table('holiday',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('date', sa.Date(), nullable=False),
+    sa.Column('is_working_day', sa.Boolean(), nullable=False),
+    sa.Column('name', sa.String(length=32), nullable=False),
+    sa.Column('entered_by_id', sa.Integer(), nullable=False),
+    sa.Column('entered_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['entered_by_id'], ['user.id'], name=op.f('fk_holiday_entered_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_holiday')),
+    sa.UniqueConstraint('date', name=op.f('uq_holiday_date'))
+    )
+    op.create_table('holiday_year',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('complete', sa.Boolean(), nullable=False),
+    sa.Column('marked_by_id', sa.Integer(), nullable=True),
+    sa.Column('marked_at', ssj.models._types.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['marked_by_id'], ['user.id'], name=op.f('fk_holiday_year_marked_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_holiday_year')),
+    sa.UniqueConstraint('year', name=op.f('uq_holiday_year_year'))
+    )
     op.create_table('import_job',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token', sa.String(length=32), nullable=False),
@@ -237,6 +258,29 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_matter_version')),
     sa.UniqueConstraint('matter_id', 'version', name=op.f('uq_matter_version_matter_id'))
     )
+    op.create_table('training_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('date', sa.Date(), nullable=False),
+    sa.Column('section_id', sa.Integer(), nullable=False),
+    sa.Column('hours', sa.String(length=8), nullable=False),
+    sa.Column('trainer', sa.String(length=100), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', ssj.models._types.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_training_session_created_by_id_user')),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_training_session_department_id_department')),
+    sa.ForeignKeyConstraint(['section_id'], ['section.id'], name=op.f('fk_training_session_section_id_section')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'], name=op.f('fk_training_session_updated_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_session'))
+    )
+    with op.batch_alter_table('training_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_training_session_date'), ['date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_training_session_department_id'), ['department_id'], unique=False)
+
     op.create_table('user_role',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -330,6 +374,22 @@ def upgrade():
     )
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_task_section_id'), ['section_id'], unique=False)
+
+    op.create_table('training_attendance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('section_id', sa.Integer(), nullable=True),
+    sa.Column('affiliation', sa.String(length=100), nullable=False),
+    sa.ForeignKeyConstraint(['section_id'], ['section.id'], name=op.f('fk_training_attendance_section_id_section')),
+    sa.ForeignKeyConstraint(['session_id'], ['training_session.id'], name=op.f('fk_training_attendance_session_id_training_session')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_training_attendance_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_attendance')),
+    sa.UniqueConstraint('session_id', 'user_id', name=op.f('uq_training_attendance_session_id'))
+    )
+    with op.batch_alter_table('training_attendance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_training_attendance_session_id'), ['session_id'], unique=False)
 
     op.create_table('draw_attempt',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -486,6 +546,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_draw_attempt_task_id'))
 
     op.drop_table('draw_attempt')
+    with op.batch_alter_table('training_attendance', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_training_attendance_session_id'))
+
+    op.drop_table('training_attendance')
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_task_section_id'))
 
@@ -505,6 +569,11 @@ def downgrade():
 
     op.drop_table('user_session')
     op.drop_table('user_role')
+    with op.batch_alter_table('training_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_training_session_department_id'))
+        batch_op.drop_index(batch_op.f('ix_training_session_date'))
+
+    op.drop_table('training_session')
     op.drop_table('matter_version')
     with op.batch_alter_table('inspector', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inspector_department_id'))
@@ -514,6 +583,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_import_job_user_id'))
 
     op.drop_table('import_job')
+    op.drop_table('holiday_year')
+    op.drop_table('holiday')
     op.drop_table('annual_plan')
     op.drop_table('user')
     with op.batch_alter_table('matter', schema=None) as batch_op:

@@ -34,7 +34,7 @@ from sqlalchemy import func, select, update
 from .. import audit
 from ..draws import algorithm as alg
 from ..extensions import db
-from ..models import Assignment, Conflict, DrawAttempt, DrawWitness, Inspector, Target, Task, Township, User
+from ..models import Assignment, Conflict, DrawAttempt, DrawWitness, Inspector, Target, Task, TaskKey, Township, User
 from ..models.draws import Recusal
 from ..plans.service import eligible_pools, local_today
 from ..sealing.service import open_json, read_sealed, seal_json
@@ -444,6 +444,7 @@ def run(attempt: DrawAttempt, user: User) -> None:
         "teams": [{"target": t.target, "inspectors": list(t.inspectors)} for t in result.teams],
     }
     codes = [t.target for t in result.teams]
+    key_row = _hold_data_key(task.id)  # noqa: F841  (kept alive for the seals below)
     details = _target_details(task.section.department_id, codes)
     people = _inspectors_by_staff_no(i for t in result.teams for i in t.inspectors)
     stratum_of = {s.id: r.stratum.name for r in result.strata for s in r.selected}
@@ -479,6 +480,16 @@ def run(attempt: DrawAttempt, user: User) -> None:
             "assignments": sum(len(t.inspectors) for t in result.teams),
         },
     )
+
+
+def _hold_data_key(task_id: int) -> Optional[TaskKey]:
+    """Keep the task's key row referenced while sealing many records.
+
+    seal_json looks the row up with session.get each time; the session's
+    identity map holds rows only weakly, so without a reference each of
+    thousands of seals would query (and autoflush) again.
+    """
+    return db.session.get(TaskKey, task_id)
 
 
 def a_record_id(attempt_id: int, position: int, inspector_id: int) -> str:
@@ -663,6 +674,7 @@ def read_list(task: Task, purpose: str) -> Optional[SealedList]:
     attempt = sealed_attempt(task)
     if attempt is None:
         return None
+    key_row = _hold_data_key(task.id)  # noqa: F841
     result = _reveal(
         task.id, "result", attempt.id, attempt.result_sealed,
         purpose=purpose,
@@ -733,6 +745,7 @@ def my_assignments(inspector: Inspector) -> list[MyAssignment]:
         .where(Assignment.inspector_id == inspector.id, Assignment.active.is_(True), DrawAttempt.state == "sealed")
         .order_by(Assignment.task_id.desc(), Assignment.position)
     ).scalars().all()
+    held = [_hold_data_key(task_id) for task_id in {a.task_id for a in rows}]  # noqa: F841
     out = []
     for a in rows:
         facts = _reveal(
@@ -776,6 +789,7 @@ def recuse(task: Task, assignment: Assignment, reason: str, user: User) -> Recus
         raise CeremonyError("这项检查任务已不在当前有效的抽取结果中。")
     if task.status not in ("sealed", "inspecting"):
         raise CeremonyError(f"任务已进入“{task.status_label}”阶段，不能再办理回避替换。")
+    key_row = _hold_data_key(task.id)  # noqa: F841
     pools = open_json(task.id, "pools", attempt.id, attempt.pools_sealed)
     result = open_json(task.id, "result", attempt.id, attempt.result_sealed)
     earlier = _recusals(attempt)

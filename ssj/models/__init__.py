@@ -1,6 +1,7 @@
 """All database models, in one place a newcomer can find them."""
 from .accounts import Department, Section, User, UserRole, UserSession
 from .audit import AccessLogEntry, AuditChainHead, AuditCheckpoint
+from .calendar import Holiday, HolidayYear
 from .draws import (
     AnnualPlan,
     Assignment,
@@ -15,6 +16,7 @@ from .draws import (
 )
 from .directories import Conflict, Inspector, Matter, MatterVersion, Target, Township
 from .jobs import ImportJob, ImportRowError
+from .training import TrainingAttendance, TrainingSession
 
 __all__ = [
     "AnnualPlan",
@@ -32,6 +34,8 @@ __all__ = [
     "AuditCheckpoint",
     "Conflict",
     "Department",
+    "Holiday",
+    "HolidayYear",
     "ImportJob",
     "ImportRowError",
     "Inspector",
@@ -40,6 +44,8 @@ __all__ = [
     "Section",
     "Target",
     "Township",
+    "TrainingAttendance",
+    "TrainingSession",
     "User",
     "UserRole",
     "UserSession",
