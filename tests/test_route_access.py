@@ -101,6 +101,12 @@ EXPECTED = {
     "holidays.remove": ADMIN,
     "holidays.mark_year": ADMIN,
     "holidays.workdays": SIGNED_IN,
+    # training records (Art 15): staff and heads keep them, supervisors read them
+    "training.sessions": READERS,
+    "training.session": READERS,
+    "training.session_new": EDITORS,
+    "training.session_edit": EDITORS,
+    "training.session_delete": EDITORS,
 }
 
 

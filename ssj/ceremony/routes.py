@@ -60,7 +60,9 @@ def audit_failed(exc):
 @bp.errorhandler(SealError)
 def seal_failed(exc):
     # A blob that does not authenticate under its own task, kind and record
-    # id was altered or moved: show nothing from it, and keep a record.
+    # id was altered or moved: show nothing from it, undo whatever the view
+    # had begun (a half-run draw must not stay claimed), and keep a record.
+    db.session.rollback()
     g.keep_changes = True
     try:
         audit.record(

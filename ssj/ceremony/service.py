@@ -423,7 +423,10 @@ def run(attempt: DrawAttempt, user: User) -> None:
     try:
         seed = alg.make_seed(nonce_hex, entropy)
         result = alg.run_draw(strata, pools["inspectors"], seed, pools["team_size"], pools["cap"], pools["conflicts"])
-    except alg.DrawError as exc:
+        people = _inspectors_by_staff_no(i for t in result.teams for i in t.inspectors)
+    except (alg.DrawError, CeremonyError) as exc:
+        # The entropy is spent either way: record why nothing was sealed, so
+        # the attempt reads as failed rather than as drawn with no result.
         attempt.failure = str(exc)
         attempt.failed_at = _now()
         audit.record(
@@ -446,7 +449,6 @@ def run(attempt: DrawAttempt, user: User) -> None:
     codes = [t.target for t in result.teams]
     key_row = _hold_data_key(task.id)  # noqa: F841  (kept alive for the seals below)
     details = _target_details(task.section.department_id, codes)
-    people = _inspectors_by_staff_no(i for t in result.teams for i in t.inspectors)
     stratum_of = {s.id: r.stratum.name for r in result.strata for s in r.selected}
     for position, team in enumerate(result.teams, 1):
         facts = details.get(team.target) or {"credit_code": team.target, "name": "（名录中未找到该对象）"}

@@ -299,3 +299,25 @@ def test_too_few_inspectors_stops_the_draw_before_anything_is_sealed(app, login_
     assert "未能完成，结果没有封存" in record and "执法人员不足以组成检查组" in record
     with app.app_context():
         assert db.session.get(TaskKey, world.task_id) is not None  # pools and nonce were sealed
+
+
+def test_a_tampered_pools_blob_stops_the_draw_and_leaves_the_attempt_unclaimed(app, login_as, world):
+    staff = login_as("staff")
+    freeze(staff, world.task_id)
+    commit(staff, app, world.task_id)
+    witness(staff, app, world.task_id, "12345678901234567890")
+    with app.app_context():
+        a = db.session.execute(select(DrawAttempt).where(DrawAttempt.task_id == world.task_id)).scalar_one()
+        blob = bytearray(a.pools_sealed)
+        blob[20] ^= 0xFF
+        a.pools_sealed = bytes(blob)
+        db.session.commit()
+    r = run(staff, app, world.task_id)
+    assert r.status_code == 500 and "保密数据校验失败" in r.text
+    a = _attempts(app, world.task_id)[0]
+    assert a["state"] == "committed" and a["entropy"] is None and a["result"] is None
+    assert _count(app, Assignment) == 0
+    with app.app_context():
+        assert db.session.scalar(
+            select(func.count()).select_from(AccessLogEntry).where(AccessLogEntry.action == "sealed_integrity_failure")
+        ) == 1

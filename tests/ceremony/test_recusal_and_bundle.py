@@ -159,4 +159,4 @@ def test_the_commitment_catches_a_result_swapped_after_the_ceremony(app, login_a
 
 
 def test_no_route_serves_the_bundle_before_publication(app):
-    assert not [r.rule for r in app.url_map.iter_rules() if "bundle" in r.rule or "verify" in r.rule]
+    assert not [r.rule for r in app.url_map.iter_rules() if "bundle" in r.rule or "bundle" in r.endpoint]
