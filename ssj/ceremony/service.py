@@ -30,6 +30,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Optional
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..draws import algorithm as alg
@@ -251,7 +252,12 @@ def freeze(task: Task, user: User) -> DrawAttempt:
         pool_summary_json=canonical_json(public),
     )
     db.session.add(attempt)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Two freezes at once: the (task, number) unique key lets one win.
+        db.session.rollback()
+        raise CeremonyError("刚刚已有人冻结了名单，请刷新页面查看最新进度。") from None
     attempt.pools_sealed = seal_json(
         task.id,
         "pools",
