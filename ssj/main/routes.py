@@ -3,8 +3,11 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user
 
 from ..auth.roles import ROLE_DUTIES
+from ..calendar_admin.service import current_calendar
+from ..plans.service import local_today
 from ..security import access
 from . import bp
+from .todo import items_for
 
 
 @bp.route("/")
@@ -19,6 +22,12 @@ def index():
 @bp.route("/todo")
 @access.signed_in
 def todo():
-    """待办: what needs doing now, for each of the user's roles."""
+    """待办: what needs doing now, by whom and by when, for each of the user's roles."""
+    today = local_today()
+    calendar = current_calendar()
+    items = [
+        (item, calendar.working_days_left(today, item.due) if item.due else None)
+        for item in items_for(current_user, today)
+    ]
     duties = [(role, ROLE_DUTIES[role]) for role in sorted(current_user.roles)]
-    return render_template("main/todo.html", duties=duties)
+    return render_template("main/todo.html", items=items, duties=duties, today=today)
