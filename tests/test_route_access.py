@@ -19,6 +19,7 @@ ADMIN = frozenset({"admin"})
 SUPERVISOR = frozenset({"supervisor"})
 EDITORS = frozenset({"staff", "section_head"})
 READERS = EDITORS | SUPERVISOR
+DISCIPLINE = frozenset({"discipline"})
 
 EXPECTED = {
     "main.index": PUBLIC,
@@ -94,6 +95,15 @@ EXPECTED = {
     "ceremony.sealed_list_xlsx": READERS,
     "ceremony.my_inspections": frozenset({"inspector"}),
     "ceremony.recuse": EDITORS | {"inspector"},
+    # the discipline office's console: the discipline role and nobody else
+    "oversight.search": DISCIPLINE,
+    "oversight.entry": DISCIPLINE,
+    "oversight.flags": DISCIPLINE,
+    "oversight.verify": DISCIPLINE,
+    "oversight.verify_against": DISCIPLINE,
+    "oversight.sign_checkpoint": DISCIPLINE,
+    "oversight.export_checkpoints": DISCIPLINE,
+    "oversight.print_checkpoints": DISCIPLINE,
     # holidays: only the admin enters them; everyone signed in may count working days
     "holidays.holidays": ADMIN,
     "holidays.add": ADMIN,

@@ -1,0 +1,719 @@
+"""The discipline office's console: searching the access log, flags, verification (SPEC §5; Art 9, 14, 17, 18).
+
+Art 17 and 18 hold the people who run inspections to account; Art 14
+punishes abuse of office. The office does that from the access log: who
+did what, when, to which task and which enterprise. This module reads
+the log for the console's pages. It never decrypts anything: an
+enterprise is found by the HMAC of its credit code (`audit.sealed_ref`),
+the same value every sealed read wrote, so the office can ask "who looked
+at this enterprise?" without the log or the console ever holding the
+drawn list.
+
+Searches run on the copied columns (indexed) and, for the enterprise and
+for a task named only in a URL, on the hashed body text; both are
+checked by `audit verify`, so an edit made to hide an entry from a
+search shows up as tampering.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from math import ceil
+from typing import Any, Iterable, Mapping, Optional
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select
+
+from .. import creditcode
+from ..audit import chain, service as log
+from ..audit import verify as log_verify
+from ..extensions import db
+from ..models import AccessLogEntry, Assignment, AuditCheckpoint, Department, DrawAttempt, Inspector, Section, Task, User
+from ..models.draws import Recusal
+from ..workdays import Calendar
+from . import flags
+
+PER_PAGE = 50
+MAX_FLAG_DAYS = 366
+DEFAULT_FLAG_DAYS = 30
+PRINT_RECENT = 30  # checkpoints listed on the printed sheet besides the latest
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_CHUNK = 500  # ids per IN (...) list, inside every backend's parameter limit
+_WINDOWS_PER_QUERY = 60  # OR-ed time ranges per statement, well inside SQLite's expression depth
+
+OUTCOMES = {"ok": "成功", "denied": "被拒绝", "not_found": "对象不存在", "error": "出错"}
+ACTION_LABELS = {
+    "login": "登录",
+    "logout": "退出登录",
+    "login_failed": "登录失败",
+    "account_locked": "账号被锁定",
+    "password_changed": "修改本人密码",
+    "password_change_failed": "修改本人密码失败",
+    "export": "导出名录",
+    "import": "导入名录",
+    "draw_pools_frozen": "摇号：冻结名单",
+    "draw_committed": "摇号：公示随机数承诺",
+    "draw_witness_added": "摇号：录入见证人点数",
+    "draw_sealed": "摇号：抽取并封存",
+    "draw_failed": "摇号：抽取未完成",
+    "redraw_requested": "申请重新抽取",
+    "redraw_approved": "批准重新抽取",
+    "redraw_declined": "不同意重新抽取",
+    "recusal": "回避替换",
+    "sealed_integrity_failure": "保密数据校验失败",
+    "role_change": "变更角色",
+    "user_created": "新建账号",
+    "user_updated": "修改账号",
+    "password_reset": "重置他人密码",
+    "account_unlocked": "解锁账号",
+    "sessions_revoked": "强制下线",
+    "department_created": "新建部门",
+    "section_created": "新建科室",
+    "section_renamed": "科室改名",
+    "holiday_changed": "修改节假日",
+    "keys_rotated": "密钥轮换",
+    "oversight_search": "纪检：查询访问日志",
+    "oversight_entry_viewed": "纪检：查看日志记录",
+    "oversight_flags_viewed": "纪检：查看异常提示",
+    "oversight_verified": "纪检：核验访问日志",
+    "oversight_verify_refused": "纪检：核验文件无法使用",
+    "oversight_checkpoint_signed": "纪检：签名检查点",
+    "oversight_checkpoints_exported": "纪检：导出检查点",
+    "oversight_checkpoints_printed": "纪检：打印检查点",
+}
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+
+
+def local_today() -> dt.date:
+    return dt.datetime.now(zone()).date()
+
+
+def calendar() -> Calendar:
+    """The working-day calendar with the administrator's holidays, where that page exists."""
+    try:
+        from ..calendar_admin.service import current_calendar
+    except ImportError:
+        # Holiday administration not installed: the package's data (to 2026)
+        # and weekends, with the calendar's own warning for later years.
+        return Calendar()
+    return current_calendar()
+
+
+def action_label(action: str) -> str:
+    """A Chinese name for an action; generic entries name the page they were for."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    if action.startswith(flags.SEALED_READ):
+        purpose = action[len(flags.SEALED_READ):]
+        return f"读取保密内容：{flags.PURPOSE_ZH.get(purpose, purpose)}"
+    verb, _, endpoint = action.partition(":")
+    if verb == "read":
+        return f"打开页面 {endpoint}"
+    if verb == "change":
+        return f"提交操作 {endpoint}"
+    return action
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+def parse_local(text: str, *, end: bool = False) -> Optional[dt.datetime]:
+    """A local date or date-and-time as typed (2026-03-02, 2026-03-02T14:05, 2026-03-02 14:05) → aware UTC.
+
+    A bare date as the end of a range means the end of that day. ValueError if unreadable.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            value = dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        if fmt == "%Y-%m-%d" and end:
+            value += dt.timedelta(days=1)
+        elif end:
+            value += dt.timedelta(minutes=1)  # "until 14:05" includes 14:05:59
+        return value.replace(tzinfo=zone()).astimezone(dt.timezone.utc)
+    raise ValueError(text)
+
+
+def iso(value: dt.datetime) -> str:
+    """UTC time spelled as log entries spell it."""
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def local_text(value: dt.datetime) -> str:
+    """A UTC time as the search form spells it (local, to the minute)."""
+    return value.astimezone(zone()).strftime("%Y-%m-%dT%H:%M")
+
+
+@dataclass
+class Filters:
+    """What the office asked; `args()` is what goes in a URL (never a credit code)."""
+
+    user: str = ""
+    since: str = ""
+    until: str = ""
+    task: str = ""
+    action: str = ""
+    outcome: str = ""
+    ref: str = ""  # HMAC of a credit code
+    errors: dict[str, str] = field(default_factory=dict)
+    # parsed
+    since_at: Optional[dt.datetime] = None
+    until_at: Optional[dt.datetime] = None
+    task_id: Optional[int] = None
+
+    FIELDS = ("user", "since", "until", "task", "action", "outcome", "ref")
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> "Filters":
+        f = cls(**{name: (args.get(name) or "").strip() for name in cls.FIELDS})
+        f.validate()
+        return f
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str]) -> "Filters":
+        """The posted search form: a typed credit code becomes its HMAC here and goes no further."""
+        f = cls.from_args(form)
+        code = creditcode.normalise(form.get("enterprise") or "")
+        if code:
+            problem = creditcode.problem(code)
+            if problem:
+                f.errors["enterprise"] = f"{problem}。请核对营业执照上的统一社会信用代码后重新输入（18 位，字母大写）。"
+            else:
+                f.ref = log.sealed_ref(code)
+                f.errors.pop("ref", None)
+        return f
+
+    def validate(self) -> None:
+        try:
+            self.since_at = parse_local(self.since)
+        except ValueError:
+            self.errors["since"] = "开始时间的格式应为“2026-03-02”或“2026-03-02 08:30”。"
+        try:
+            self.until_at = parse_local(self.until, end=True)
+        except ValueError:
+            self.errors["until"] = "结束时间的格式应为“2026-03-02”或“2026-03-02 18:00”。"
+        if self.since_at and self.until_at and self.since_at >= self.until_at:
+            self.errors["until"] = "结束时间应晚于开始时间，请调整时间范围。"
+        if self.task:
+            if self.task.isdigit() and int(self.task) > 0:
+                self.task_id = int(self.task)
+            else:
+                self.errors["task"] = "任务编号应为正整数（见抽查任务页面上的“编号”）。"
+        if self.outcome and self.outcome not in OUTCOMES:
+            self.errors["outcome"] = "请从列表中选择结果。"
+        if self.ref and not _HEX64.fullmatch(self.ref):
+            self.errors["ref"] = "企业筛选条件已损坏，请重新输入统一社会信用代码。"
+        if len(self.action) > 64:
+            self.errors["action"] = "动作名称最多 64 个字符。"
+        if len(self.user) > 64:
+            self.errors["user"] = "用户名最多 64 个字符。"
+
+    def args(self, drop: tuple[str, ...] = (), **extra) -> dict[str, str]:
+        out = {name: getattr(self, name) for name in self.FIELDS if getattr(self, name) and name not in drop}
+        out.update({k: str(v) for k, v in extra.items() if v})
+        return out
+
+    def used(self) -> list[str]:
+        return [name for name in self.FIELDS if getattr(self, name)]
+
+    def logged(self) -> dict[str, Any]:
+        """The filters as they go into the office's own log entry: the enterprise only by HMAC."""
+        out: dict[str, Any] = {}
+        if self.user:
+            out["user"] = self.user
+        if self.since_at:
+            out["since"] = iso(self.since_at)
+        if self.until_at:
+            out["until"] = iso(self.until_at)
+        if self.task_id:
+            out["task"] = self.task_id
+        if self.action:
+            out["action"] = self.action
+        if self.outcome:
+            out["outcome"] = self.outcome
+        if self.ref:
+            out["enterprise_ref"] = self.ref
+        return out
+
+
+def _person(text: str) -> list[str]:
+    """Usernames meant by what was typed: the username itself, or a display name."""
+    names = [text]
+    names += db.session.execute(select(User.username).where(User.display_name == text)).scalars().all()
+    return sorted(set(names))
+
+
+def _task_condition(task_id: int):
+    # Generic entries (e.g. a refused /tasks/5/list) carry the task only in
+    # their URL arguments: {"args":{"task_id":5}} in the hashed body.
+    body = AccessLogEntry.body
+    return or_(
+        AccessLogEntry.task_id == task_id,
+        and_(
+            AccessLogEntry.task_id.is_(None),
+            or_(body.like(f'%"task_id":{task_id},%'), body.like(f'%"task_id":{task_id}}}%')),
+        ),
+    )
+
+
+def conditions(f: Filters) -> list:
+    out = []
+    if f.user:
+        out.append(AccessLogEntry.username.in_(_person(f.user)))
+    if f.since_at:
+        out.append(AccessLogEntry.at >= f.since_at)
+    if f.until_at:
+        out.append(AccessLogEntry.at < f.until_at)
+    if f.task_id:
+        out.append(_task_condition(f.task_id))
+    if f.action:
+        # A prefix finds a family: "sealed_read" every sealed read, "read:ceremony" every ceremony page.
+        out.append(AccessLogEntry.action.startswith(f.action, autoescape=True))
+    if f.outcome:
+        out.append(AccessLogEntry.outcome == f.outcome)
+    if f.ref:
+        # target_refs, target_ref and a generic entry's args all hold the
+        # HMAC as a JSON string; 64 hex digits match nothing else by chance.
+        out.append(AccessLogEntry.body.like(f'%"{f.ref}"%'))
+    return out
+
+
+# --- describing entries ----------------------------------------------------------------------
+
+
+def _short(value: Any, ref: str = "") -> str:
+    if isinstance(value, str):
+        if _HEX64.fullmatch(value):
+            return ("【所查企业】" if value == ref else "") + value[:12] + "…"
+        return value if len(value) <= 60 else value[:60] + "…"
+    if isinstance(value, dict):
+        return "{" + "，".join(f"{k}: {_short(v, ref)}" for k, v in sorted(value.items())) + "}"
+    if isinstance(value, list):
+        shown = [_short(v, ref) for v in value[:8]]
+        return "[" + "，".join(shown) + ("，…" if len(value) > 8 else "") + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def describe_objects(body: Mapping[str, Any], ref: str = "") -> str:
+    """One line about what an entry touched; HMACs shortened, the searched one marked."""
+    o = flags.objects(body)
+    action = body.get("action") or ""
+    if action.startswith(flags.SEALED_READ):
+        n = len(o.get("target_refs") or [])
+        hit = "，其中包括所查企业" if ref and ref in (o.get("target_refs") or []) else ""
+        where = flags._positions(o.get("positions"))
+        return f"任务 {body.get('task_id')} 的保密内容（{o.get('kind')}）：{where or '—'}，共 {n} 个企业{hit}"
+    if "endpoint" in o and set(o) <= {"endpoint", "method", "args", "query"}:
+        parts = [o["endpoint"]]
+        if o.get("args"):
+            parts.append(_short(o["args"], ref))
+        if o.get("query"):
+            parts.append("查询参数：" + "、".join(o["query"]))
+        return " ".join(parts)
+    return _short(dict(o), ref) if o else ""
+
+
+@dataclass
+class Row:
+    seq: int
+    at: dt.datetime
+    username: Optional[str]
+    roles: list[str]
+    section: Optional[str]
+    client: Optional[str]
+    action: str
+    label: str
+    outcome: str
+    reason: Optional[str]
+    task_id: Optional[int]
+    summary: str
+
+
+def row_of(seq: int, at: dt.datetime, body_text: str, ref: str = "") -> Row:
+    try:
+        body = json.loads(body_text)
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    action = body.get("action") or ""
+    return Row(
+        seq=seq,
+        at=at,
+        username=body.get("username"),
+        roles=list(body.get("roles") or []),
+        section=body.get("section"),
+        client=body.get("client"),
+        action=action,
+        label=action_label(action),
+        outcome=body.get("outcome") or "",
+        reason=body.get("reason"),
+        task_id=flags.task_of(body),
+        summary=describe_objects(body, ref),
+    )
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(ceil(self.total / self.per_page), 1)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def search(f: Filters, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """The entries matching the filters, newest first."""
+    where = conditions(f)
+    total = db.session.scalar(select(func.count()).select_from(AccessLogEntry).where(*where)) or 0
+    pages = max(ceil(total / per_page), 1)
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(
+        select(AccessLogEntry.seq, AccessLogEntry.at, AccessLogEntry.body)
+        .where(*where)
+        .order_by(AccessLogEntry.seq.desc(), AccessLogEntry.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return Page([row_of(r.seq, r.at, r.body, f.ref) for r in rows], total, page, per_page)
+
+
+def known_actions() -> list[str]:
+    """Actions present in the log, for the search form's suggestions (an indexed column)."""
+    return list(db.session.execute(select(AccessLogEntry.action).distinct().order_by(AccessLogEntry.action)).scalars())
+
+
+def known_users() -> list[tuple[str, str]]:
+    return [tuple(r) for r in db.session.execute(select(User.username, User.display_name).order_by(User.username)).all()]
+
+
+# --- one entry --------------------------------------------------------------------------------
+
+
+@dataclass
+class StoredRow:
+    """One stored row with the body laid out, and whether it still fits where it stands."""
+
+    row: Row
+    row_id: int
+    body: dict
+    body_text: str
+    pretty: str
+    prev_hash: str
+    entry_hash: str
+    hash_ok: bool
+    mac_ok: bool
+    follows_previous: Optional[bool]  # None when there is no previous entry to compare with
+
+
+def entry(seq: int) -> list[StoredRow]:
+    """Every row stored at `seq` (more than one means someone inserted one)."""
+    rows = db.session.execute(
+        select(AccessLogEntry).where(AccessLogEntry.seq == seq).order_by(AccessLogEntry.id)
+    ).scalars().all()
+    previous = db.session.execute(
+        select(AccessLogEntry.entry_hash).where(AccessLogEntry.seq == seq - 1).order_by(AccessLogEntry.id)
+    ).scalars().all()
+    mac_key = log.keyring().entry_mac_key
+    out = []
+    for r in rows:
+        try:
+            body = json.loads(r.body)
+            pretty = json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True)
+        except ValueError:
+            body, pretty = {}, r.body
+        try:
+            hash_ok = chain.entry_hash(r.prev_hash, r.body) == r.entry_hash
+        except ValueError:
+            hash_ok = False
+        out.append(StoredRow(
+            row=row_of(r.seq, r.at, r.body),
+            row_id=r.id,
+            body=body if isinstance(body, dict) else {},
+            body_text=r.body,
+            pretty=pretty,
+            prev_hash=r.prev_hash,
+            entry_hash=r.entry_hash,
+            hash_ok=hash_ok,
+            mac_ok=chain.entry_mac(mac_key, r.entry_hash) == r.entry_mac,
+            follows_previous=(r.prev_hash in previous) if previous else (True if seq == 1 and r.prev_hash == chain.GENESIS else None),
+        ))
+    return out
+
+
+def neighbours(seq: int) -> tuple[Optional[int], Optional[int]]:
+    before = db.session.scalar(select(func.max(AccessLogEntry.seq)).where(AccessLogEntry.seq < seq))
+    after = db.session.scalar(select(func.min(AccessLogEntry.seq)).where(AccessLogEntry.seq > seq))
+    return before, after
+
+
+# --- flags ------------------------------------------------------------------------------------
+
+
+@dataclass
+class FlagRange:
+    since: str
+    until: str
+    first_day: Optional[dt.date] = None
+    last_day: Optional[dt.date] = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> "FlagRange":
+        today = local_today()
+        r = cls((args.get("since") or "").strip(), (args.get("until") or "").strip())
+        try:
+            r.first_day = dt.date.fromisoformat(r.since) if r.since else today - dt.timedelta(days=DEFAULT_FLAG_DAYS - 1)
+        except ValueError:
+            r.errors["since"] = "开始日期的格式应为“2026-03-02”。"
+        try:
+            r.last_day = dt.date.fromisoformat(r.until) if r.until else today
+        except ValueError:
+            r.errors["until"] = "结束日期的格式应为“2026-03-31”。"
+        if r.first_day and r.last_day:
+            if r.first_day > r.last_day:
+                r.errors["until"] = "结束日期不能早于开始日期，请调整日期范围。"
+            elif (r.last_day - r.first_day).days + 1 > MAX_FLAG_DAYS:
+                r.errors["since"] = f"一次最多统计 {MAX_FLAG_DAYS} 天，请缩小日期范围，分段查看。"
+        r.since = r.first_day.isoformat() if r.first_day else r.since
+        r.until = r.last_day.isoformat() if r.last_day else r.until
+        return r
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        tz = zone()
+        start = dt.datetime.combine(self.first_day, dt.time(0), tz)
+        end = dt.datetime.combine(self.last_day + dt.timedelta(days=1), dt.time(0), tz)
+        return start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
+
+
+def _prefilter(kind: str):
+    """Which entries a rule may flag, as a condition on the indexed columns: a superset of what it flags."""
+    a = AccessLogEntry.action
+    if kind == "need_to_know":
+        sealed_pages = [f"{verb}:{e}" for e in flags.SEALED_ENDPOINTS for verb in ("read", "change")]
+        return or_(a.startswith(flags.SEALED_READ), and_(AccessLogEntry.outcome == "denied", a.in_(sealed_pages)))
+    if kind == "denials":
+        return AccessLogEntry.outcome == "denied"
+    if kind == "bulk_exports":
+        return and_(
+            AccessLogEntry.outcome == "ok",
+            or_(a == "export", a.contains("export", autoescape=True), a.contains("print", autoescape=True)),
+        )
+    if kind == "redraws":
+        return a.in_(flags.REDRAW_ACTIONS)
+    if kind == "publication":
+        return or_(*(a.startswith(p, autoescape=True) for p in flags.PUBLICATION_PREFIXES))
+    if kind == "key_ops":
+        return or_(*(a.startswith(p, autoescape=True) for p in flags.KEY_PREFIXES), a.in_(flags.INTEGRITY_ACTIONS))
+    if kind == "admin_changes":
+        return a.in_((*flags.ADMIN_ACTIONS, "user_updated"))
+    raise KeyError(kind)
+
+
+def _bodies(where) -> list[dict]:
+    rows = db.session.execute(
+        select(AccessLogEntry.body).where(*where).order_by(AccessLogEntry.seq, AccessLogEntry.id)
+    ).scalars()
+    out = []
+    for text in rows:
+        try:
+            body = json.loads(text)
+        except ValueError:
+            continue  # a damaged body is for `verify` to name, not a flag
+        if isinstance(body, dict) and isinstance(body.get("seq"), int) and isinstance(body.get("at"), str):
+            out.append(body)
+    return out
+
+
+def _off_hours_entries(r: FlagRange, cal: Calendar, start: dt.datetime, end: dt.datetime) -> list[dict]:
+    windows = flags.off_hours_windows(r.first_day, r.last_day, cal, zone())
+    out: list[dict] = []
+    for i in range(0, len(windows), _WINDOWS_PER_QUERY):
+        ranges = [
+            and_(AccessLogEntry.at >= max(a, start), AccessLogEntry.at < min(b, end))
+            for a, b in windows[i : i + _WINDOWS_PER_QUERY]
+        ]
+        out += _bodies([AccessLogEntry.username.is_not(None), or_(*ranges)])
+    return out
+
+
+def need_to_know_facts(task_ids: Iterable[int]) -> flags.NeedToKnow:
+    """Who may read each task's sealed content, as the rule needs it (no sealed blob is opened)."""
+    ids = sorted({t for t in task_ids if isinstance(t, int)})
+    ntk = flags.NeedToKnow()
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        for task_id, organizer_id, section, department in db.session.execute(
+            select(Task.id, Task.organizer_id, Section.code, Department.code)
+            .join(Section, Task.section_id == Section.id)
+            .join(Department, Section.department_id == Department.id)
+            .where(Task.id.in_(chunk))
+        ).all():
+            ntk.tasks[task_id] = flags.TaskFacts(organizer_id, section, department)
+        voided = dict(db.session.execute(
+            select(DrawAttempt.id, DrawAttempt.void_approved_at).where(DrawAttempt.task_id.in_(chunk))
+        ).all())
+        replaced = {
+            (attempt_id, position, inspector_id): at
+            for attempt_id, position, inspector_id, at in db.session.execute(
+                select(Recusal.attempt_id, Recusal.position, Recusal.out_inspector_id, Recusal.declared_at)
+                .where(Recusal.task_id.in_(chunk))
+            ).all()
+        }
+        for task_id, attempt_id, position, inspector_id, user_id, active in db.session.execute(
+            select(Assignment.task_id, Assignment.attempt_id, Assignment.position, Assignment.inspector_id,
+                   Inspector.user_id, Assignment.active)
+            .join(Inspector, Assignment.inspector_id == Inspector.id)
+            .where(Assignment.task_id.in_(chunk), Inspector.user_id.is_not(None))
+        ).all():
+            until = None
+            if not active:
+                ends = [t for t in (replaced.get((attempt_id, position, inspector_id)), voided.get(attempt_id)) if t]
+                until = min(ends) if ends else None
+            ntk.places.setdefault(task_id, []).append(flags.Place(attempt_id, position, user_id, until))
+    return ntk
+
+
+@dataclass
+class FlagKindView:
+    kind: flags.Kind
+    hits: list[flags.Hit]
+
+    @property
+    def entries(self) -> int:
+        return len({s for h in self.hits for s in h.seqs})
+
+
+@dataclass
+class FlagsView:
+    range: FlagRange
+    kinds: list[FlagKindView]
+    warnings: list[str]
+
+    def counts(self) -> dict[str, int]:
+        return {k.kind.code: len(k.hits) for k in self.kinds}
+
+
+def compute_flags(r: FlagRange) -> FlagsView:
+    """Every flag over the range's entries; each rule reads only the entries it could flag."""
+    start, end = r.bounds()
+    cal = calendar()
+    in_range = [AccessLogEntry.at >= start, AccessLogEntry.at < end]
+    selected = {code: _bodies([*in_range, _prefilter(code)]) for code in flags.KIND_BY_CODE if code != "off_hours"}
+    selected["off_hours"] = _off_hours_entries(r, cal, start, end)
+    ctx = flags.Context(
+        calendar=cal,
+        tz=zone(),
+        need_to_know=need_to_know_facts(e.get("task_id") for e in selected["need_to_know"]),
+    )
+    kinds = [FlagKindView(kind, flags.RULES[kind.code](selected[kind.code], ctx)) for kind in flags.KINDS]
+    return FlagsView(r, kinds, flags.calendar_warnings(r.first_day, r.last_day, cal))
+
+
+def hit_search_args(hit: flags.Hit) -> dict[str, str]:
+    """Search filters that list a flag's entries together (and their neighbours in time)."""
+    args = {"since": local_text(hit.first_at), "until": local_text(hit.last_at)}
+    if hit.username:
+        args["user"] = hit.username
+    if hit.action:
+        args["action"] = hit.action
+    return args
+
+
+# --- verification -------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckpointView:
+    seq: int
+    head_hash: str
+    signed_at: dt.datetime
+    key_id: str
+    signature: str
+    fault: Optional[str]  # Chinese, None when the signature verifies
+
+
+def _checkpoint_view(cp: AuditCheckpoint) -> CheckpointView:
+    keys = log.keyring()
+    try:
+        signed_at_text = chain.parse_checkpoint_statement(cp.statement)[2]
+    except ValueError:
+        signed_at_text = iso(cp.signed_at)
+    signed = log_verify.SignedCheckpoint(cp.seq, cp.head_hash, signed_at_text, cp.statement, cp.signature, cp.key_id)
+    fault = log_verify.checkpoint_fault(signed, keys.verify_key)
+    return CheckpointView(cp.seq, cp.head_hash, cp.signed_at, cp.key_id, cp.signature, fault[1] if fault else None)
+
+
+def recent_checkpoints(limit: int) -> list[CheckpointView]:
+    rows = db.session.execute(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc(), AuditCheckpoint.id.desc()).limit(limit)
+    ).scalars().all()
+    return [_checkpoint_view(cp) for cp in rows]
+
+
+@dataclass
+class VerifyView:
+    report: log_verify.Report
+    head: Optional[tuple[int, str]]
+    latest: Optional[CheckpointView]
+    checkpoints: int
+    key_id: str
+    public_key: str
+    against: Optional[log_verify.ExportedCheckpoints] = None
+
+    def logged(self) -> dict[str, Any]:
+        p = self.report.problem
+        out: dict[str, Any] = {
+            "result": "ok" if self.report.ok else "broken",
+            "checked": self.report.checked,
+            "head": self.report.head,
+            "problem": None if p is None else {"seq": p.seq, "kind": p.kind},
+        }
+        if self.against is not None:
+            out["against"] = {
+                "key_id": self.against.key_id,
+                "exported_at": self.against.exported_at,
+                "checkpoints": len(self.against.checkpoints),
+                "last_seq": self.report.exported_last,
+            }
+        return out
+
+
+def verify(against: Optional[log_verify.ExportedCheckpoints] = None) -> VerifyView:
+    """Run the full check (and against a kept export, if given) and gather what the page shows."""
+    report = log_verify.verify_log(against)
+    keys = log.keyring()
+    latest = recent_checkpoints(1)
+    return VerifyView(
+        report=report,
+        head=log.head_row(),
+        latest=latest[0] if latest else None,
+        checkpoints=db.session.scalar(select(func.count()).select_from(AuditCheckpoint)) or 0,
+        key_id=keys.signing_key_id,
+        public_key=log_verify.raw_public_key(keys.verify_key).hex(),
+        against=against,
+    )
+
+
+def export_document() -> tuple[dict, list[chain.Problem]]:
+    return log_verify.export_checkpoints()

@@ -1,0 +1,195 @@
+"""Pages of the discipline office's console (SPEC §5; Art 9, 14, 17, 18).
+
+Thin: parse, call `console`, render, and write the office's own log entry
+with what it asked — filter names and values, an enterprise only by the
+HMAC of its credit code. The search form is posted and answered with a
+redirect to a URL that carries the HMAC instead of the typed code, so the
+code never reaches a URL, a browser history or a proxy's log. Results are
+one fragment (`_results.html`) that the page includes and htmx fetches
+when paging.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from io import BytesIO
+
+from flask import abort, flash, g, make_response, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from .. import audit
+from ..audit import service as log
+from ..audit import verify as log_verify
+from ..auth.roles import DISCIPLINE
+from ..security import access
+from . import bp, console
+from .flags import REASON_ZH
+
+
+@bp.context_processor
+def console_helpers():
+    return {
+        "OUTCOMES": console.OUTCOMES,
+        "REASON_ZH": REASON_ZH,
+        "grouped": lambda value, size=8: " ".join(value[i : i + size] for i in range(0, len(value or ""), size)),
+        "hit_search_args": console.hit_search_args,
+    }
+
+
+def _wants_fragment() -> bool:
+    # A history restore needs the whole page even though htmx marks it as its own request.
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
+
+
+def _search_page(filters: console.Filters, page, status: int = 200, enterprise: str = ""):
+    context = dict(
+        filters=filters,
+        page=page,
+        enterprise=enterprise,
+        page_url=lambda n: url_for(".search", **filters.args(page=n)),
+        users=console.known_users(),
+        actions=console.known_actions(),
+    )
+    template = "oversight/_results.html" if _wants_fragment() and status == 200 else "oversight/search.html"
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    response.vary.add("HX-History-Restore-Request")
+    return response
+
+
+@bp.route("/discipline", methods=["GET", "POST"])
+@access.roles(DISCIPLINE)
+def search():
+    """访问日志查询: by person, time, task, action, outcome and enterprise (by the HMAC of its code)."""
+    if request.method == "POST":
+        filters = console.Filters.from_form(request.form)
+        if filters.errors:
+            # What was typed, the credit code too, stays in the form (in this response only).
+            return _search_page(filters, None, 422, enterprise=request.form.get("enterprise", ""))
+        return redirect(url_for(".search", **filters.args()), code=303)
+    filters = console.Filters.from_args(request.args)
+    if filters.errors:
+        return _search_page(filters, None, 422)
+    page = console.search(filters, request.args.get("page", 1, type=int))
+    audit.record(
+        "oversight_search",
+        objects={"filters": filters.logged(), "page": page.page, "results": page.total},
+    )
+    return _search_page(filters, page)
+
+
+@bp.route("/discipline/entries/<int:seq>")
+@access.roles(DISCIPLINE)
+def entry(seq: int):
+    """One access-log entry in full, with its hash, the previous hash and links to its neighbours."""
+    rows = console.entry(seq)
+    if not rows:
+        abort(404)
+    before, after = console.neighbours(seq)
+    audit.record("oversight_entry_viewed", objects={"seq": seq, "rows": len(rows)})
+    return render_template("oversight/entry.html", seq=seq, rows=rows, before=before, after=after)
+
+
+@bp.route("/discipline/flags")
+@access.roles(DISCIPLINE)
+def flags():
+    """异常提示: each kind of flag explained, with its count and the entries behind it, over a date range."""
+    r = console.FlagRange.from_args(request.args)
+    if r.errors:
+        return render_template("oversight/flags.html", range=r, view=None), 422
+    view = console.compute_flags(r)
+    audit.record("oversight_flags_viewed", objects={"since": r.since, "until": r.until, "counts": view.counts()})
+    return render_template("oversight/flags.html", range=r, view=view)
+
+
+@bp.route("/discipline/verify")
+@access.roles(DISCIPLINE)
+def verify():
+    """日志核验: run the full check; show the head, the latest signed checkpoint and what to keep outside."""
+    view = console.verify()
+    audit.record("oversight_verified", objects=view.logged())
+    return render_template("oversight/verify.html", view=view, upload_error=None)
+
+
+@bp.route("/discipline/verify/against", methods=["POST"])
+@access.roles(DISCIPLINE)
+def verify_against():
+    """Check the live log against a checkpoint file the office kept outside the system."""
+    upload = request.files.get("checkpoints")
+    error, against, size = None, None, 0
+    if upload is None or not upload.filename:
+        error = "请选择以前在本页下载并留存在系统之外的检查点文件（.json），再点击“与留存文件核对”。"
+    else:
+        raw = upload.read()
+        size = len(raw)
+        try:
+            against = log_verify.parse_export(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            error = "该文件不是文本格式，不是本系统导出的检查点文件。请选择从本页“下载检查点文件”得到的 .json 文件。"
+        except log_verify.ExportFileError as exc:
+            error = exc.message_zh
+    if error:
+        # The refusal is on the record too (a forged or damaged file is worth knowing about).
+        g.keep_changes = True
+        audit.record("oversight_verify_refused", outcome="error", reason=error, objects={"bytes": size})
+        return render_template("oversight/verify.html", view=None, upload_error=error), 422
+    view = console.verify(against)
+    audit.record("oversight_verified", objects=view.logged())
+    return render_template("oversight/verify.html", view=view, upload_error=None)
+
+
+@bp.route("/discipline/checkpoints/sign", methods=["POST"])
+@access.roles(DISCIPLINE)
+def sign_checkpoint():
+    """Sign the current head of the log now, so that a download covers the log up to this moment."""
+    cp = log.checkpoint()
+    audit.record("oversight_checkpoint_signed", objects={"seq": cp.seq, "head_hash": cp.head_hash, "key_id": cp.key_id})
+    flash(
+        f"已对第 {cp.seq} 条记录处的链头签名。请立即“下载检查点文件”，保存在系统之外（如纪检监察室保管的移动存储介质），并打印签字存档。",
+        "success",
+    )
+    return redirect(url_for(".verify"), code=303)
+
+
+@bp.route("/discipline/checkpoints.json")
+@access.roles(DISCIPLINE)
+def export_checkpoints():
+    """Download every signed checkpoint and the public key as JSON, to keep outside the system."""
+    doc, problems = console.export_document()
+    if not doc["checkpoints"]:
+        flash("还没有签名检查点，没有可下载的内容。请先点击“立即签名检查点”。", "warning")
+        return redirect(url_for(".verify"), code=303)
+    audit.record(
+        "oversight_checkpoints_exported",
+        objects={
+            "checkpoints": len(doc["checkpoints"]),
+            "last_seq": doc["checkpoints"][-1]["seq"],
+            "left_out": [p.seq for p in problems],
+        },
+    )
+    stamp = datetime.now(timezone.utc).astimezone(console.zone())
+    body = BytesIO((json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    return send_file(
+        body, mimetype="application/json", as_attachment=True,
+        download_name=f"ssj-checkpoints-{stamp:%Y%m%d-%H%M}.json",
+    )
+
+
+@bp.route("/discipline/checkpoints/print")
+@access.roles(DISCIPLINE)
+def print_checkpoints():
+    """The latest signed checkpoints on A4, to sign, date and keep on paper."""
+    recent = console.recent_checkpoints(console.PRINT_RECENT)
+    keys = log.keyring()
+    audit.record(
+        "oversight_checkpoints_printed",
+        objects={"checkpoints": len(recent), "last_seq": recent[0].seq if recent else None},
+    )
+    return render_template(
+        "oversight/checkpoints_print.html",
+        recent=recent,
+        key_id=keys.signing_key_id,
+        public_key=log_verify.raw_public_key(keys.verify_key).hex(),
+        printed_by=current_user,
+        printed_at=datetime.now(timezone.utc),
+    )
