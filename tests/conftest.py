@@ -25,6 +25,9 @@ from .factories import BY_ROLE, PASSWORD, seed_organisation
 
 TEST_CONFIG = {"TESTING": True, "IMPORT_RUN_INLINE": True}
 
+# SSJ_TEST_DATABASE=postgres runs the suite against PostgreSQL (see tests/postgres_support.py).
+POSTGRES = os.environ.get("SSJ_TEST_DATABASE") == "postgres"
+
 
 def _build_template(path: Path) -> None:
     from flask_migrate import upgrade
@@ -39,22 +42,59 @@ def _build_template(path: Path) -> None:
         ensure_head()
         seed_organisation()
         db.session.commit()
-        db.session.execute(db.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        if not POSTGRES:
+            db.session.execute(db.text("PRAGMA wal_checkpoint(TRUNCATE)"))
         db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def template_instance(tmp_path_factory) -> Path:
+def postgres_cluster():
+    if not POSTGRES:
+        yield None
+        return
+    from .postgres_support import Cluster
+
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def template_instance(tmp_path_factory, postgres_cluster) -> Path:
     path = tmp_path_factory.mktemp("template-instance")
-    _build_template(path)
+    if postgres_cluster is None:
+        _build_template(path)
+        return path
+    postgres_cluster.execute("CREATE DATABASE ssj_template")
+    old = os.environ.get("SSJ_DATABASE_URL")
+    os.environ["SSJ_DATABASE_URL"] = postgres_cluster.url("ssj_template")
+    try:
+        _build_template(path)
+    finally:
+        if old is None:
+            os.environ.pop("SSJ_DATABASE_URL")
+        else:
+            os.environ["SSJ_DATABASE_URL"] = old
     return path
+
+
+_databases = iter(range(1, 10**9))
 
 
 @pytest.fixture
-def instance_path(template_instance, tmp_path) -> Path:
+def instance_path(template_instance, tmp_path, postgres_cluster, monkeypatch) -> Path:
     path = tmp_path / "instance"
     shutil.copytree(template_instance, path)
-    return path
+    if postgres_cluster is not None:
+        # A fresh database cloned from the migrated template; SSJ_DATABASE_URL
+        # reaches every app the test creates, in this process or a spawned one.
+        name = f"ssj_test_{next(_databases)}"
+        postgres_cluster.execute(f"CREATE DATABASE {name} TEMPLATE ssj_template")
+        monkeypatch.setenv("SSJ_DATABASE_URL", postgres_cluster.url(name))
+        yield path
+        postgres_cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        return
+    yield path
 
 
 @pytest.fixture
