@@ -71,6 +71,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .main import bp as main_bp
     from .oversight import bp as oversight_bp
     from .plans import bp as plans_bp
+    from .publication import bp as publication_bp
     from .public import bp as public_bp
     from .training import bp as training_bp
 
@@ -82,6 +83,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(plans_bp)
     app.register_blueprint(ceremony_bp)
     app.register_blueprint(public_bp, url_prefix="/public")
+    app.register_blueprint(publication_bp)
     app.register_blueprint(oversight_bp)
     app.register_blueprint(holidays_bp)
     app.register_blueprint(training_bp)

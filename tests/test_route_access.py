@@ -95,6 +95,19 @@ EXPECTED = {
     "ceremony.sealed_list_xlsx": READERS,
     "ceremony.my_inspections": frozenset({"inspector"}),
     "ceremony.recuse": EDITORS | {"inspector"},
+    # publication (Art 13): the section asks, a supervisor approves; the
+    # results notice and its bundle are public, exports and archive are not
+    "publication.task_page": READERS,
+    "publication.request_publication": EDITORS,
+    "publication.approve": SUPERVISOR,
+    "publication.results_xlsx": READERS,
+    "publication.results_csv": READERS,
+    "publication.archive_zip": READERS,
+    "publication.public_results": PUBLIC,
+    "publication.public_notice": PUBLIC,
+    "publication.public_bundle": PUBLIC,
+    "publication.public_verify": PUBLIC,
+    "publication.public_verifier": PUBLIC,
     # the discipline office's console: the discipline role and nobody else
     "oversight.search": DISCIPLINE,
     "oversight.entry": DISCIPLINE,

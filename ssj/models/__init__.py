@@ -16,6 +16,7 @@ from .draws import (
 )
 from .directories import Conflict, Inspector, Matter, MatterVersion, Target, Township
 from .jobs import ImportJob, ImportRowError
+from .publication import PublicationRequest, PublishedResult, PublishedTask
 from .training import TrainingAttendance, TrainingSession
 
 __all__ = [
@@ -40,6 +41,9 @@ __all__ = [
     "ImportRowError",
     "Inspector",
     "Matter",
+    "PublicationRequest",
+    "PublishedResult",
+    "PublishedTask",
     "MatterVersion",
     "Section",
     "Target",

@@ -1,0 +1,216 @@
+"""Pages of publication (Art 13), the public results notice (Art 13), the
+provincial-platform exports (Art 16) and the archive package (Art 9).
+
+Routes stay thin: load the task through the ceremony's policy (another
+department's task is a 404, a role without need is a 403, both logged),
+call `service`, render. The request and the approval are plain forms that
+post and redirect, so they work without JavaScript. The public routes read
+only the plaintext copies made at approval: an unpublished task id is a
+404 exactly like a missing one.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from flask import (
+    Response, abort, flash, make_response, redirect, render_template, request, url_for,
+)
+from flask_login import current_user
+
+from .. import audit
+from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
+from ..ceremony import policy as ceremony_policy
+from ..ceremony import routes as ceremony_routes
+from ..models import PublishedTask
+from ..plans.service import local_today
+from ..security import access
+from . import archive, bp, exports, service
+
+PLANNERS = (STAFF, SECTION_HEAD)
+READERS = (STAFF, SECTION_HEAD, SUPERVISOR)
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+VERIFIER = Path(__file__).resolve().parent.parent / "verify.py"
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    response = make_response(data)
+    response.mimetype = mimetype
+    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    return response
+
+
+def _page(task, status: int = 200, error: str | None = None, note: str = ""):
+    notice = service.published(task.id)
+    body = render_template(
+        "publication/task.html",
+        task=task,
+        notice=notice,
+        pending=service.pending_request(task),
+        date_problem=service.date_problem(task, local_today()),
+        may_request=service.may_request(current_user, task),
+        may_approve=service.may_approve(current_user, task),
+        may_archive=ceremony_policy.may_read_list(current_user, task),
+        error=error,
+        note=note,
+        note_limit=service.NOTE_LIMIT,
+    )
+    return body, status
+
+
+def _published_or_404(task_id: int) -> PublishedTask:
+    notice = service.published(task_id)
+    if notice is None:
+        abort(404)
+    return notice
+
+
+# --- the two-person unseal (Art 13) -------------------------------------------------------------
+
+
+@bp.route("/tasks/<int:task_id>/publication")
+@access.roles(*READERS)
+def task_page(task_id: int):
+    """Where a task stands on the way to publication, with the request and approval forms."""
+    return _page(ceremony_policy.get_task_to_watch(task_id))
+
+
+@bp.route("/tasks/<int:task_id>/publication/request", methods=["POST"])
+@access.roles(*PLANNERS)
+def request_publication(task_id: int):
+    """The organizer or the section head asks for the results to be published."""
+    task = ceremony_policy.get_task_to_watch(task_id)
+    if not service.may_request(current_user, task):
+        ceremony_policy.refuse("not_organizer_or_head")
+    note = request.form.get("note", "")
+    try:
+        service.request_publication(task, current_user, note)
+    except service.PublicationError as exc:
+        return _page(task, exc.status, str(exc), note)
+    flash("公开申请已提交，等待本部门局领导审批。", "ok")
+    return redirect(url_for(".task_page", task_id=task.id))
+
+
+@bp.route("/tasks/<int:task_id>/publication/approve", methods=["POST"])
+@access.roles(SUPERVISOR)
+def approve(task_id: int):
+    """A supervisor, another person than the requester, re-enters their password and publishes."""
+    task = ceremony_policy.get_task_to_watch(task_id)
+    if not service.may_approve(current_user, task):
+        ceremony_policy.refuse("not_supervisor_of_department")
+    try:
+        service.approve(task, current_user, request.form.get("password", ""))
+    except service.PublicationError as exc:
+        return _page(task, exc.status, str(exc))
+    flash("已解封并公开抽查结果和核验包。", "ok")
+    return redirect(url_for(".task_page", task_id=task.id))
+
+
+# --- exports for the provincial platform (Art 16) and the archive (Art 9) ---------------------------
+
+
+def _export(task_id: int, fmt: str):
+    task = ceremony_policy.get_task_to_watch(task_id)
+    notice = _published_or_404(task.id)
+    matters = service.matters_of(notice)
+    audit.record("results_exported", task_id=task.id, objects={"task": task.id, "format": fmt, "rows": len(notice.results)})
+    if fmt == "xlsx":
+        return _download(exports.results_xlsx(notice, matters), XLSX_MIME, f"ssj-task-{task.id}-results.xlsx")
+    return _download(exports.results_csv(notice, matters), "text/csv", f"ssj-task-{task.id}-results.csv")
+
+
+@bp.route("/tasks/<int:task_id>/publication/results.xlsx")
+@access.roles(*READERS)
+def results_xlsx(task_id: int):
+    """The published results as .xlsx for the provincial platform (Art 16)."""
+    return _export(task_id, "xlsx")
+
+
+@bp.route("/tasks/<int:task_id>/publication/results.csv")
+@access.roles(*READERS)
+def results_csv(task_id: int):
+    """The published results as CSV (UTF-8 with BOM) for the provincial platform (Art 16)."""
+    return _export(task_id, "csv")
+
+
+@bp.route("/tasks/<int:task_id>/publication/archive.zip")
+@access.roles(*READERS)
+def archive_zip(task_id: int):
+    """The archive package 归档: notice, bundle, draw record, results and manifest.json (Art 9)."""
+    task = ceremony_policy.get_task_to_watch(task_id)
+    if not ceremony_policy.may_read_list(current_user, task):
+        ceremony_policy.refuse("no_need_to_know")
+    notice = _published_or_404(task.id)
+    matters = service.matters_of(notice)
+    now = datetime.now(timezone.utc)
+    files = {
+        "notice.html": render_template("publication/archive_notice.html", notice=notice, matters=matters).encode(),
+        "bundle.json": notice.bundle_json.encode("utf-8"),
+        "results.csv": exports.results_csv(notice, matters),
+        "results.xlsx": exports.results_xlsx(notice, matters),
+        "draw_record.html": render_template(
+            "ceremony/record.html",
+            task=task,
+            attempts=ceremony_routes._attempts_view(task),
+            printed_by=current_user,
+            printed_at=now,
+            **ceremony_routes.ceremony_helpers(),
+        ).encode(),
+    }
+    about = {
+        "task": task.id,
+        "name": notice.name,
+        "published_at": notice.published_at.isoformat(),
+        "bundle_sha256": notice.bundle_sha256,
+        "generated_at": now.isoformat(),
+        "generated_by": current_user.username,
+    }
+    package = archive.build(files, about)
+    audit.record(
+        "archive_downloaded",
+        task_id=task.id,
+        objects={"task": task.id, "files": sorted(files), "sha256": archive.sha256_hex(package)},
+    )
+    return _download(package, "application/zip", f"ssj-task-{task.id}-archive.zip")
+
+
+# --- public pages (SPEC §6; Art 13) -------------------------------------------------------------------
+
+
+@bp.route("/public/results")
+@access.public
+def public_results():
+    """The list of published tasks' results notices."""
+    return render_template("publication/public_list.html", notices=service.public_tasks())
+
+
+@bp.route("/public/results/<int:task_id>")
+@access.public
+def public_notice(task_id: int):
+    """一抽查一通报: a published task's inspected units, results and verification bundle (Art 13)."""
+    notice = _published_or_404(task_id)
+    return render_template("publication/public_notice.html", notice=notice, matters=service.matters_of(notice))
+
+
+@bp.route("/public/results/<int:task_id>/bundle.json")
+@access.public
+def public_bundle(task_id: int):
+    """The verification bundle, byte for byte as stored at publication."""
+    notice = _published_or_404(task_id)
+    return _download(notice.bundle_json.encode("utf-8"), "application/json", f"ssj-task-{task_id}-bundle.json")
+
+
+@bp.route("/public/verify")
+@access.public
+def public_verify():
+    """How anyone can re-run a published draw with the verifier."""
+    return render_template("publication/verify.html")
+
+
+@bp.route("/public/verify.py")
+@access.public
+def public_verifier():
+    """The standalone verifier, ssj/verify.py, as published source."""
+    response = _download(VERIFIER.read_bytes(), "text/x-python", "verify.py")
+    response.charset = "utf-8"
+    return response

@@ -1,0 +1,84 @@
+"""Results exports for the provincial platform (Art 16) and the archive package (Art 9)."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+
+from openpyxl import load_workbook
+
+from ssj.publication import archive
+
+from .conftest import log_entries, publish
+
+HEADER = ["任务名称", "抽查事项", "统一社会信用代码", "单位名称", "检查日期", "检查结果", "处理情况", "公示日期"]
+
+
+def test_csv_export_has_the_platform_columns_and_a_bom(app, drawn, login_as):
+    publish(login_as, drawn.task_id)
+    r = login_as("supervisor").get(f"/tasks/{drawn.task_id}/publication/results.csv")
+    assert r.status_code == 200
+    assert r.data.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 only with the BOM
+    rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
+    assert rows[0] == HEADER
+    assert [row[2] for row in rows[1:]] == drawn.extra["codes"]
+    assert {row[3] for row in rows[1:]} == {drawn.targets[c] for c in drawn.extra["codes"]}
+    assert all(row[0] == "甲号工资支付专项抽查" and row[5] == "未录入" for row in rows[1:])
+    assert log_entries(app, "results_exported")
+
+
+def test_xlsx_export_has_the_same_rows(app, drawn, login_as):
+    publish(login_as, drawn.task_id)
+    r = login_as("staff").get(f"/tasks/{drawn.task_id}/publication/results.xlsx")
+    assert r.status_code == 200
+    ws = load_workbook(io.BytesIO(r.data)).active
+    values = [[c if c is not None else "" for c in row] for row in ws.iter_rows(values_only=True)]
+    assert values[0] == HEADER
+    assert [row[2] for row in values[1:]] == drawn.extra["codes"]
+
+
+def test_exports_wait_for_publication(app, drawn, login_as):
+    staff = login_as("staff")
+    for fmt in ("csv", "xlsx"):
+        assert staff.get(f"/tasks/{drawn.task_id}/publication/results.{fmt}").status_code == 404
+    assert staff.get(f"/tasks/{drawn.task_id}/publication/archive.zip").status_code == 404
+
+
+def test_archive_manifest_matches_every_file(app, drawn, login_as):
+    publish(login_as, drawn.task_id)
+    r = login_as("head_jc").get(f"/tasks/{drawn.task_id}/publication/archive.zip")
+    assert r.status_code == 200 and r.mimetype == "application/zip"
+    z = zipfile.ZipFile(io.BytesIO(r.data))
+    manifest = json.loads(z.read("manifest.json"))
+    listed = {f["name"]: f for f in manifest["files"]}
+    assert set(listed) == set(z.namelist()) - {"manifest.json"}
+    assert {"notice.html", "bundle.json", "draw_record.html", "results.csv"} <= set(listed)
+    for name, f in listed.items():
+        assert hashlib.sha256(z.read(name)).hexdigest() == f["sha256"], name
+    assert archive.check(r.data) == []
+    # The bundle inside is the published one, byte for byte.
+    public = app.test_client().get(f"/public/results/{drawn.task_id}/bundle.json").data
+    assert z.read("bundle.json") == public
+    notice = z.read("notice.html").decode()
+    assert all(code in notice for code in drawn.extra["codes"])
+    assert log_entries(app, "archive_downloaded")
+
+
+def test_a_changed_file_fails_the_manifest_check(app, drawn, login_as):
+    publish(login_as, drawn.task_id)
+    data = login_as("staff").get(f"/tasks/{drawn.task_id}/publication/archive.zip").data
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name in src.namelist():
+            body = src.read(name)
+            z.writestr(name, body.replace(b"ssj-draw-v1", b"ssj-draw-v2") if name == "bundle.json" else body)
+        z.writestr("extra.txt", b"slipped in")
+    assert archive.check(out.getvalue()) == ["bundle.json: hash differs", "extra.txt: not in manifest"]
+
+
+def test_archive_is_for_those_who_may_read_the_list(app, drawn, login_as):
+    publish(login_as, drawn.task_id)
+    assert login_as("staff_sb").get(f"/tasks/{drawn.task_id}/publication/archive.zip").status_code == 403
