@@ -68,6 +68,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .ceremony import bp as ceremony_bp
     from .directories import bp as directories_bp
     from .imports import bp as imports_bp
+    from .inspections import bp as inspections_bp
     from .main import bp as main_bp
     from .oversight import bp as oversight_bp
     from .plans import bp as plans_bp
@@ -82,6 +83,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(imports_bp)
     app.register_blueprint(plans_bp)
     app.register_blueprint(ceremony_bp)
+    app.register_blueprint(inspections_bp)
     app.register_blueprint(public_bp, url_prefix="/public")
     app.register_blueprint(publication_bp)
     app.register_blueprint(oversight_bp)

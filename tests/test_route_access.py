@@ -117,6 +117,17 @@ EXPECTED = {
     "oversight.sign_checkpoint": DISCIPLINE,
     "oversight.export_checkpoints": DISCIPLINE,
     "oversight.print_checkpoints": DISCIPLINE,
+    # inspection records (Art 8-10): team members write, need-to-know readers read
+    "inspections.overview": READERS | {"inspector"},
+    "inspections.task": READERS,
+    "inspections.record": READERS | {"inspector"},
+    "inspections.report_print": READERS | {"inspector"},
+    "inspections.evidence_upload": frozenset({"inspector"}),
+    "inspections.evidence_download": READERS | {"inspector"},
+    "inspections.followup_add": frozenset({"inspector"}),
+    "inspections.followup_recheck": frozenset({"inspector"}),
+    "inspections.final_report": READERS,
+    "inspections.final_report_approve": frozenset({"section_head"}),
     # holidays: only the admin enters them; everyone signed in may count working days
     "holidays.holidays": ADMIN,
     "holidays.add": ADMIN,

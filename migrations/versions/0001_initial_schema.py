@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 23:17:13.462874
+Create Date: 2026-11-27 23:21:02.578306
 
 """
 from alembic import op
@@ -425,6 +425,67 @@ def upgrade():
     with op.batch_alter_table('draw_attempt', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_draw_attempt_task_id'), ['task_id'], unique=False)
 
+    op.create_table('evidence_file',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('stored_name', sa.String(length=64), nullable=False),
+    sa.Column('meta_sealed', sa.LargeBinary(), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=False),
+    sa.Column('uploaded_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_evidence_file_task_id_task')),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_evidence_file_uploaded_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence_file')),
+    sa.UniqueConstraint('stored_name', name=op.f('uq_evidence_file_stored_name'))
+    )
+    with op.batch_alter_table('evidence_file', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evidence_file_task_id'), ['task_id'], unique=False)
+
+    op.create_table('final_report',
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('sealed', sa.LargeBinary(), nullable=False),
+    sa.Column('drafted_by_id', sa.Integer(), nullable=False),
+    sa.Column('drafted_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('approved_at', ssj.models._types.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['user.id'], name=op.f('fk_final_report_approved_by_id_user')),
+    sa.ForeignKeyConstraint(['drafted_by_id'], ['user.id'], name=op.f('fk_final_report_drafted_by_id_user')),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_final_report_task_id_task')),
+    sa.PrimaryKeyConstraint('task_id', name=op.f('pk_final_report'))
+    )
+    op.create_table('follow_up',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('sealed', sa.LargeBinary(), nullable=False),
+    sa.Column('deadline', sa.Date(), nullable=True),
+    sa.Column('closed', sa.Boolean(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_follow_up_created_by_id_user')),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_follow_up_task_id_task')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_follow_up'))
+    )
+    with op.batch_alter_table('follow_up', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_follow_up_task_id'), ['task_id'], unique=False)
+
+    op.create_table('inspection_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('sealed', sa.LargeBinary(), nullable=False),
+    sa.Column('submitted_at', ssj.models._types.UTCDateTime(), nullable=True),
+    sa.Column('updated_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_inspection_record_task_id_task')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_record')),
+    sa.UniqueConstraint('task_id', 'position', name=op.f('uq_inspection_record_task_id'))
+    )
+    with op.batch_alter_table('inspection_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inspection_record_task_id'), ['task_id'], unique=False)
+
     op.create_table('publication_request',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('task_id', sa.Integer(), nullable=False),
@@ -515,6 +576,19 @@ def upgrade():
     with op.batch_alter_table('draw_witness', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_draw_witness_attempt_id'), ['attempt_id'], unique=False)
 
+    op.create_table('inspection_record_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('record_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('sealed', sa.LargeBinary(), nullable=False),
+    sa.Column('replaced_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['record_id'], ['inspection_record.id'], name=op.f('fk_inspection_record_version_record_id_inspection_record')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_record_version')),
+    sa.UniqueConstraint('record_id', 'version', name=op.f('uq_inspection_record_version_record_id'))
+    )
+    with op.batch_alter_table('inspection_record_version', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inspection_record_version_record_id'), ['record_id'], unique=False)
+
     op.create_table('published_task',
     sa.Column('task_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -590,6 +664,10 @@ def downgrade():
 
     op.drop_table('recusal')
     op.drop_table('published_task')
+    with op.batch_alter_table('inspection_record_version', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inspection_record_version_record_id'))
+
+    op.drop_table('inspection_record_version')
     with op.batch_alter_table('draw_witness', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_draw_witness_attempt_id'))
 
@@ -607,6 +685,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_publication_request_task_id'))
 
     op.drop_table('publication_request')
+    with op.batch_alter_table('inspection_record', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inspection_record_task_id'))
+
+    op.drop_table('inspection_record')
+    with op.batch_alter_table('follow_up', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_follow_up_task_id'))
+
+    op.drop_table('follow_up')
+    op.drop_table('final_report')
+    with op.batch_alter_table('evidence_file', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evidence_file_task_id'))
+
+    op.drop_table('evidence_file')
     with op.batch_alter_table('draw_attempt', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_draw_attempt_task_id'))
 

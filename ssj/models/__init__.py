@@ -14,6 +14,7 @@ from .draws import (
     TaskMatter,
     TaskPartner,
 )
+from .inspections import EvidenceFile, FinalReport, FollowUp, InspectionRecord, InspectionRecordVersion
 from .directories import Conflict, Inspector, Matter, MatterVersion, Target, Township
 from .jobs import ImportJob, ImportRowError
 from .publication import PublicationRequest, PublishedResult, PublishedTask
@@ -40,6 +41,11 @@ __all__ = [
     "ImportJob",
     "ImportRowError",
     "Inspector",
+    "InspectionRecord",
+    "InspectionRecordVersion",
+    "EvidenceFile",
+    "FollowUp",
+    "FinalReport",
     "Matter",
     "PublicationRequest",
     "PublishedResult",

@@ -1,0 +1,23 @@
+"""Inspection records, evidence, follow-up and reports (SPEC §7; Art 8, 9, 10).
+
+After the draw, each team records what it checked and found for its target
+(Art 8), the section reports within five working days (Art 9) and handles
+what was found (Art 10). All of it names a drawn target, so all of it is
+sealed under the task's data key and read only through logged reads.
+"""
+from flask import Blueprint
+
+bp = Blueprint("inspections", __name__)
+
+RESULTS_DUE_WORKING_DAYS = 20  # default for config RESULTS_DUE_WORKING_DAYS
+REPORT_DUE_WORKING_DAYS = 5  # Art 9
+EVIDENCE_MAX_BYTES = 50 * 1024 * 1024
+
+
+@bp.record_once
+def _defaults(state):
+    state.app.config.setdefault("RESULTS_DUE_WORKING_DAYS", RESULTS_DUE_WORKING_DAYS)
+    state.app.config.setdefault("EVIDENCE_MAX_BYTES", EVIDENCE_MAX_BYTES)
+
+
+from . import routes  # noqa: E402,F401

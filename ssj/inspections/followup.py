@@ -1,0 +1,99 @@
+"""Follow-up of what an inspection found (SPEC §7; Art 10): rectification orders with a
+deadline and re-check, penalties with their decision number, transfers to judicial
+organs and advisory letters.
+
+What was ordered of whom is sealed (kind "followup"); the rectification
+deadline and whether the order was re-checked are plaintext so overdue
+orders can be flagged on to-do pages without decrypting anything.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Optional
+
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import audit
+from ..extensions import db
+from ..models import FollowUp, Task
+from ..sealing.service import read_sealed, seal_json
+from .service import HANDLINGS, RecordError, _parse_date
+
+KINDS = {k: v for k, v in HANDLINGS.items() if k != "none"}
+
+
+def followup_record_id(row: FollowUp) -> str:
+    return f"{row.task_id}:{row.position}:{row.id}"
+
+
+def add(task: Task, position: int, form) -> FollowUp:
+    kind = (form.get("kind") or "").strip()
+    deadline = _parse_date(form.get("deadline", ""))
+    decision_no = (form.get("decision_no") or "").strip()
+    detail = (form.get("detail") or "").strip()
+    if kind not in KINDS:
+        raise RecordError("请选择处理方式：责令改正、行政处罚、移送司法机关或劳动保障监察建议书。")
+    if kind == "rectify" and deadline is None:
+        raise RecordError("责令改正须填写改正期限（格式如 2026-03-15）。")
+    if kind == "penalty" and not decision_no:
+        raise RecordError("行政处罚须填写处罚决定书文号。")
+    if len(detail) > 5000:
+        raise RecordError("说明过长（不超过5000字），请精简。")
+    row = FollowUp(task_id=task.id, position=position, sealed=b"", deadline=deadline if kind == "rectify" else None,
+                   closed=kind != "rectify", created_by_id=current_user.id)
+    db.session.add(row)
+    db.session.flush()  # the id is part of the seal's record id
+    row.sealed = seal_json(task.id, "followup", followup_record_id(row), {
+        "kind": kind, "deadline": deadline.isoformat() if deadline else "", "decision_no": decision_no,
+        "detail": detail, "recheck_date": "", "recheck_outcome": "", "by": current_user.display_name,
+    })
+    audit.record("followup_add", task_id=task.id, objects={"position": position, "followup": row.id, "kind": kind})
+    return row
+
+
+def recheck(task: Task, row: FollowUp, form) -> None:
+    """Record the re-check of a rectification order; it closes the order."""
+    when = _parse_date(form.get("recheck_date", ""))
+    outcome = (form.get("recheck_outcome") or "").strip()
+    if when is None:
+        raise RecordError("请填写复查日期（格式如 2026-03-15）。")
+    if when > date.today():
+        raise RecordError("复查日期不能晚于今天。")
+    if not outcome:
+        raise RecordError("请填写复查结果，例如“已按期改正，补发工资已到账”。")
+    from ..sealing.service import open_json
+
+    value = open_json(task.id, "followup", followup_record_id(row), row.sealed)
+    value.update(recheck_date=when.isoformat(), recheck_outcome=outcome[:5000])
+    row.sealed = seal_json(task.id, "followup", followup_record_id(row), value)
+    row.closed = True
+    audit.record("followup_recheck", task_id=task.id, objects={"position": row.position, "followup": row.id})
+
+
+def of_position(task: Task, position: int) -> list[FollowUp]:
+    return list(db.session.execute(
+        select(FollowUp).where(FollowUp.task_id == task.id, FollowUp.position == position).order_by(FollowUp.id)
+    ).scalars())
+
+
+def get(task: Task, position: int, followup_id: int) -> Optional[FollowUp]:
+    row = db.session.get(FollowUp, followup_id)
+    return row if row is not None and row.task_id == task.id and row.position == position else None
+
+
+def read(row: FollowUp, code: Optional[str]) -> dict:
+    return read_sealed(row.task_id, "followup", followup_record_id(row), row.sealed, purpose="followup",
+                       credit_codes=[code] if code else [], positions=[row.position])
+
+
+def overdue(task_ids: list[int], today: date | None = None) -> list[FollowUp]:
+    """Open rectification orders past their deadline, by plaintext columns only."""
+    if not task_ids:
+        return []
+    today = today or date.today()
+    return list(db.session.execute(
+        select(FollowUp).where(FollowUp.task_id.in_(task_ids), FollowUp.closed.is_(False),
+                               FollowUp.deadline.is_not(None), FollowUp.deadline < today)
+        .order_by(FollowUp.deadline)
+    ).scalars())

@@ -1,0 +1,141 @@
+"""Report deadlines and the section's final report (SPEC §7; Art 9).
+
+Art 9: the inspection report of each target is due within five working
+days of the end of its inspection, counted in Chinese working days by
+`current_calendar()` (holidays, 调休, a visible warning for an unknown
+year). The section then forms the final report for the bureau's
+leadership, drafted by staff and approved by the head of the section —
+a different person — which marks the task "reported". Results are due
+for publication RESULTS_DUE_WORKING_DAYS working days after the end.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Optional
+
+from flask import current_app
+from flask_login import current_user
+
+from .. import audit
+from ..auth.roles import SECTION_HEAD, STAFF
+from ..calendar_admin.service import current_calendar
+from ..extensions import db
+from ..models import FinalReport, Task
+from ..sealing.service import open_json, read_sealed, seal_json
+from ..workdays import Countdown
+from . import REPORT_DUE_WORKING_DAYS
+from .service import HANDLINGS, RESULT_CATEGORIES, RecordError, ended_on
+
+
+@dataclass
+class Due:
+    ended: date
+    due: date
+    countdown: Countdown
+    warnings: list[str]
+
+    @property
+    def overdue(self) -> bool:
+        return self.countdown.overdue
+
+
+def due_after(ended: date, working_days: int, today: date | None = None) -> Due:
+    cal = current_calendar()
+    d = cal.add_working_days(ended, working_days)
+    cd = cal.working_days_left(today or date.today(), d.due)
+    warnings = list(dict.fromkeys([*d.warnings, *cd.warnings]))
+    return Due(ended, d.due, cd, warnings)
+
+
+def report_due(value: dict, today: date | None = None) -> Optional[Due]:
+    ended = ended_on(value)
+    return due_after(ended, REPORT_DUE_WORKING_DAYS, today) if ended else None
+
+
+def results_due(values: list[dict], today: date | None = None) -> Optional[Due]:
+    ends = [e for e in (ended_on(v) for v in values) if e]
+    if not ends:
+        return None
+    return due_after(max(ends), current_app.config["RESULTS_DUE_WORKING_DAYS"], today)
+
+
+def summary(values: list[dict], positions: int) -> dict:
+    """Counts by result category and handling, and the problems found, from submitted records."""
+    results = Counter(v.get("result") or "（未填写）" for v in values)
+    handlings = Counter(HANDLINGS.get(v.get("handling") or "none", "") for v in values)
+    problems = [
+        {"position": v["_position"], "name": (v.get("target") or {}).get("name", ""),
+         "findings": v.get("findings", ""), "result": v.get("result", ""),
+         "handling": HANDLINGS.get(v.get("handling") or "none", "")}
+        for v in values if v.get("result") not in ("未发现问题", "", None)
+    ]
+    return {
+        "positions": positions,
+        "submitted": len(values),
+        "by_result": [[c, results.get(c, 0)] for c in RESULT_CATEGORIES],
+        "by_handling": [[label, handlings.get(label, 0)] for label in HANDLINGS.values()],
+        "problems": problems,
+    }
+
+
+def get(task: Task) -> Optional[FinalReport]:
+    return db.session.get(FinalReport, task.id)
+
+
+def read(row: FinalReport, purpose: str = "final_report") -> dict:
+    peek = open_json(row.task_id, "final_report", row.task_id, row.sealed)
+    codes = [p.get("credit_code") for p in peek["summary"]["problems"] if p.get("credit_code")]
+    return read_sealed(row.task_id, "final_report", row.task_id, row.sealed, purpose=purpose, credit_codes=codes,
+                       positions=[p["position"] for p in peek["summary"]["problems"]])
+
+
+def draft(task: Task, values: list[dict], positions: int, text: str) -> FinalReport:
+    """Staff of the section (re)draft the final report from the submitted records."""
+    if task.status not in ("inspecting", "sealed"):
+        raise RecordError(f"任务处于“{task.status_label}”阶段，不能再起草总结报告。", 409)
+    if not text.strip():
+        raise RecordError("请填写总结报告正文：检查总体情况、发现的主要问题和处理意见。")
+    if len(values) < positions:
+        raise RecordError(f"还有 {positions - len(values)} 个检查对象的检查记录没有提交，全部提交后才能起草总结报告。", 409)
+    s = summary(values, positions)
+    for p, v in zip(s["problems"], [v for v in values if v.get("result") not in ("未发现问题", "", None)]):
+        p["credit_code"] = (v.get("target") or {}).get("credit_code", "")
+    row = get(task)
+    if row is None:
+        row = FinalReport(task_id=task.id, sealed=b"", drafted_by_id=current_user.id)
+        db.session.add(row)
+    row.state = "draft"
+    row.drafted_by_id = current_user.id
+    row.drafted_at = datetime.now(timezone.utc)
+    row.approved_by_id = None
+    row.approved_at = None
+    row.sealed = seal_json(task.id, "final_report", task.id, {"summary": s, "text": text.strip()[:20000],
+                                                                "drafted_by": current_user.display_name})
+    db.session.flush()
+    audit.record("final_report_draft", task_id=task.id, objects={"submitted": len(values)})
+    return row
+
+
+def may_draft(user, task: Task) -> bool:
+    return user.has_role(STAFF, SECTION_HEAD) and user.section_id == task.section_id
+
+
+def may_approve(user, task: Task, row: Optional[FinalReport]) -> bool:
+    return (row is not None and row.state == "draft" and user.has_role(SECTION_HEAD)
+            and user.section_id == task.section_id and user.id != row.drafted_by_id)
+
+
+def approve(task: Task, row: Optional[FinalReport]) -> None:
+    if row is None or row.state != "draft":
+        raise RecordError("没有待审核的总结报告。", 409)
+    if row.drafted_by_id == current_user.id:
+        raise RecordError("总结报告须由起草人以外的科室负责人审核。请由本科室另一位负责人审核。", 403)
+    if not may_approve(current_user, task, row):
+        raise RecordError("只有本科室负责人可以审核总结报告。", 403)
+    row.state = "approved"
+    row.approved_by_id = current_user.id
+    row.approved_at = datetime.now(timezone.utc)
+    task.status = "reported"
+    audit.record("final_report_approve", task_id=task.id, objects={"drafted_by": row.drafted_by_id})

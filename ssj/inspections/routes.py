@@ -1,0 +1,289 @@
+"""Pages of inspection records, evidence, follow-up and reports (SPEC §7; Art 8, 9, 10, 12).
+
+Thin views: load through `service` (404 for no such drawn task, 403 for
+no need to know, both logged as denials), call the rules, render. Every
+page here shows sealed content, read through logged reads; the security
+headers make signed-in pages `no-store`. A refused form is re-rendered
+with what the person typed and a Chinese message; whatever the view had
+begun is undone first, and the re-render's own logged reads are kept.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import flash, g, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.roles import INSPECTOR, SECTION_HEAD, STAFF, SUPERVISOR
+from ..ceremony import policy as ceremony_policy
+from ..ceremony import service as ceremony
+from ..ceremony.routes import watermark
+from ..extensions import db
+from ..models import Task
+from ..security import access
+from . import bp, evidence, followup, reports, service
+from .service import HANDLINGS, METHODS, RESULT_CATEGORIES, RecordError, RecordForm
+
+READERS = (STAFF, SECTION_HEAD, SUPERVISOR)
+TEAM_OR_READERS = (*READERS, INSPECTOR)
+
+
+@bp.context_processor
+def inspection_helpers():
+    return {"METHODS": METHODS, "RESULT_CATEGORIES": RESULT_CATEGORIES, "HANDLINGS": HANDLINGS,
+            "FOLLOWUP_KINDS": followup.KINDS, "ALLOWED_TEXT": evidence.ALLOWED_TEXT}
+
+
+def _refused(message: str, status: int):
+    # Undo anything begun; keep the logged reads of the page shown instead.
+    db.session.rollback()
+    g.keep_changes = True
+    flash(message, "error")
+    return status
+
+
+# --- overviews ---------------------------------------------------------------------------
+
+
+def _section_tasks() -> list[Task]:
+    stmt = select(Task).where(Task.status.in_(("sealed", "inspecting", "reported"))).order_by(Task.id.desc())
+    tasks = db.session.execute(stmt).scalars().all()
+    return [t for t in tasks if service.may_read_all(current_user, t)]
+
+
+@bp.route("/inspections")
+@access.roles(*TEAM_OR_READERS)
+def overview():
+    """检查记录: the inspector's own targets, and the tasks whose records this person may read."""
+    mine = []
+    inspector = ceremony_policy.my_inspector() if current_user.has_role(INSPECTOR) else None
+    if inspector is not None:
+        for item in ceremony.my_assignments(inspector):
+            row = service.get_record(item.task, item.position)
+            mine.append({"item": item, "row": row})
+    tasks = _section_tasks()
+    flagged = {f.task_id for f in followup.overdue([t.id for t in tasks] + [m["item"].task.id for m in mine])}
+    return render_template("inspections/overview.html", mine=mine, tasks=tasks, flagged=flagged)
+
+
+@bp.route("/tasks/<int:task_id>/inspections")
+@access.roles(*READERS)
+def task(task_id: int):
+    """A task's inspection records, report deadlines, overdue rectifications and final report."""
+    task = service.task_for_overview(task_id)
+    rows = {r.position: r for r in service.records_of(task)}
+    lines, submitted = [], []
+    for position in service.positions_of(task):
+        row = rows.get(position)
+        value = service.read_record(row, "record_overview") if row else None
+        due = reports.report_due(value) if value else None
+        lines.append({"position": position, "row": row, "value": value, "due": due})
+        if row is not None and row.state == "submitted":
+            submitted.append(value)
+    final = reports.get(task)
+    return render_template(
+        "inspections/task.html", task=task, lines=lines, final=final,
+        results_due=reports.results_due(submitted), overdue=followup.overdue([task.id]),
+        may_draft=reports.may_draft(current_user, task), may_approve=reports.may_approve(current_user, task, final),
+    )
+
+
+# --- one target's record -------------------------------------------------------------------
+
+
+def _record_page(task, position, mine, form=None, status=200):
+    row = service.get_record(task, position)
+    value = service.read_record(row) if row else None
+    facts = value["target"] if value else (service.target_facts(task, mine) if mine else {})
+    code = facts.get("credit_code")
+    if form is None:
+        form = RecordForm.from_value(value) if value else RecordForm(items=[], errors={})
+    history = service.read_history(row) if row else []
+    followups = [(f, followup.read(f, code)) for f in followup.of_position(task, position)]
+    writable = mine is not None and task.status in service.WORKING_STATES
+    body = render_template(
+        "inspections/record.html", task=task, position=position, row=row, value=value, facts=facts, form=form,
+        history=history, files=evidence.listing(task, position, code), followups=followups, writable=writable,
+        items=service.content_items(task), due=reports.report_due(value) if value else None, today=date.today(),
+    )
+    return make_response(body, status)
+
+
+@bp.route("/tasks/<int:task_id>/positions/<int:position>/record", methods=["GET", "POST"])
+@access.roles(*TEAM_OR_READERS)
+def record(task_id: int, position: int):
+    """The inspection record of one drawn target: team members write it, need-to-know readers read it."""
+    if request.method == "GET":
+        task, mine = service.position_for_reading(task_id, position)
+        return _record_page(task, position, mine)
+    action = request.form.get("action", "save")
+    if action not in ("save", "submit", "correct"):
+        action = "save"
+    form = RecordForm.from_request(request.form)
+    try:
+        task, mine = service.position_for_writing(task_id, position)
+    except RecordError as exc:
+        task, mine = service.position_for_reading(task_id, position)
+        return _record_page(task, position, mine, form, _refused(str(exc), exc.status))
+    if not form.validate(task, final=action != "save", correcting=action == "correct"):
+        return _record_page(task, position, mine, form, _refused("检查记录没有保存，请按红字提示修改后重新提交。", 422))
+    try:
+        service.save(task, mine, form, action)
+    except RecordError as exc:
+        return _record_page(task, position, mine, form, _refused(str(exc), exc.status))
+    flash({"save": "草稿已保存。", "submit": "检查记录已提交。之后如需修改，请使用“更正”并写明原因。",
+           "correct": "更正已保存，原版本已留存。"}[action], "success")
+    return redirect(url_for("inspections.record", task_id=task.id, position=position))
+
+
+@bp.route("/tasks/<int:task_id>/positions/<int:position>/report")
+@access.roles(*TEAM_OR_READERS)
+def report_print(task_id: int, position: int):
+    """The Art 9 inspection report of one target on A4, watermarked with the viewer and the time."""
+    task, mine = service.position_for_reading(task_id, position)
+    row = service.get_record(task, position)
+    if row is None:
+        flash("这个检查对象还没有检查记录，无法生成检查报告。", "warning")
+        return redirect(url_for("inspections.record", task_id=task.id, position=position))
+    value = service.read_record(row, "report_print")
+    code = value["target"].get("credit_code")
+    followups = [followup.read(f, code) for f in followup.of_position(task, position)]
+    return render_template("inspections/report_print.html", task=task, position=position, row=row, value=value,
+                           followups=followups, mark=watermark())
+
+
+# --- evidence ------------------------------------------------------------------------------
+
+
+@bp.route("/tasks/<int:task_id>/positions/<int:position>/evidence", methods=["POST"])
+@access.roles(INSPECTOR)
+def evidence_upload(task_id: int, position: int):
+    """Upload an evidence file; it is encrypted before it touches the disk."""
+    try:
+        task, mine = service.position_for_writing(task_id, position)
+        upload = request.files.get("file")
+        body = upload.read() if upload else b""
+        evidence.add(task, position, upload.filename if upload else "", body, request.form.get("note", ""))
+    except RecordError as exc:
+        task, mine = service.position_for_reading(task_id, position)
+        return _record_page(task, position, mine, None, _refused(str(exc), exc.status))
+    flash("证据文件已加密保存。", "success")
+    return redirect(url_for("inspections.record", task_id=task.id, position=position) + "#evidence")
+
+
+@bp.route("/tasks/<int:task_id>/positions/<int:position>/evidence/<evidence_id>")
+@access.roles(*TEAM_OR_READERS)
+def evidence_download(task_id: int, position: int, evidence_id: str):
+    """Download one evidence file, logged before it is served; never cached."""
+    task, mine = service.position_for_reading(task_id, position)
+    row = evidence.get(task, position, evidence_id)
+    if row is None:
+        ceremony_policy.refuse("no_such_evidence", 404)
+    record = service.get_record(task, position)
+    code = None
+    if record is not None:
+        code = (service.open_json(task.id, "record", service.record_id(task.id, position), record.sealed)
+                .get("target") or {}).get("credit_code")
+    meta, body = evidence.read_file(row, code)
+    response = make_response(body)
+    response.headers["Content-Type"] = meta["mime"]
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    ext = meta["filename"].rsplit(".", 1)[-1] if "." in meta["filename"] else "bin"
+    # The served name is neutral: the original may name the enterprise and
+    # would then sit in the browser's download history.
+    response.headers["Content-Disposition"] = f'attachment; filename="evidence-{task.id}-{position}-{row.id[:8]}.{ext}"'
+    return response
+
+
+# --- follow-up (Art 10) ----------------------------------------------------------------------
+
+
+@bp.route("/tasks/<int:task_id>/positions/<int:position>/followups", methods=["POST"])
+@access.roles(INSPECTOR)
+def followup_add(task_id: int, position: int):
+    """Record a handling measure: rectification order, penalty, transfer or advisory letter (Art 10)."""
+    try:
+        task, mine = service.position_for_writing(task_id, position)
+        followup.add(task, position, request.form)
+    except RecordError as exc:
+        task, mine = service.position_for_reading(task_id, position)
+        return _record_page(task, position, mine, None, _refused(str(exc), exc.status))
+    flash("处理措施已记录。", "success")
+    return redirect(url_for("inspections.record", task_id=task.id, position=position) + "#followups")
+
+
+@bp.route("/tasks/<int:task_id>/positions/<int:position>/followups/<int:followup_id>/recheck", methods=["POST"])
+@access.roles(INSPECTOR)
+def followup_recheck(task_id: int, position: int, followup_id: int):
+    """Record the re-check of a rectification order (Art 10)."""
+    task, mine = service.position_for_reading(task_id, position)
+    row = followup.get(task, position, followup_id)
+    if row is None:
+        ceremony_policy.refuse("no_such_followup", 404)
+    try:
+        if mine is None:
+            ceremony_policy.refuse("not_own_assignment")
+        followup.recheck(task, row, request.form)
+    except RecordError as exc:
+        return _record_page(task, position, mine, None, _refused(str(exc), exc.status))
+    flash("复查结果已记录。", "success")
+    return redirect(url_for("inspections.record", task_id=task.id, position=position) + "#followups")
+
+
+# --- the section's final report (Art 9) ------------------------------------------------------
+
+
+def _final_values(task):
+    values = []
+    for row in service.records_of(task):
+        if row.state == "submitted":
+            v = service.read_record(row, "final_report_source")
+            v["_position"] = row.position
+            values.append(v)
+    return values
+
+
+@bp.route("/tasks/<int:task_id>/final-report", methods=["GET", "POST"])
+@access.roles(*READERS)
+def final_report(task_id: int):
+    """The section's final report to the bureau's leadership: drafted by staff, approved by the head."""
+    task = service.task_for_overview(task_id)
+    row = reports.get(task)
+    if request.method == "POST":
+        text = request.form.get("text", "")
+        if not reports.may_draft(current_user, task):
+            ceremony_policy.refuse("not_own_section")
+        try:
+            reports.draft(task, _final_values(task), len(service.positions_of(task)), text)
+        except RecordError as exc:
+            status = _refused(str(exc), exc.status)
+            return render_template("inspections/final_report.html", task=task, row=row, value=None, text=text,
+                                   may_draft=True, may_approve=False, mark=watermark()), status
+        flash("总结报告已起草，请本科室负责人（起草人以外）审核。", "success")
+        return redirect(url_for("inspections.final_report", task_id=task.id))
+    value = reports.read(row) if row else None
+    return render_template("inspections/final_report.html", task=task, row=row, value=value,
+                           text=value["text"] if value else "", may_draft=reports.may_draft(current_user, task),
+                           may_approve=reports.may_approve(current_user, task, row), mark=watermark())
+
+
+@bp.route("/tasks/<int:task_id>/final-report/approve", methods=["POST"])
+@access.roles(SECTION_HEAD)
+def final_report_approve(task_id: int):
+    """The head of the section (not the drafter) approves the final report; the task becomes 已报告."""
+    task = service.task_for_overview(task_id)
+    try:
+        reports.approve(task, reports.get(task))
+    except RecordError as exc:
+        status = _refused(str(exc), exc.status)
+        if status == 403:
+            g.denied, g.denial_reason = True, "drafter_cannot_approve"
+        row = reports.get(task)
+        value = reports.read(row) if row else None
+        return render_template("inspections/final_report.html", task=task, row=row, value=value,
+                               text=value["text"] if value else "", may_draft=reports.may_draft(current_user, task),
+                               may_approve=False, mark=watermark()), status
+    flash("总结报告已审核，任务进入“已报告”阶段。", "success")
+    return redirect(url_for("inspections.final_report", task_id=task.id))

@@ -1,0 +1,130 @@
+"""Art 9 deadlines in Chinese working days, the per-target report, follow-up (Art 10) and
+the section's final report approved by a head who did not draft it."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from ssj.extensions import db
+from ssj.inspections import reports
+from ssj.models import FinalReport
+from tests.ceremony.conftest import add_user, text_of
+from tests.conftest import post
+
+from .conftest import record_url, submit, task_status
+
+
+def test_report_due_skips_the_national_day_holiday_and_counts_the_make_up_saturday(app):
+    with app.test_request_context():
+        due = reports.due_after(date(2025, 9, 30), 5, today=date(2025, 10, 9))
+        # 10-01..10-08 are holidays; Saturday 10-11 is a make-up working day.
+        assert due.due == date(2025, 10, 14)
+        assert not due.overdue and due.countdown.label == "还剩4个工作日"
+        assert not due.warnings
+        late = reports.due_after(date(2025, 9, 30), 5, today=date(2025, 10, 15))
+        assert late.overdue and late.countdown.label == "已逾期1个工作日"
+
+
+def test_a_year_without_holiday_data_warns_and_does_not_crash(app, login_as, drawn):
+    with app.test_request_context():
+        due = reports.due_after(date(2030, 12, 27), 5, today=date(2030, 12, 27))
+        assert any("2031年的法定节假日尚未录入" in w for w in due.warnings)
+    p = drawn.own_position()
+    me = login_as("inspector_jc")
+    assert post(me, record_url(drawn.task_id, p), {"action": "save", "ended": "2030-12-27"}).status_code == 302
+    page = me.get(record_url(drawn.task_id, p)).text
+    assert "2031年的法定节假日尚未录入" in page and "报告期限 2031-01-03" in page
+
+
+def test_an_overdue_report_is_shown_in_red_to_the_section(app, login_as, drawn):
+    p = drawn.own_position()
+    submit(login_as("inspector_jc"), drawn, p, started="2026-01-05", ended="2026-01-06")
+    page = login_as("head_jc").get(f"/tasks/{drawn.task_id}/inspections").text
+    assert 'class="due overdue"' in page and "报告期限 2026-01-13" in page and "已逾期" in page
+
+
+def test_the_art9_report_has_every_required_part_and_a_watermark(app, login_as, drawn):
+    p = drawn.own_position()
+    submit(login_as("inspector_jc"), drawn, p)
+    r = login_as("supervisor").get(record_url(drawn.task_id, p, "report"))
+    assert r.status_code == 200
+    page = text_of(r.text)
+    for part in ("检查时间", "检查人姓名", "检查单位名称", "检查内容", "现场检查笔录",
+                 "对被查对象执行法律法规等情况的评价", "处理意见和建议"):
+        assert part in page, part
+    assert drawn.name_of(p) in page and "检查员JC01" in page and "2026-03-02 至 2026-03-03" in page
+    assert 'class="watermark"' in r.text and "supervisor" in page
+    assert r.headers["Cache-Control"].startswith("no-store")
+
+
+def test_an_overdue_rectification_is_flagged_until_rechecked(app, login_as, drawn):
+    p = drawn.own_position()
+    me = login_as("inspector_jc")
+    submit(me, drawn, p)
+    r = post(me, record_url(drawn.task_id, p, "followups"), {"kind": "rectify", "detail": "补发工资"})
+    assert r.status_code == 422 and "责令改正须填写改正期限" in r.text
+    r = post(me, record_url(drawn.task_id, p, "followups"), {"kind": "penalty"})
+    assert r.status_code == 422 and "处罚决定书文号" in r.text
+    assert post(me, record_url(drawn.task_id, p, "followups"),
+                {"kind": "rectify", "deadline": "2026-01-10", "detail": "补发工资"}).status_code == 302
+    assert "逾期未复查" in login_as("staff_jc").get(f"/tasks/{drawn.task_id}/inspections").text
+    assert "有逾期未复查的责令改正" in me.get("/inspections").text
+    with app.app_context():
+        from ssj.models import FollowUp
+        fid = db.session.execute(select(FollowUp.id)).scalar_one()
+    assert post(me, record_url(drawn.task_id, p, f"followups/{fid}/recheck"),
+                {"recheck_date": "2026-01-12", "recheck_outcome": "已补发到位"}).status_code == 302
+    assert "逾期未复查" not in login_as("staff_jc").get(f"/tasks/{drawn.task_id}/inspections").text
+    assert "已补发到位" in me.get(record_url(drawn.task_id, p)).text
+
+
+def _submit_all(login_as, drawn, done=()):
+    for position in drawn.team_of:
+        if position in done:
+            continue
+        r = submit(login_as(drawn.member(position)), drawn, position,
+                   result="未发现问题" if position % 2 else "发现问题已责令改正")
+        assert r.status_code == 302
+
+
+def test_the_final_report_is_approved_by_a_head_who_did_not_draft_it(app, login_as, drawn):
+    url = f"/tasks/{drawn.task_id}/final-report"
+    staff = login_as("staff_jc")
+    # not before every record is in
+    first = next(iter(drawn.team_of))
+    submit(login_as(drawn.member(first)), drawn, first)
+    r = post(staff, url, {"text": "总体良好。"})
+    assert r.status_code == 409 and "还有" in r.text and "总体良好。" in r.text
+    _submit_all(login_as, drawn, done={first})
+
+    head = login_as("head_jc")
+    assert post(head, url, {"text": "负责人自己起草的报告。"}).status_code == 302
+    r = post(head, url + "/approve")
+    assert r.status_code == 403 and "起草人以外" in r.text
+    assert task_status(app, drawn.task_id) == "inspecting"
+
+    assert post(staff, url, {"text": "本次抽查总体良好，个别单位工资支付不规范。"}).status_code == 302
+    assert post(staff, url + "/approve").status_code == 403  # staff cannot approve at all
+    page = text_of(head.get(url).text)
+    assert "发现问题已责令改正" in page and "本次抽查总体良好" in page
+    assert post(head, url + "/approve").status_code == 302
+    assert task_status(app, drawn.task_id) == "reported"
+    with app.app_context():
+        row = db.session.execute(select(FinalReport)).scalar_one()
+        assert row.state == "approved" and row.approved_by.username == "head_jc" and row.drafted_by.username == "staff_jc"
+    # records are closed once reported
+    p = drawn.own_position()
+    r = submit(login_as("inspector_jc"), drawn, p)
+    assert r.status_code == 409
+
+
+def test_a_second_head_may_approve_what_the_first_drafted(app, login_as, drawn):
+    with app.app_context():
+        add_user("head_jc2", ["section_head"], "RSJ", "JCDD")
+        db.session.commit()
+    _submit_all(login_as, drawn)
+    url = f"/tasks/{drawn.task_id}/final-report"
+    assert post(login_as("head_jc"), url, {"text": "报告正文"}).status_code == 302
+    assert post(login_as("head_jc2"), url + "/approve").status_code == 302
+    assert task_status(app, drawn.task_id) == "reported"
