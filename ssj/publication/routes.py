@@ -156,6 +156,7 @@ def archive_zip(task_id: int):
             printed_at=now,
             **ceremony_routes.ceremony_helpers(),
         ).encode(),
+        **service.inspection_files(task, notice),
     }
     about = {
         "task": task.id,

@@ -30,6 +30,9 @@ from ..auth.roles import SECTION_HEAD
 from ..ceremony import policy as ceremony_policy
 from ..ceremony import service as ceremony
 from ..extensions import db
+from ..inspections import evidence, reports as final_reports
+from ..inspections import followup as followups
+from ..inspections import service as inspections
 from ..models import PublicationRequest, PublishedResult, PublishedTask, Task, User
 from ..plans.service import local_today
 
@@ -265,16 +268,88 @@ class Outcome:
     inspection_date: Optional[date] = None
 
 
-def results_for(task: Task, positions: list[int]) -> dict[int, Outcome]:
-    """Result category, handling and date per position, from the inspection records.
+def _day(raw) -> Optional[date]:
+    try:
+        return date.fromisoformat((raw or "").strip()) if raw else None
+    except ValueError:
+        return None
 
-    The one place that reads them: until a record exists for a position
-    its unit is published as "未录入", so a missing record is visible on
-    the notice rather than silently dropped.
+
+def handling_text(value: dict) -> str:
+    """The handling as the notice states it: the measure, and its deadline or decision number (Art 10).
+
+    The inspector's free-text detail stays in the archive: it may name
+    people, and the notice only has to say what was done.
     """
-    # Wired to the inspection area's records once it lands (ssj/inspections);
-    # until then every unit is published as "未录入".
-    return {}
+    kind = value.get("handling") or "none"
+    text = inspections.HANDLINGS.get(kind, kind)
+    if kind == "rectify" and value.get("rectify_deadline"):
+        text += f"（改正期限 {value['rectify_deadline']}）"
+    if kind == "penalty" and value.get("decision_no"):
+        text += f"（处罚决定书文号 {value['decision_no']}）"
+    return text
+
+
+def results_for(task: Task, positions: list[int]) -> dict[int, Outcome]:
+    """Result category, handling and date per position, from the submitted inspection records.
+
+    The one place that reads them, each read logged (the approver is about
+    to make them public). A position without a submitted record is
+    published as "未录入", so a missing record is visible on the notice
+    rather than silently dropped.
+    """
+    wanted = set(positions)
+    out: dict[int, Outcome] = {}
+    for row in inspections.records_of(task):
+        if row.position not in wanted or row.state != "submitted":
+            continue
+        value = inspections.read_record(row, purpose="publication")
+        out[row.position] = Outcome(
+            result=value.get("result") or NOT_ENTERED,
+            handling=handling_text(value),
+            inspection_date=_day(value.get("ended")) or _day(value.get("started")),
+        )
+    return out
+
+
+# --- the archive package (Art 9) -------------------------------------------------------------------
+
+
+def _json_bytes(value) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")
+
+
+def inspection_files(task: Task, notice: PublishedTask) -> dict[str, bytes]:
+    """Records (with past versions), follow-ups, the final report and decrypted evidence, by file name.
+
+    Each sealed read is logged as the inspection area logs it: the archive
+    is a copy of everything, and the discipline office should see that.
+    """
+    codes = {r.position: r.credit_code for r in notice.results}
+    files: dict[str, bytes] = {}
+    for row in inspections.records_of(task):
+        value = inspections.read_record(row, purpose="archive")
+        history = [
+            {"version": v.version, "replaced_at": v.replaced_at, "value": v.value}
+            for v in inspections.read_history(row)
+        ]
+        files[f"inspections/{row.position:03d}/record.json"] = _json_bytes(
+            {"position": row.position, "state": row.state, "version": row.version, "record": value,
+             "earlier_versions": history}
+        )
+    for position, code in codes.items():
+        for f in followups.of_position(task, position):
+            files[f"inspections/{position:03d}/followup-{f.id}.json"] = _json_bytes(followups.read(f, code))
+        for e in evidence.files_of(task, position):
+            meta, body = evidence.read_file(e, code)
+            name = meta.get("filename") or e.id
+            files[f"inspections/{position:03d}/evidence/{e.id[:8]}-{name}"] = body
+    report = final_reports.get(task)
+    if report is not None:
+        files["reports/final_report.json"] = _json_bytes(
+            {"state": report.state, "report": final_reports.read(report, purpose="archive")}
+        )
+    return files
 
 
 # --- what the public pages read --------------------------------------------------------------------
