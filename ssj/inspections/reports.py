@@ -61,6 +61,17 @@ def results_due(values: list[dict], today: date | None = None) -> Optional[Due]:
     return due_after(max(ends), current_app.config["RESULTS_DUE_WORKING_DAYS"], today)
 
 
+def final_report_due(task: Task, today: date | None = None) -> Optional[Due]:
+    """The section's report deadline by the task's planned end (plaintext), for to-do flags.
+
+    Per-target deadlines need the sealed end dates; this one can be shown on
+    lists without decrypting anything. None once the final report is approved.
+    """
+    if task.planned_end is None or task.status not in ("sealed", "inspecting"):
+        return None
+    return due_after(task.planned_end, REPORT_DUE_WORKING_DAYS, today)
+
+
 def summary(values: list[dict], positions: int) -> dict:
     """Counts by result category and handling, and the problems found, from submitted records."""
     results = Counter(v.get("result") or "（未填写）" for v in values)

@@ -64,7 +64,8 @@ def overview():
             mine.append({"item": item, "row": row})
     tasks = _section_tasks()
     flagged = {f.task_id for f in followup.overdue([t.id for t in tasks] + [m["item"].task.id for m in mine])}
-    return render_template("inspections/overview.html", mine=mine, tasks=tasks, flagged=flagged)
+    dues = {t.id: reports.final_report_due(t) for t in tasks}
+    return render_template("inspections/overview.html", mine=mine, tasks=tasks, flagged=flagged, dues=dues)
 
 
 @bp.route("/tasks/<int:task_id>/inspections")
@@ -85,6 +86,7 @@ def task(task_id: int):
     return render_template(
         "inspections/task.html", task=task, lines=lines, final=final,
         results_due=reports.results_due(submitted), overdue=followup.overdue([task.id]),
+        final_due=reports.final_report_due(task),
         may_draft=reports.may_draft(current_user, task), may_approve=reports.may_approve(current_user, task, final),
     )
 

@@ -128,3 +128,20 @@ def test_a_second_head_may_approve_what_the_first_drafted(app, login_as, drawn):
     assert post(login_as("head_jc"), url, {"text": "报告正文"}).status_code == 302
     assert post(login_as("head_jc2"), url + "/approve").status_code == 302
     assert task_status(app, drawn.task_id) == "reported"
+
+
+def test_an_overdue_final_report_is_flagged_to_the_section_head(app, login_as, drawn):
+    from ssj.models import Task
+
+    with app.app_context():
+        task = db.session.get(Task, drawn.task_id)
+        task.planned_end = date(2026, 1, 6)
+        db.session.commit()
+    page = login_as("head_jc").get("/inspections").text
+    assert "总结报告期限 2026-01-13" in page and 'class="due overdue"' in page
+    with app.app_context():
+        task = db.session.get(Task, drawn.task_id)
+        task.planned_end = date.today()
+        db.session.commit()
+    page = login_as("head_jc").get("/inspections").text
+    assert "总结报告期限" in page and 'class="due overdue"' not in page
