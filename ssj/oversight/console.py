@@ -39,6 +39,7 @@ from . import flags
 PER_PAGE = 50
 MAX_FLAG_DAYS = 366
 DEFAULT_FLAG_DAYS = 30
+MAX_SHOWN_HITS = 200  # per kind of flag on one page
 PRINT_RECENT = 30  # checkpoints listed on the printed sheet besides the latest
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 500  # ids per IN (...) list, inside every backend's parameter limit
@@ -602,6 +603,11 @@ class FlagKindView:
     @property
     def entries(self) -> int:
         return len({s for h in self.hits for s in h.seqs})
+
+    @property
+    def shown(self) -> list[flags.Hit]:
+        """The hits listed on the page: a month with thousands would bury the rest, so the earliest MAX_SHOWN_HITS."""
+        return self.hits[:MAX_SHOWN_HITS]
 
 
 @dataclass

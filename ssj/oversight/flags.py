@@ -175,7 +175,9 @@ class Hit:
 
 def when(entry: Entry) -> dt.datetime:
     """The entry's time as an aware UTC datetime (the body spells it ISO with a Z)."""
-    return dt.datetime.strptime(entry["at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+    # fromisoformat reads the Z (Python 3.11) and is many times faster than strptime,
+    # which matters: a month of a bureau's log is hundreds of thousands of entries.
+    return dt.datetime.fromisoformat(entry["at"]).astimezone(dt.timezone.utc)
 
 
 def who(entry: Entry) -> str:
