@@ -20,4 +20,4 @@ def _defaults(state):
     state.app.config.setdefault("EVIDENCE_MAX_BYTES", EVIDENCE_MAX_BYTES)
 
 
-from . import routes  # noqa: E402,F401
+from . import routes, todo  # noqa: E402,F401

@@ -106,6 +106,7 @@ def test_the_final_report_is_approved_by_a_head_who_did_not_draft_it(app, login_
 
     assert post(staff, url, {"text": "本次抽查总体良好，个别单位工资支付不规范。"}).status_code == 302
     assert post(staff, url + "/approve").status_code == 403  # staff cannot approve at all
+    assert "审核总结报告" in head.get("/todo").text
     page = text_of(head.get(url).text)
     assert "发现问题已责令改正" in page and "本次抽查总体良好" in page
     assert post(head, url + "/approve").status_code == 302
@@ -145,3 +146,18 @@ def test_an_overdue_final_report_is_flagged_to_the_section_head(app, login_as, d
         db.session.commit()
     page = login_as("head_jc").get("/inspections").text
     assert "总结报告期限" in page and 'class="due overdue"' not in page
+
+
+def test_the_to_do_page_lists_overdue_rectifications_and_reports_without_naming_targets(app, login_as, drawn):
+    p = drawn.own_position()
+    me = login_as("inspector_jc")
+    submit(me, drawn, p)
+    post(me, record_url(drawn.task_id, p, "followups"), {"kind": "rectify", "deadline": "2026-01-10"})
+    for who in ("inspector_jc", "staff_jc"):
+        page = login_as(who).get("/todo").text
+        assert "复查逾期的责令改正" in page and f"第 {p} 号对象" in page, who
+        assert drawn.name_of(p) not in page
+    assert "复查逾期的责令改正" not in login_as("staff_sb").get("/todo").text
+    assert "形成检查报告" in login_as("head_jc").get("/todo").text
+    post(login_as("staff_jc"), f"/tasks/{drawn.task_id}/final-report", {"text": "x"})  # refused: records missing
+    assert "审核总结报告" not in login_as("head_jc").get("/todo").text

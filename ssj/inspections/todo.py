@@ -1,0 +1,67 @@
+"""To-do items of inspections (SPEC §7, §9; Art 9, 10): overdue rectification orders for
+the team and the section, the section's report deadline, a final report awaiting approval.
+
+Like every to-do provider these read plaintext only — statuses, positions,
+deadlines — so the to-do page names no target.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import url_for
+from sqlalchemy import and_, select
+
+from ..auth.roles import INSPECTOR, SECTION_HEAD, STAFF
+from ..calendar_admin.service import current_calendar
+from ..extensions import db
+from ..main.todo import TodoItem, provider
+from ..models import Assignment, FinalReport, FollowUp, Inspector, Task
+from . import REPORT_DUE_WORKING_DAYS
+
+
+@provider
+def overdue_rectifications(user, today: date) -> list[TodoItem]:
+    """Open 责令改正 orders past their deadline: the position's team and the task's section."""
+    if not user.has_role(INSPECTOR, STAFF, SECTION_HEAD):
+        return []
+    stmt = select(FollowUp).where(FollowUp.closed.is_(False), FollowUp.deadline.is_not(None), FollowUp.deadline < today)
+    mine = select(Assignment.task_id, Assignment.position).join(Inspector, Assignment.inspector_id == Inspector.id).where(
+        Inspector.user_id == user.id, Assignment.active.is_(True))
+    own = {(t, p) for t, p in db.session.execute(mine).all()} if user.has_role(INSPECTOR) else set()
+    items = []
+    for f in db.session.execute(stmt.order_by(FollowUp.deadline)).scalars():
+        task = db.session.get(Task, f.task_id)
+        in_section = user.has_role(STAFF, SECTION_HEAD) and user.section_id == task.section_id
+        if (f.task_id, f.position) not in own and not in_section:
+            continue
+        url = (url_for("inspections.record", task_id=f.task_id, position=f.position) if (f.task_id, f.position) in own
+               else url_for("inspections.task", task_id=f.task_id))
+        items.append(TodoItem(
+            f"复查逾期的责令改正：{task.name} 第 {f.position} 号对象",
+            "改正期限已过，尚未记录复查结果。请组织复查并记录结果（细则第十条）。",
+            url, due=f.deadline, article="细则第十条",
+        ))
+    return items
+
+
+@provider
+def section_reports(user, today: date) -> list[TodoItem]:
+    """The section's final report: due 5 working days after the planned end; approval by another head."""
+    if not user.has_role(STAFF, SECTION_HEAD) or user.section_id is None:
+        return []
+    rows = db.session.execute(
+        select(Task, FinalReport).outerjoin(FinalReport, and_(FinalReport.task_id == Task.id))
+        .where(Task.section_id == user.section_id, Task.status.in_(("sealed", "inspecting")))
+        .order_by(Task.id)
+    ).all()
+    items = []
+    for task, report in rows:
+        if report is not None and report.state == "draft" and user.has_role(SECTION_HEAD) and report.drafted_by_id != user.id:
+            items.append(TodoItem(f"审核总结报告：{task.name}", "本科室工作人员已起草总结报告，请审核后报局领导（细则第九条）。",
+                                  url_for("inspections.final_report", task_id=task.id), article="细则第九条"))
+        elif report is None and task.planned_end is not None:
+            due = current_calendar().add_working_days(task.planned_end, REPORT_DUE_WORKING_DAYS).due
+            items.append(TodoItem(f"形成检查报告：{task.name}",
+                                  "检查结束后5个工作日内形成检查报告，科室汇总后报局领导（细则第九条）。",
+                                  url_for("inspections.task", task_id=task.id), due=due, article="细则第九条"))
+    return items
