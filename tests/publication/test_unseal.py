@@ -110,3 +110,20 @@ def test_a_result_altered_after_the_draw_is_not_published(app, drawn, login_as):
     assert not _published(app, drawn.task_id)
     refused = log_entries(app, "publication_refused")[-1]
     assert refused.outcome == "error" and "commitment_mismatch" in refused.body
+
+
+def test_a_blob_that_does_not_authenticate_publishes_nothing_and_is_logged(app, drawn, login_as):
+    from sqlalchemy import select
+
+    from ssj.models import DrawAttempt
+
+    with app.app_context():
+        a = db.session.execute(select(DrawAttempt).where(DrawAttempt.task_id == drawn.task_id)).scalar_one()
+        a.result_sealed = a.pools_sealed  # a sealed blob moved to the wrong column
+        db.session.commit()
+    assert ask(login_as("staff"), drawn.task_id).status_code == 302
+    r = approve(login_as("supervisor"), drawn.task_id, PASSWORD)
+    assert r.status_code == 500 and "保密数据校验失败" in r.text
+    assert not _published(app, drawn.task_id)
+    assert _status(app, drawn.task_id) == "publishing"
+    assert log_entries(app, "sealed_integrity_failure")
