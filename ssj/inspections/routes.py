@@ -20,7 +20,7 @@ from ..ceremony import policy as ceremony_policy
 from ..ceremony import service as ceremony
 from ..ceremony.routes import watermark
 from ..extensions import db
-from ..models import Task
+from ..models import Section, Task
 from ..security import access
 from . import bp, evidence, followup, reports, service
 from .service import HANDLINGS, METHODS, RESULT_CATEGORIES, RecordError, RecordForm
@@ -47,7 +47,14 @@ def _refused(message: str, status: int):
 
 
 def _section_tasks() -> list[Task]:
-    stmt = select(Task).where(Task.status.in_(("sealed", "inspecting", "reported"))).order_by(Task.id.desc())
+    if not current_user.has_role(*READERS):
+        return []
+    stmt = (
+        select(Task).join(Section, Task.section_id == Section.id)
+        .where(Section.department_id == current_user.department_id,
+               Task.status.in_(("sealed", "inspecting", "reported")))
+        .order_by(Task.id.desc())
+    )
     tasks = db.session.execute(stmt).scalars().all()
     return [t for t in tasks if service.may_read_all(current_user, t)]
 
