@@ -17,7 +17,7 @@ from sqlalchemy import select
 from .. import audit
 from ..extensions import db
 from ..models import FollowUp, Task
-from ..sealing.service import read_sealed, seal_json
+from ..sealing.service import open_json, read_sealed, seal_json
 from .service import HANDLINGS, RecordError, _parse_date
 
 KINDS = {k: v for k, v in HANDLINGS.items() if k != "none"}
@@ -62,8 +62,6 @@ def recheck(task: Task, row: FollowUp, form) -> None:
         raise RecordError("复查日期不能晚于今天。")
     if not outcome:
         raise RecordError("请填写复查结果，例如“已按期改正，补发工资已到账”。")
-    from ..sealing.service import open_json
-
     value = open_json(task.id, "followup", followup_record_id(row), row.sealed)
     value.update(recheck_date=when.isoformat(), recheck_outcome=outcome[:5000])
     row.sealed = seal_json(task.id, "followup", followup_record_id(row), value)
