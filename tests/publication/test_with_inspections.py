@@ -35,6 +35,7 @@ def test_results_handling_records_and_evidence_reach_notice_exports_and_archive(
     publish(login_as, drawn.task_id)
 
     page = app.test_client().get(f"/public/results/{drawn.task_id}").text
+    assert "JC-T-01 用人单位遵守劳动保障法律法规情况" in page and "依据：《劳动保障监察条例》" in page
     assert "发现问题已责令改正" in page and "责令改正（改正期限 2026-03-20）" in page
     assert "2026-03-03" in page  # the day the inspection ended
     assert "责令十日内补发工资" not in page  # free-text detail stays in the archive
