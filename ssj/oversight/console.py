@@ -31,7 +31,18 @@ from .. import creditcode
 from ..audit import chain, service as log
 from ..audit import verify as log_verify
 from ..extensions import db
-from ..models import AccessLogEntry, Assignment, AuditCheckpoint, Department, DrawAttempt, Inspector, Section, Task, User
+from ..models import (
+    AccessLogEntry,
+    Assignment,
+    AuditCheckpoint,
+    Department,
+    DrawAttempt,
+    Inspector,
+    PublishedTask,
+    Section,
+    Task,
+    User,
+)
 from ..models.draws import Recusal
 from ..workdays import Calendar
 from . import flags
@@ -564,13 +575,14 @@ def need_to_know_facts(task_ids: Iterable[int]) -> flags.NeedToKnow:
     ntk = flags.NeedToKnow()
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i : i + _CHUNK]
-        for task_id, organizer_id, section, department in db.session.execute(
-            select(Task.id, Task.organizer_id, Section.code, Department.code)
+        for task_id, organizer_id, section, department, published_at in db.session.execute(
+            select(Task.id, Task.organizer_id, Section.code, Department.code, PublishedTask.published_at)
             .join(Section, Task.section_id == Section.id)
             .join(Department, Section.department_id == Department.id)
+            .outerjoin(PublishedTask, PublishedTask.task_id == Task.id)
             .where(Task.id.in_(chunk))
         ).all():
-            ntk.tasks[task_id] = flags.TaskFacts(organizer_id, section, department)
+            ntk.tasks[task_id] = flags.TaskFacts(organizer_id, section, department, published_at)
         voided = dict(db.session.execute(
             select(DrawAttempt.id, DrawAttempt.void_approved_at).where(DrawAttempt.task_id.in_(chunk))
         ).all())

@@ -51,6 +51,12 @@ SEALED_ENDPOINTS = frozenset({
     "ceremony.sealed_list_xlsx",
     "ceremony.my_inspections",
     "ceremony.recuse",
+    "inspections.task",
+    "inspections.record",
+    "inspections.report_print",
+    "inspections.evidence_download",
+    "inspections.final_report",
+    "publication.archive_zip",
 })
 SEALED_READ = "sealed_read:"
 REDRAW_ACTIONS = ("redraw_requested", "redraw_approved", "redraw_declined")
@@ -62,6 +68,8 @@ ADMIN_ACTIONS = ("role_change", "user_created", "password_reset", "account_unloc
 # A user edit that moves someone between sections or departments, or
 # enables an account, changes who may read what even without a role change.
 ADMIN_SCOPE_FIELDS = ("department_id", "section_id", "enabled")
+# Actions named so are exports or prints (e.g. results_exported, archive_downloaded).
+EXPORT_SUFFIXES = ("_export", "_exported", "_print", "_printed", "_downloaded")
 # The office's own entries: logged like everyone's, but not "exports" of data.
 OWN_PREFIX = "oversight_"
 
@@ -70,6 +78,18 @@ PURPOSE_ZH = {
     "print": "打印抽中名单",
     "export": "导出抽中名单",
     "own_assignment": "查看本人的检查任务",
+    "record": "查看检查记录",
+    "record_target": "查看检查对象",
+    "record_overview": "查看检查记录概况",
+    "record_write": "填写检查记录",
+    "report_print": "打印检查报告",
+    "final_report_source": "汇总检查记录",
+    "evidence_list": "查看证据清单",
+    "evidence_download": "下载证据文件",
+    "followup": "查看后续处理",
+    "final_report": "查看总结报告",
+    "publication": "公开时解封",
+    "archive": "生成归档包",
 }
 REASON_ZH = {
     "role": "角色无权访问",
@@ -94,6 +114,12 @@ ENDPOINT_ZH = {
     "ceremony.sealed_list_xlsx": "抽中名单导出",
     "ceremony.my_inspections": "我的检查任务",
     "ceremony.recuse": "回避申请",
+    "inspections.task": "任务的检查记录",
+    "inspections.record": "检查记录",
+    "inspections.report_print": "检查报告",
+    "inspections.evidence_download": "证据文件",
+    "inspections.final_report": "总结报告",
+    "publication.archive_zip": "归档包",
 }
 
 
@@ -297,6 +323,7 @@ class TaskFacts:
     organizer_id: int
     section: str  # section code, as entries record it
     department: str  # department code
+    published_at: Optional[dt.datetime] = None  # from then on the results are public (Art 13)
 
 
 @dataclass(frozen=True)
@@ -317,24 +344,28 @@ class NeedToKnow:
     places: dict[int, list[Place]] = field(default_factory=dict)  # by task id
 
 
+# Sealed kinds whose record id starts with the draw attempt's id: the result,
+# pools and nonce are the attempt's own ("17"), an assignment is
+# "attempt:position:inspector", a recusal "attempt:number". Other kinds
+# (inspection records, follow-ups, reports…) are numbered by task.
+_ATTEMPT_KINDS = ("result", "pools", "nonce", "assignment", "replacement")
+
+
 def _attempt_of(entry: Entry) -> Optional[int]:
-    """Which draw attempt a sealed read was of: the record id names it ("attempt[:…]")."""
+    """Which draw attempt a sealed read was of, when its record id says so."""
     o = objects(entry)
-    record = o.get("record")
-    if isinstance(record, int) and not isinstance(record, bool) and o.get("kind") in ("result", "pools", "nonce"):
-        return record
-    if isinstance(record, str):
-        head = record.split(":", 1)[0]
-        if head.isdigit():
-            return int(head)
-    return None
+    if o.get("kind") not in _ATTEMPT_KINDS:
+        return None
+    head = str(o.get("record", "")).split(":", 1)[0]
+    return int(head) if head.isdigit() else None
 
 
 def why_outside(entry: Entry, ntk: NeedToKnow) -> Optional[str]:
     """Why this served sealed read was outside need to know (Chinese), or None if it was within.
 
     Judged by the roles, section and department the entry recorded at the
-    time of the read, the way `ceremony.policy` decides: the admin and
+    time of the read, the way `ceremony.policy` decides (nothing is secret
+    once the task's results are published): the admin and
     discipline roles veto; then the organizer (in the task's section), the
     head of its section, a supervisor of its department; then an
     inspector whose place covers every position read, at the time read.
@@ -343,6 +374,8 @@ def why_outside(entry: Entry, ntk: NeedToKnow) -> Optional[str]:
     facts = ntk.tasks.get(task_id) if isinstance(task_id, int) else None
     if facts is None:
         return f"记录中的任务 {task_id} 在系统中不存在，无法确认读取人有知悉权限"
+    if facts.published_at is not None and when(entry) >= facts.published_at:
+        return None  # need to know ends with publication
     roles = set(entry.get("roles") or ())
     vetoed = roles & {ADMIN, DISCIPLINE}
     if vetoed:
@@ -427,10 +460,10 @@ def export_rows(entry: Entry) -> Optional[int]:
         return None
     o = objects(entry)
     if action.startswith(SEALED_READ):
-        if action[len(SEALED_READ):] in ("export", "print"):
+        if action.endswith(("export", "print")):  # the list's print and export, a report's print
             return len(o.get("positions") or [])
         return None
-    if action == "export" or action.startswith("export:") or action.endswith(("_export", "_exported", "_print", "_printed")):
+    if action == "export" or action.startswith("export:") or action.endswith(EXPORT_SUFFIXES):
         rows = o.get("rows")
         return rows if isinstance(rows, int) and not isinstance(rows, bool) else 0
     return None

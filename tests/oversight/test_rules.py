@@ -108,6 +108,8 @@ def test_exports_spread_out_refused_or_by_the_office_itself_are_not_counted():
     assert flags.bulk_exports([export(t) for t in minutes("2025-10-09 10:00", 0, 40, 80)]) == []
     refused = export(at("2025-10-09 10:10"), outcome="denied")
     own = entry(at("2025-10-09 10:20"), "oversight_checkpoints_exported", objects={"rows": 900})
+    archive = entry(at("2025-10-09 10:21"), "archive_downloaded", objects={"files": ["a"]})
+    assert flags.export_rows(archive) == 0
     reads = entry(at("2025-10-09 10:25"), "sealed_read:task_list", objects={"positions": list(range(1, 600))})
     assert flags.bulk_exports([export(at("2025-10-09 10:00")), refused, own, reads, export(at("2025-10-09 10:30"))]) == []
 
@@ -229,6 +231,22 @@ def test_reads_outside_need_to_know_are_flagged_with_why(who, record, positions,
     assert reason is not None and words in reason
     (hit,) = flags.outside_need_to_know([e], NTK)
     assert hit.seqs == (e["seq"],) and words in hit.summary
+
+
+def test_inspection_records_are_judged_by_the_readers_place_not_by_their_record_number():
+    # Inspection records are numbered "task:position", not by attempt.
+    own = entry(at("2025-10-09 10:00"), "sealed_read:record", task_id=TASK, username="inspector_jc", user_id=6,
+                roles=("inspector",), objects={"kind": "record", "record": f"{TASK}:2", "positions": [2]})
+    assert flags.why_outside(own, NTK) is None
+    other = dict(own, seq=next(_seq), objects={"kind": "record", "record": f"{TASK}:1", "positions": [1]})
+    assert "第 1 号对象" in flags.why_outside(other, NTK)
+
+
+def test_after_publication_nothing_is_secret_any_more():
+    published = NeedToKnow(tasks={TASK: TaskFacts(2, "JCDD", "RSJ", published_at=at("2025-11-01 09:00"))})
+    reader = dict(username="staff_x", user_id=9, roles=("staff",), section="SBG")
+    assert flags.why_outside(sealed(at("2025-11-01 09:00"), **reader), published) is None
+    assert flags.why_outside(sealed(at("2025-11-01 08:59"), **reader), published) is not None
 
 
 def test_a_read_of_a_task_that_no_longer_exists_is_flagged():
