@@ -158,5 +158,19 @@ def test_the_commitment_catches_a_result_swapped_after_the_ceremony(app, login_a
         db.session.rollback()
 
 
-def test_no_route_serves_the_bundle_before_publication(app):
-    assert not [r.rule for r in app.url_map.iter_rules() if "bundle" in r.rule or "bundle" in r.endpoint]
+def test_no_route_serves_the_bundle_before_publication(app, login_as, drawn):
+    """Whatever route publication adds for bundles, a sealed task's bundle is not reachable."""
+    from ssj.models import DrawAttempt
+
+    codes = list(teams_by_code(app, drawn.task_id))
+    with app.app_context():
+        nonce_hex = open_json(drawn.task_id, "nonce", *db.session.execute(
+            select(DrawAttempt.id, DrawAttempt.nonce_sealed).where(DrawAttempt.task_id == drawn.task_id)
+        ).one())
+    rules = [r for r in app.url_map.iter_rules() if "bundle" in r.rule or "bundle" in r.endpoint]
+    for rule in rules:
+        url = rule.rule.replace("<int:task_id>", str(drawn.task_id))
+        for client in (app.test_client(), login_as("staff"), login_as("supervisor")):
+            r = client.get(url)
+            assert r.status_code != 200, url
+            assert nonce_hex.encode() not in r.data and not any(c.encode() in r.data for c in codes)
