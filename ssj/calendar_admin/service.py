@@ -13,6 +13,7 @@ stored as a plain mapping, so the rules can be tested on their own.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -158,6 +159,12 @@ def check_entry(entry: Entry, stored: Mapping[date, tuple[bool, str]]) -> Check:
     return Check()
 
 
+def warnings_digest(warnings: list[str]) -> str:
+    """What a confirmation box confirms: exactly these warnings. A changed paste that
+    overrides other days must be confirmed again, not ride on an earlier tick."""
+    return hashlib.sha256("\n".join(warnings).encode("utf-8")).hexdigest()[:16]
+
+
 def _split_kind(text: str) -> tuple[Optional[bool], str, Optional[str]]:
     """(working, name, error) from the words after the date, as written in a State Council notice."""
     text = text.strip(_TRIM)
@@ -179,7 +186,7 @@ class AddForm:
     date: str = ""
     kind: str = "rest"  # "rest" (放假) or "work" (调休上班)
     name: str = ""
-    confirm_override: bool = False
+    confirm_override: str = ""  # the digest of the warnings the admin saw and confirmed
     errors: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     entry: Optional[Entry] = None
@@ -190,12 +197,16 @@ class AddForm:
             date=form.get("date", "").strip(),
             kind=form.get("kind", "rest"),
             name=form.get("name", "").strip(),
-            confirm_override=form.get("confirm_override") == "1",
+            confirm_override=form.get("confirm_override", "").strip(),
         )
 
     @property
+    def digest(self) -> str:
+        return warnings_digest(self.warnings)
+
+    @property
     def needs_confirmation(self) -> bool:
-        return not self.errors and bool(self.warnings) and not self.confirm_override
+        return not self.errors and bool(self.warnings) and self.confirm_override != self.digest
 
     def validate(self, stored: Mapping[date, tuple[bool, str]]) -> bool:
         d = parse_date(self.date)
@@ -224,7 +235,7 @@ class BulkForm:
     """The pasted schedule: one day (or a range of rest days) per line, saved all or nothing."""
 
     text: str = ""
-    confirm_override: bool = False
+    confirm_override: str = ""  # the digest of the warnings the admin saw and confirmed
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
@@ -232,11 +243,15 @@ class BulkForm:
 
     @classmethod
     def from_request(cls, form) -> "BulkForm":
-        return cls(text=form.get("text", ""), confirm_override=form.get("confirm_override") == "1")
+        return cls(text=form.get("text", ""), confirm_override=form.get("confirm_override", "").strip())
+
+    @property
+    def digest(self) -> str:
+        return warnings_digest(self.warnings)
 
     @property
     def needs_confirmation(self) -> bool:
-        return not self.errors and bool(self.warnings) and not self.confirm_override
+        return not self.errors and bool(self.warnings) and self.confirm_override != self.digest
 
     def validate(self, stored: Mapping[date, tuple[bool, str]]) -> bool:
         lines = self.text.splitlines()

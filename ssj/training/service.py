@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit
 from ..auth.roles import SECTION_HEAD, STAFF
@@ -207,6 +208,8 @@ def sessions_of(department_id: int, year: int) -> list[TrainingSession]:
             select(TrainingSession)
             .where(TrainingSession.department_id == department_id, _in_year(year))
             .order_by(TrainingSession.date.desc(), TrainingSession.id.desc())
+            # The list and the summary read every session's attendees and section.
+            .options(selectinload(TrainingSession.attendance), joinedload(TrainingSession.section))
         )
     )
 

@@ -46,6 +46,11 @@ def _bulk(client, text: str, **extra):
     return post(client, "/admin/holidays/bulk", {"text": text, "year": "2027", **extra})
 
 
+def _confirmation(html: str) -> str:
+    """The value of the "确认覆盖软件包的数据" box the page offered."""
+    return re.search(r'name="confirm_override" value="([0-9a-f]+)"', html).group(1)
+
+
 def _line_errors(html: str) -> list[str]:
     return re.findall(r"<li>(第\d+行：[^<]*)</li>", html)
 
@@ -111,7 +116,7 @@ def test_a_date_the_package_covers_is_an_override_that_needs_confirming(app, log
     with app.test_request_context():
         assert current_calendar().is_working_day(date(2026, 10, 8)).working
 
-    r = _add(admin, "2026-10-08", name="国庆节", confirm_override="1")
+    r = _add(admin, "2026-10-08", name="国庆节", confirm_override=_confirmation(r.text))
     assert r.status_code == 302
     assert _days(app) == {"2026-10-08": (False, "国庆节")}
     assert _log(app)[-1]["package_overridden"] is True
@@ -122,7 +127,8 @@ def test_a_date_the_package_covers_is_an_override_that_needs_confirming(app, log
 
 def test_removing_a_day_gives_the_package_back_its_say(app, login_as):
     admin = login_as("admin")
-    _add(admin, "2026-10-08", name="国庆节", confirm_override="1")
+    offered = _add(admin, "2026-10-08", name="国庆节").text
+    _add(admin, "2026-10-08", name="国庆节", confirm_override=_confirmation(offered))
     with app.app_context():
         holiday_id = db.session.scalar(select(Holiday.id))
     r = post(admin, f"/admin/holidays/{holiday_id}/remove")
@@ -193,7 +199,12 @@ def test_a_paste_touching_a_package_year_waits_for_confirmation(app, login_as):
     r = _bulk(admin, "2026-10-08 国庆节\n2027-01-01 元旦")
     assert r.status_code == 200 and "第1行：2026年的节假日已由" in r.text
     assert _days(app) == {}
-    r = _bulk(admin, "2026-10-08 国庆节\n2027-01-01 元旦", confirm_override="1")
+    confirmed = _confirmation(r.text)
+    # The tick confirms what was shown: a paste that overrides another day asks again.
+    r = _bulk(admin, "2026-10-08 国庆节\n2026-10-09 国庆节\n2027-01-01 元旦", confirm_override=confirmed)
+    assert r.status_code == 200 and "第2行：2026年的节假日已由" in r.text
+    assert _days(app) == {}
+    r = _bulk(admin, "2026-10-08 国庆节\n2027-01-01 元旦", confirm_override=confirmed)
     assert r.status_code == 302 and set(_days(app)) == {"2026-10-08", "2027-01-01"}
 
 
