@@ -30,6 +30,7 @@ from sqlalchemy import and_, func, or_, select
 from .. import creditcode
 from ..audit import chain, service as log
 from ..audit import verify as log_verify
+from ..calendar_admin.service import current_calendar
 from ..extensions import db
 from ..models import (
     AccessLogEntry,
@@ -107,13 +108,7 @@ def local_today() -> dt.date:
 
 
 def calendar() -> Calendar:
-    """The working-day calendar with the administrator's holidays, where that page exists."""
-    try:
-        from ..calendar_admin.service import current_calendar
-    except ImportError:
-        # Holiday administration not installed: the package's data (to 2026)
-        # and weekends, with the calendar's own warning for later years.
-        return Calendar()
+    """The working-day calendar with the holidays the administrator entered (Art 9's working days)."""
     return current_calendar()
 
 

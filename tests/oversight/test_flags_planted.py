@@ -186,6 +186,19 @@ def test_a_key_rotation_is_flagged(app, office):
     assert "轮换密钥加密密钥" in text
 
 
+def test_a_holiday_the_admin_entered_makes_that_day_off_hours(app, login_as, office):
+    from ssj.models.calendar import Holiday
+
+    today = datetime.now(timezone.utc).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    with app.app_context():
+        admin = db.session.execute(select(User).where(User.username == "admin")).scalar_one()
+        db.session.add(Holiday(date=today, is_working_day=False, name="县庆纪念日", entered_by_id=admin.id))
+        db.session.commit()
+    assert login_as("staff_jc").get("/todo").status_code == 200
+    (text, linked), = [h for h in flagged(office)["off_hours"] if h[0].startswith("staff_jc")]
+    assert "县庆纪念日" in text and seqs(app, "read:main.todo", "staff_jc")[0] in linked
+
+
 def test_flags_cover_the_chosen_dates_only_and_bad_dates_are_explained(app, login_as, office):
     for _ in range(5):
         login_as("staff_sb").get("/admin/users")
