@@ -341,6 +341,9 @@ def load_demo(target_count: int = 3000) -> dict[str, int]:
     inspectors = _load_inspectors(depts, sections, users, added)
     picks = _load_targets(depts["RSJ"], townships, target_count, added)
     _load_conflicts(depts["RSJ"], inspectors, users, picks, added)
+    from .training.service import load_demo_training
+
+    load_demo_training()  # Art 15 training sessions, so the dashboard has something to show
     audit.record("demo_loaded", objects=added, username="cli")
     db.session.flush()
     return added
