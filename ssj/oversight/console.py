@@ -463,9 +463,16 @@ def entry(seq: int) -> list[StoredRow]:
             entry_hash=r.entry_hash,
             hash_ok=hash_ok,
             mac_ok=chain.entry_mac(mac_key, r.entry_hash) == r.entry_mac,
-            follows_previous=(r.prev_hash in previous) if previous else (True if seq == 1 and r.prev_hash == chain.GENESIS else None),
+            follows_previous=_follows(seq, r.prev_hash, previous),
         ))
     return out
+
+
+def _follows(seq: int, prev_hash: str, previous: list[str]) -> Optional[bool]:
+    """Whether an entry names the previous entry's hash (the first names the empty chain); None if that is gone."""
+    if seq == 1:
+        return prev_hash == chain.GENESIS
+    return (prev_hash in previous) if previous else None
 
 
 def neighbours(seq: int) -> tuple[Optional[int], Optional[int]]:
@@ -518,7 +525,7 @@ def _prefilter(kind: str):
     a = AccessLogEntry.action
     if kind == "need_to_know":
         sealed_pages = [f"{verb}:{e}" for e in flags.SEALED_ENDPOINTS for verb in ("read", "change")]
-        return or_(a.startswith(flags.SEALED_READ), and_(AccessLogEntry.outcome == "denied", a.in_(sealed_pages)))
+        return or_(a.startswith(flags.SEALED_READ, autoescape=True), and_(AccessLogEntry.outcome == "denied", a.in_(sealed_pages)))
     if kind == "denials":
         return AccessLogEntry.outcome == "denied"
     if kind == "bulk_exports":
