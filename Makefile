@@ -24,9 +24,21 @@ run: $(VENV)/.installed
 	@echo "ssj 已启动: http://$(HOST):$(PORT)   (Ctrl-C 停止)"
 	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) app:app
 
-## make test: the whole suite, browser tests included.
+# The areas whose queries do the most varied SQL run a second time on a throw-away
+# PostgreSQL cluster, to keep the code paths free of SQLite-only constructs.
+PG_TESTS := tests/auth tests/admin tests/directories tests/imports tests/sealing
+
+## make test: the whole suite, browser tests included; then the PostgreSQL pass.
 test: $(VENV)/.installed
 	$(PY) -m pytest
+	@if $(PY) -c "import sys, tests.postgres_support as p; sys.exit(p.pg_bin() is None)"; then \
+		echo "== PostgreSQL pass: $(PG_TESTS) =="; \
+		SSJ_TEST_DATABASE=postgres $(PY) -m pytest -q -m "not browser" $(PG_TESTS); \
+	elif [ "$$SSJ_REQUIRE_POSTGRES" = 1 ]; then \
+		echo "SSJ_REQUIRE_POSTGRES=1 but PostgreSQL is not installed" >&2; exit 1; \
+	else \
+		echo "!!! PostgreSQL not found: SKIPPING the PostgreSQL pass (apt-get install -y postgresql)"; \
+	fi
 
 ## make bench: the benchmarks under bench/ (not part of the test suite).
 bench: $(VENV)/.installed
