@@ -92,7 +92,7 @@ def live_server(live_instance, tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # generous: a loaded CI machine starts gunicorn slowly
         while True:
             try:
                 urllib.request.urlopen(base + "/login", timeout=1)
