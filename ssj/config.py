@@ -10,7 +10,9 @@ from datetime import timedelta
 class Defaults:
     # Database: SQLite in instance/ unless SSJ_DATABASE_URL or instance/config.py says otherwise.
     SQLALCHEMY_DATABASE_URI = None  # filled in by the factory
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Bound parameters never reach error messages or SQL echo: the draw looks
+    # drawn targets up by credit code, and a logged traceback must not name them.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"hide_parameters": True}
 
     # Sessions (SPEC §1): idle and absolute limits enforced server-side.
     IDLE_TIMEOUT = timedelta(minutes=30)

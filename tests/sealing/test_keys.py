@@ -71,3 +71,13 @@ def test_data_key_under_an_unknown_kek_is_a_clear_error(app, instance_path):
     with app.app_context():
         with pytest.raises(service.MissingKEK, match="恢复"):
             service.data_key(task_id)
+
+
+def test_database_errors_do_not_carry_bound_values(app):
+    """A traceback in the server log must not name a credit code the query was about."""
+    import sqlalchemy.exc
+
+    with app.app_context():
+        with pytest.raises(sqlalchemy.exc.StatementError) as caught:
+            db.session.execute(db.text("SELECT * FROM no_such_table WHERE code = :c"), {"c": "91411623MA40000001"})
+        assert "91411623MA40000001" not in str(caught.value)
