@@ -478,6 +478,7 @@ def upgrade():
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('sealed', sa.LargeBinary(), nullable=False),
     sa.Column('submitted_at', ssj.models._types.UTCDateTime(), nullable=True),
+    sa.Column('ended_on', sa.Date(), nullable=True),
     sa.Column('updated_at', ssj.models._types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_inspection_record_task_id_task')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_record')),

@@ -334,6 +334,7 @@ def save(task: Task, assignment: Assignment, form: RecordForm, action: str) -> I
         row.state = "submitted"
         row.submitted_at = row.submitted_at or _now()
     row.sealed = seal_json(task.id, "record", rid, value)
+    row.ended_on = _parse_date(form.ended)
     row.updated_at = _now()
     if task.status == "sealed":
         task.status = "inspecting"  # the first record starts the inspection phase

@@ -34,6 +34,10 @@ class InspectionRecord(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     submitted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # The day the inspection ended, in the clear so the oversight dashboard can
+    # count reports on time (Art 9) without decrypting: it belongs to a position,
+    # not to a target, and says nothing about which enterprise was inspected.
+    ended_on: Mapped[Optional[date]] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     versions: Mapped[list["InspectionRecordVersion"]] = relationship(
