@@ -98,6 +98,19 @@ def instance_path(template_instance, tmp_path, postgres_cluster, monkeypatch) ->
 
 
 @pytest.fixture
+def database_bytes(instance_path, postgres_cluster):
+    """database_bytes() -> what a copy of the database would hold: the SQLite file with its
+    WAL, or a plain pg_dump of the test's PostgreSQL database (for grepping for secrets)."""
+
+    def read() -> bytes:
+        if postgres_cluster is None:
+            return b"".join(p.read_bytes() for p in sorted(Path(instance_path).glob("*.sqlite3*")))
+        return postgres_cluster.dump(os.environ["SSJ_DATABASE_URL"].rsplit("/", 1)[1])
+
+    return read
+
+
+@pytest.fixture
 def app(instance_path):
     app = create_app(dict(TEST_CONFIG), instance_path=str(instance_path))
     yield app
@@ -154,5 +167,17 @@ def htmx_post(client, url: str, data: dict | None = None, **kw):
     return client.post(url, data=data or {}, headers=headers, **kw)
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only(reason): reads or edits the SQLite file itself; skipped on PostgreSQL")
+    config.addinivalue_line("markers", "postgres_only(reason): the PostgreSQL variant of a sqlite_only test")
+
+
 def pytest_collection_modifyitems(config, items):
     mark_browser_items(items)
+    # Each backend skips the other's variant, saying why, so a pass never silently covers less.
+    other = "postgres_only" if not POSTGRES else "sqlite_only"
+    for item in items:
+        marker = item.get_closest_marker(other)
+        if marker is not None:
+            why = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"{other.replace('_only', '')} only: {why}"))

@@ -50,11 +50,17 @@ class Cluster:
             f"-o '-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off' start >/dev/null"
         )
 
-    def _run(self, command: str) -> None:
-        if self.as_root:
-            subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c", command], check=True)
-        else:
-            subprocess.run(["sh", "-c", command], check=True)
+    def _run(self, command: str, capture: bool = False) -> bytes:
+        argv = ["su", "postgres", "-s", "/bin/sh", "-c", command] if self.as_root else ["sh", "-c", command]
+        return subprocess.run(argv, check=True, stdout=subprocess.PIPE if capture else None).stdout
+
+    def dump(self, database: str) -> bytes:
+        """A plain-SQL pg_dump of one database, taken as the postgres user the way a backup job would."""
+        return self._run(f"{self.bindir}/pg_dump -h 127.0.0.1 -p {self.port} -U postgres --no-owner {database}", capture=True)
+
+    def server_log(self) -> bytes:
+        """The server's own log: error details there can quote the values of a failed statement."""
+        return (self.root / "server.log").read_bytes()
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"

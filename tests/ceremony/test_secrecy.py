@@ -8,6 +8,9 @@ JSON-escaped), nor its row id in a column or log field about targets; the
 target table itself must be byte-identical, so drawn and undrawn rows do not
 differ in any column. The draw is followed by the reads and the recusal that
 typically come next, since they write too (log entries, re-sealed rows).
+
+On PostgreSQL the copy is what a backup job takes: a pg_dump of the database
+with the instance directory, and the server's own log beside them.
 """
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import inspect, text
 
 from ssj.extensions import db
 from tests.conftest import post
@@ -78,20 +82,26 @@ def _walk(value, path=()):
         yield path, value
 
 
-def test_a_copy_of_the_database_and_instance_does_not_tell_which_targets_were_drawn(
-    app, login_as, instance_path, tmp_path, caplog
-):
-    world = build_world(app, n_targets=30, tag="密", jc_inspectors=5, cap=None)
+def _rows(app) -> dict[str, list[tuple]]:
+    """Every row of every table read through the app's engine, in key order, like `_dump` (PostgreSQL)."""
     with app.app_context():
-        # At rest: everything in the main file, an empty WAL.
-        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        db.session.commit()
-    before_dir = _snapshot(instance_path, tmp_path / "before")
+        inspector = inspect(db.engine)
+        tables = sorted(inspector.get_table_names())
+        dump = {}
+        for t in tables:
+            order = inspector.get_pk_constraint(t)["constrained_columns"] or [c["name"] for c in inspector.get_columns(t)]
+            keys = ", ".join(f'"{c}"' for c in order)
+            dump[t] = [tuple(r) for r in db.session.execute(text(f'SELECT * FROM "{t}" ORDER BY {keys}'))]
+        dump["__fk_to_target__"] = [
+            (t, col) for t in tables for fk in inspector.get_foreign_keys(t) if fk["referred_table"] == "target"
+            for col in fk["constrained_columns"]
+        ]
+        db.session.remove()
+        return dump
 
-    # SQL statement logging stays as in production (off): with echo on, SQLAlchemy
-    # would print query parameters, and the draw looks drawn codes up by value.
-    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
-    caplog.set_level(logging.DEBUG)
+
+def _draw_and_what_follows(app, login_as, world) -> None:
+    """The draw through the routes, then the reads and the recusal that typically come next (they write too)."""
     staff = login_as("staff")
     full_draw(staff, app, world.task_id)
     assert staff.get(f"/tasks/{world.task_id}/list").status_code == 200
@@ -101,28 +111,27 @@ def test_a_copy_of_the_database_and_instance_does_not_tell_which_targets_were_dr
     position = next(p for p, s in active_assignments(app, world.task_id) if s == "JC01")
     url = f"/tasks/{world.task_id}/positions/{position}/inspectors/{world.inspectors['JC01']}/recuse"
     assert post(inspector, url, {"reason": "本人配偶在该单位任职"}).status_code == 302
-    after_dir = _snapshot(instance_path, tmp_path / "after")
 
-    drawn = drawn_codes(app, world.task_id)
-    undrawn = [c for c in world.targets if c not in drawn]
-    assert len(drawn) == 11 and undrawn
 
-    # 1. Raw bytes of every file (database, WAL, shared memory, keys, anything else):
-    #    a drawn code or name occurs exactly as often as before the draw, like an undrawn one.
-    before_bytes, after_bytes = _all_bytes(before_dir), _all_bytes(after_dir)
-    assert any(name.endswith("-wal") and len(b) > 0 for name, b in after_bytes.items())  # the draw did write
+def _quiet_sql_echo_and_capture_logs(caplog) -> None:
+    # SQL statement logging stays as in production (off): with echo on, SQLAlchemy
+    # would print query parameters, and the draw looks drawn codes up by value.
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    caplog.set_level(logging.DEBUG)
+
+
+def _assert_no_file_tells(before_bytes: dict[str, bytes], after_bytes: dict[str, bytes], world, drawn) -> None:
+    """A drawn code or name occurs exactly as often as before the draw, like an undrawn one."""
     for code in world.targets:
         for value in (code, world.targets[code]):
             # Counted into a plain number first: an assertion message must not print key bytes.
             grew = _count(after_bytes, value) - _count(before_bytes, value)
             assert grew == 0, f"{'drawn' if code in drawn else 'undrawn'} target's {value!r}: {grew:+d} occurrences"
-    wal = b"".join(b for name, b in after_bytes.items() if name.endswith("-wal"))
-    for code in drawn:
-        assert not any(form in wal for value in (code, world.targets[code]) for form in _forms(value))
 
-    # 2. Row by row: the target table (and the other directories) are byte-identical, so no
-    #    column tells drawn from undrawn; nothing new names a drawn target.
-    before, after = _dump(before_dir / DB_NAME), _dump(after_dir / DB_NAME)
+
+def _assert_no_row_tells(before: dict, after: dict, world, drawn) -> None:
+    """The target table (and the other directories) are byte-identical, so no
+    column tells drawn from undrawn; nothing new names a drawn target."""
     for table in ("target", "conflict", "inspector", "township"):
         assert after[table] == before[table], f"{table} changed during the draw"
     for table, column in after["__fk_to_target__"]:
@@ -146,7 +155,70 @@ def test_a_copy_of_the_database_and_instance_does_not_tell_which_targets_were_dr
                         if any("target" in str(k) and "ref" not in str(k) for k in path):
                             assert leaf not in drawn_ids, f"{table}: {'.'.join(map(str, path))} holds a drawn target's id"
 
-    # 3. Log lines written while it all happened.
+
+def _assert_no_log_line_tells(caplog, world, drawn) -> None:
     logged = "\n".join(r.getMessage() for r in caplog.records)
-    for value in secrets:
+    for value in (v for c in drawn for v in (c, world.targets[c])):
         assert value not in logged
+
+
+@pytest.mark.sqlite_only(reason="copies the SQLite file with its WAL; the PostgreSQL variant dumps the database")
+def test_a_copy_of_the_database_and_instance_does_not_tell_which_targets_were_drawn(
+    app, login_as, instance_path, tmp_path, caplog
+):
+    world = build_world(app, n_targets=30, tag="密", jc_inspectors=5, cap=None)
+    with app.app_context():
+        # At rest: everything in the main file, an empty WAL.
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.commit()
+    before_dir = _snapshot(instance_path, tmp_path / "before")
+    _quiet_sql_echo_and_capture_logs(caplog)
+    _draw_and_what_follows(app, login_as, world)
+    after_dir = _snapshot(instance_path, tmp_path / "after")
+
+    drawn = drawn_codes(app, world.task_id)
+    undrawn = [c for c in world.targets if c not in drawn]
+    assert len(drawn) == 11 and undrawn
+
+    # 1. Raw bytes of every file (database, WAL, shared memory, keys, anything else).
+    before_bytes, after_bytes = _all_bytes(before_dir), _all_bytes(after_dir)
+    assert any(name.endswith("-wal") and len(b) > 0 for name, b in after_bytes.items())  # the draw did write
+    _assert_no_file_tells(before_bytes, after_bytes, world, drawn)
+    wal = b"".join(b for name, b in after_bytes.items() if name.endswith("-wal"))
+    for code in drawn:
+        assert not any(form in wal for value in (code, world.targets[code]) for form in _forms(value))
+
+    # 2. Row by row, from the copies.
+    _assert_no_row_tells(_dump(before_dir / DB_NAME), _dump(after_dir / DB_NAME), world, drawn)
+
+    # 3. Log lines written while it all happened.
+    _assert_no_log_line_tells(caplog, world, drawn)
+
+
+@pytest.mark.postgres_only(reason="the SQLite variant copies the database file and its WAL")
+def test_a_dump_of_the_postgresql_database_and_instance_does_not_tell_which_targets_were_drawn(
+    app, login_as, instance_path, tmp_path, caplog, database_bytes, postgres_cluster
+):
+    world = build_world(app, n_targets=30, tag="密", jc_inspectors=5, cap=None)
+
+    def backup(dest: Path) -> dict[str, bytes]:
+        # What a backup job holds: pg_dump's output and the instance directory (keys, files);
+        # plus the server's log, where a failed statement's details would quote values.
+        files = _all_bytes(_snapshot(instance_path, dest))
+        files["pg_dump.sql"] = database_bytes()
+        files["server.log"] = postgres_cluster.server_log()
+        return files
+
+    before_bytes, before_rows = backup(tmp_path / "before"), _rows(app)
+    _quiet_sql_echo_and_capture_logs(caplog)
+    _draw_and_what_follows(app, login_as, world)
+    after_bytes, after_rows = backup(tmp_path / "after"), _rows(app)
+
+    drawn = drawn_codes(app, world.task_id)
+    assert len(drawn) == 11 and [c for c in world.targets if c not in drawn]
+    assert len(after_bytes["pg_dump.sql"]) > len(before_bytes["pg_dump.sql"])  # the draw did write
+    # Every target is in the dump once as a directory row, drawn or not, and no more often after the draw.
+    assert all(_count(before_bytes, code) >= 1 for code in world.targets)
+    _assert_no_file_tells(before_bytes, after_bytes, world, drawn)
+    _assert_no_row_tells(before_rows, after_rows, world, drawn)
+    _assert_no_log_line_tells(caplog, world, drawn)

@@ -32,7 +32,7 @@ def _count(app) -> int:
         return db.session.execute(select(func.count()).select_from(EvidenceFile)).scalar_one()
 
 
-def test_evidence_is_encrypted_at_rest_and_names_nothing(app, login_as, drawn, instance_path):
+def test_evidence_is_encrypted_at_rest_and_names_nothing(app, login_as, drawn, instance_path, database_bytes):
     p = drawn.own_position()
     me = login_as("inspector_jc")
     submit(me, drawn, p, findings="独特的发现文字-b81e")
@@ -48,13 +48,12 @@ def test_evidence_is_encrypted_at_rest_and_names_nothing(app, login_as, drawn, i
     evidence_bytes = _all_bytes(store)
     for needle in (SECRET_BYTES[16:80], name.encode(), drawn.code_of[p].encode(), f"{name}现场".encode()):
         assert needle not in evidence_bytes
-    # The database (with its WAL) holds neither the file nor its name nor the record's text.
-    # (Both the main file and the WAL are read, so no checkpoint is needed;
-    # under PostgreSQL there is no file here and the file store check stands alone.)
-    database = b"".join(p.read_bytes() for p in Path(instance_path).glob("*.sqlite3*"))
-    if database:
-        for needle in (SECRET_BYTES[16:80], f"{name}现场".encode(), "独特的发现文字-b81e".encode()):
-            assert needle not in database
+    # The database holds neither the file nor its name nor the record's text: read as a
+    # copy would hold it (SQLite's main file and WAL, so no checkpoint is needed; a pg_dump on PostgreSQL).
+    database = database_bytes()
+    assert name.encode() in database  # its directory row: proof the copy holds readable rows
+    for needle in (SECRET_BYTES[16:80], f"{name}现场".encode(), "独特的发现文字-b81e".encode()):
+        assert needle not in database
 
     page = me.get(record_url(drawn.task_id, p)).text
     assert f"{name}现场.png" in page
