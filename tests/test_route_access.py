@@ -117,6 +117,8 @@ EXPECTED = {
     "oversight.sign_checkpoint": DISCIPLINE,
     "oversight.export_checkpoints": DISCIPLINE,
     "oversight.print_checkpoints": DISCIPLINE,
+    # the oversight dashboard (SPEC §8): leaders, heads and staff (own section), discipline read-only
+    "oversight.dashboard": READERS | DISCIPLINE,
     # inspection records (Art 8-10): team members write, need-to-know readers read
     "inspections.overview": READERS | {"inspector"},
     "inspections.task": READERS,

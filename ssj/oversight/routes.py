@@ -1,4 +1,5 @@
-"""Pages of the discipline office's console (SPEC §5; Art 9, 14, 17, 18).
+"""Pages of the discipline office's console (SPEC §5; Art 9, 14, 17, 18) and of the
+oversight dashboard 监管看板 (SPEC §8; Art 7, 9, 10, 15, 17, 18, 19).
 
 Thin: parse, call `console`, render, and write the office's own log entry
 with what it asked — filter names and values, an enterprise only by the
@@ -7,6 +8,11 @@ redirect to a URL that carries the HMAC instead of the typed code, so the
 code never reaches a URL, a browser history or a proxy's log. Results are
 one fragment (`_results.html`) that the page includes and htmx fetches
 when paging.
+
+The dashboard is one page whose figures are one fragment
+(`_dashboard.html`): the year and section picker is a plain GET form that
+htmx enhances by fetching only the fragment. It is computed from
+plaintext aggregates (`dashboard`), never from sealed content.
 """
 from __future__ import annotations
 
@@ -20,9 +26,10 @@ from flask_login import current_user
 from .. import audit
 from ..audit import service as log
 from ..audit import verify as log_verify
-from ..auth.roles import DISCIPLINE
+from ..auth.roles import DISCIPLINE, SECTION_HEAD, STAFF, SUPERVISOR
 from ..security import access
-from . import bp, console
+from . import bp, charts, console
+from . import dashboard as dash
 from .flags import REASON_ZH
 
 
@@ -33,6 +40,7 @@ def console_helpers():
         "REASON_ZH": REASON_ZH,
         "grouped": lambda value, size=8: " ".join(value[i : i + size] for i in range(0, len(value or ""), size)),
         "hit_search_args": console.hit_search_args,
+        "percent_text": dash.percent_text,
     }
 
 
@@ -193,3 +201,72 @@ def print_checkpoints():
         printed_by=current_user,
         printed_at=datetime.now(timezone.utc),
     )
+
+
+# --- the oversight dashboard 监管看板 ----------------------------------------------------------
+
+SCOPE_REFUSALS = {
+    "other_section": "科室负责人和科室工作人员只能查看本科室的监管看板。请从导航栏的“监管看板”进入本科室的看板。",
+    "other_department": "只能查看本部门的监管看板：所选科室不属于您所在的部门。请从页面上的科室列表中选择。",
+    "no_section": "您的账号没有所属科室，无法确定要显示哪个科室的数据。请联系系统管理员设置所属科室。",
+}
+
+
+def _dashboard_charts(d: dash.Dashboard) -> dict:
+    ratio_items = [
+        charts.Item(
+            f"{m.code} {m.name}",
+            m.lowest_ratio * 100 if m.lowest_ratio is not None else 0,
+            m.lowest_text if m.rounds else "未抽取",
+            "bar bar-below" if m.below else "bar bar-ok",
+        )
+        for m in d.matters
+    ]
+    r = d.reports
+    return {
+        "ratios": charts.hbar_chart(ratio_items, reference=1, reference_caption="细则第七条：每次不低于 1%"),
+        "reports": charts.stacked_bar([
+            charts.Segment("按期提交", r.on_time, "seg-ok"),
+            charts.Segment("逾期提交", r.late, "seg-late"),
+            charts.Segment("逾期未交", r.overdue, "seg-overdue"),
+            charts.Segment("未到期", r.pending + r.undated, "seg-pending"),
+        ]),
+        "results": charts.hbar_chart(
+            [charts.Item(label, n, f"{n} 户", "bar bar-result") for label, n in d.results.by_category]
+        ),
+        "coverage": charts.hbar_chart(
+            [charts.Item(t.name, t.targets, "0 户（无检查对象）" if t.zero else f"{t.targets} 户",
+                          "bar bar-zero" if t.zero else "bar bar-town")
+             for t in d.coverage.townships],
+            maximum=1,
+        ),
+    }
+
+
+@bp.route("/oversight/dashboard")
+@access.roles(SUPERVISOR, SECTION_HEAD, STAFF, DISCIPLINE)
+def dashboard():
+    """监管看板: one year's figures against Art 7, 9, 10, 15, 18 and 19, for the department or one section."""
+    today = dash.local_today()
+    year, error = dash.parse_year(request.args.get("year"), today)
+    raw_section = (request.args.get("section") or "").strip()
+    section_id = int(raw_section) if raw_section.isdigit() else None
+    if raw_section and section_id is None:
+        error = error or "科室选择无效，请从列表中选择科室。"
+    try:
+        scope = dash.scope_for(current_user, section_id)
+    except dash.ScopeRefused as exc:
+        g.denied = True
+        g.denial_reason = exc.reason
+        return render_template("errors/error.html", status=403, title="没有权限", text=SCOPE_REFUSALS[exc.reason]), 403
+    context = dict(scope=scope, year=year, error=error, years=dash.year_choices(scope, today), d=None, charts=None)
+    status = 422 if error else 200
+    if not error:
+        d = dash.build(scope, year, today)
+        context.update(d=d, charts=_dashboard_charts(d))
+        audit.record("oversight_dashboard_viewed", objects=dash.logged(d))
+    template = "oversight/_dashboard.html" if _wants_fragment() and status == 200 else "oversight/dashboard.html"
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    response.vary.add("HX-History-Restore-Request")
+    return response
