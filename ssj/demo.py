@@ -331,7 +331,7 @@ def generate_targets(count: int) -> Iterator[dict[str, Any]]:
 
 
 def load_demo(target_count: int = 3000) -> dict[str, int]:
-    """Add the demo county to the session (the caller commits); return what was added."""
+    """Add the demo county (the caller commits; the life-cycle tasks commit as they go); return what was added."""
     added: dict[str, int] = {}
     depts = _load_departments(added)
     sections = _load_sections(depts, added)
@@ -344,6 +344,9 @@ def load_demo(target_count: int = 3000) -> dict[str, int]:
     from .training.service import load_demo_training
 
     load_demo_training()  # Art 15 training sessions, so the dashboard has something to show
+    from .demo_lifecycle import load_lifecycle
+
+    added.update(load_lifecycle())  # tasks in every stage, each committed as it is done
     audit.record("demo_loaded", objects=added, username="cli")
     db.session.flush()
     return added

@@ -22,7 +22,14 @@ from ssj.demo import DEMO_PASSWORD, demo_logins, generate_targets
 from ssj.extensions import db
 from ssj.models import (
     AccessLogEntry,
+    AnnualPlan,
+    Assignment,
     Conflict,
+    EvidenceFile,
+    FollowUp,
+    InspectionRecord,
+    PublishedTask,
+    Task,
     Department,
     Inspector,
     Matter,
@@ -33,6 +40,7 @@ from ssj.models import (
     User,
 )
 from ssj.models.directories import CONFLICT_KINDS, MATTER_METHODS
+from ssj.models.draws import TASK_STATUSES
 
 from .conftest import TEST_CONFIG, login
 
@@ -66,6 +74,7 @@ def demo_app(tmp_path_factory):
     result = _run_cli(app, "demo", "--if-empty")
     assert result.exit_code == 0, result.output
     assert "演示数据已载入" in result.output
+    app.extensions["test.demo_output"] = result.output
     yield app
     with app.app_context():
         db.session.remove()
@@ -86,7 +95,8 @@ def _count(model) -> int:
 def _counts() -> dict[str, int]:
     return {
         m.__name__: _count(m)
-        for m in (Department, Section, Township, User, Inspector, Matter, MatterVersion, Target, Conflict)
+        for m in (Department, Section, Township, User, Inspector, Matter, MatterVersion, Target, Conflict,
+                  AnnualPlan, Task, InspectionRecord, EvidenceFile, FollowUp, PublishedTask)
     }
 
 
@@ -277,3 +287,273 @@ def test_generation_is_repeatable_and_scales_with_unique_codes():
     assert len(set(codes)) == len(codes)
     assert len({r["name"] for r in big}) == len(big)
     assert all(problem(c) is None for c in codes[::97])
+
+
+# ------------------------------------------------------------- the life cycle (issue #4)
+# The draw's nonce is fresh at every load, so these tests find the drawn
+# positions and units from the database instead of expecting particular ones.
+
+
+def _task(stage: str) -> Task:
+    return db.session.scalar(select(Task).where(Task.status == stage))
+
+
+def _signed_in(demo_app, username: str):
+    client = demo_app.test_client()
+    assert login(client, username, DEMO_PASSWORD).status_code == 302
+    return client
+
+
+def current_app_request():
+    """A request context: local_today() reads the app's time zone, as the pages do."""
+    from flask import current_app
+
+    return current_app.test_request_context()
+
+
+def _todo_item(page: str, title: str) -> str:
+    """The <li> of the to-do page whose heading holds `title`."""
+    for item in page.split("<li class=\"card\">")[1:]:
+        if title in item.split("</li>")[0]:
+            return item.split("</li>")[0]
+    raise AssertionError(f"no to-do item {title!r}")
+
+
+def test_the_cli_summary_mentions_the_tasks(demo_app):
+    output = demo_app.extensions["test.demo_output"]
+    assert re.search(r"tasks 6\b", output), output
+    assert re.search(r"annual_plans [1-3]\b", output), output
+
+
+def test_staff_see_a_task_in_every_stage_on_their_task_list(demo_app):
+    page = _signed_in(demo_app, "jc_staff").get("/tasks").text
+    for stage, label in TASK_STATUSES.items():
+        if stage == "drawing":  # a ceremony half done: nobody leaves a task there
+            continue
+        assert label in page, label
+    with demo_app.app_context():
+        names = [t.name for t in db.session.scalars(select(Task))]
+    assert len(names) == 6 and all(n in page for n in names)
+
+
+def test_the_sections_plan_is_approved_and_one_task_is_out_of_plan(ctx):
+    from ssj.plans.service import local_today
+
+    jc = db.session.scalar(select(Section).where(Section.code == "JCDD"))
+    with current_app_request():
+        year = local_today().year
+    plan = db.session.scalar(select(AnnualPlan).where(AnnualPlan.section_id == jc.id, AnnualPlan.year == year))
+    assert plan is not None and plan.status == "approved" and plan.decided_by.username == "leader"
+    assert plan.submitted_by.username == "jc_staff"
+    # The one matter left out of the plan carries its reason (Art 7), and the task on it its own (Art 18).
+    skipped = [i for i in plan.items if i.rounds == 0]
+    assert len(skipped) == 1 and skipped[0].reason
+    out = db.session.scalars(select(Task).where(Task.out_of_plan.is_(True))).all()
+    assert len(out) == 1 and "细则第十八条" in out[0].out_of_plan_reason
+    assert {tm.matter_id for tm in out[0].matters} == {skipped[0].matter_id}
+    # Every task in the plan's year that is not out of plan is covered by it.
+    assert all(t.plan_id == plan.id for t in db.session.scalars(select(Task).where(Task.year == year)))
+
+
+
+def test_the_public_results_notice_lists_every_unit_with_result_and_handling(demo_app):
+    with demo_app.app_context():
+        notice = db.session.scalar(select(PublishedTask))
+        units = [(r.unit_name, r.result, r.handling) for r in notice.results]
+        task_id, name = notice.task_id, notice.name
+    client = demo_app.test_client()  # nobody signed in
+    listing = client.get("/public/results")
+    assert listing.status_code == 200 and name in listing.text
+    assert f"/public/results/{task_id}" in listing.text
+    page = client.get(f"/public/results/{task_id}").text
+    assert len(units) >= 5
+    for unit, result, handling in units:
+        assert unit in page and result in page and handling in page
+    results = {r for _u, r, _h in units}
+    assert {"未发现问题", "发现问题已责令改正", "发现问题待后续处理（立案查处）"} <= results
+    assert "未录入" not in results  # every drawn unit was inspected and recorded
+    handlings = " ".join(h for _u, _r, h in units)
+    assert "处罚决定书文号 商人社监罚决字" in handlings and "改正期限" in handlings
+    assert "劳动保障监察建议书" in handlings
+
+
+def test_the_published_bundle_verifies_with_the_standalone_verifier(demo_app, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from ssj import verify
+
+    with demo_app.app_context():
+        task_id = db.session.scalar(select(PublishedTask.task_id))
+    r = demo_app.test_client().get(f"/public/results/{task_id}/bundle.json")
+    assert r.status_code == 200
+    bundle = json.loads(r.data)
+    assert verify.verify(bundle) is None
+    assert bundle["replacements"], "the demo's recusal should be in the bundle for the verifier to replay"
+    path = tmp_path / "bundle.json"
+    path.write_bytes(r.data)
+    run = subprocess.run([sys.executable, "-m", "ssj.verify", str(path)], capture_output=True, text=True)
+    assert run.returncode == 0 and "verified" in run.stdout, run.stdout + run.stderr
+    # Someone who edits the notice's bundle is caught.
+    bundle["entropy"] = bundle["entropy"][:-1] + str((int(bundle["entropy"][-1]) + 1) % 10)
+    with pytest.raises(verify.Mismatch):
+        verify.verify(bundle)
+
+
+def test_the_published_task_has_its_follow_ups(ctx):
+    from ssj.plans.service import local_today
+
+    with current_app_request():
+        today = local_today()
+    task = _task("published")
+    rows = db.session.scalars(select(FollowUp).where(FollowUp.task_id == task.id)).all()
+    rectify = [f for f in rows if f.deadline is not None]
+    # One order re-checked and closed, one past its deadline and still open (Art 10).
+    assert any(f.closed for f in rectify)
+    assert any(not f.closed and f.deadline < today for f in rectify)
+    assert len(rows) >= 4  # plus the penalty and the advisory letter, closed when issued
+    assert task.publish_date < today and task.planned_end < task.publish_date
+
+
+def test_the_inspecting_task_has_a_submitted_record_whose_photo_is_encrypted_at_rest(demo_app):
+    from pathlib import Path
+
+    from ssj.inspections import evidence
+    from ssj.sealing import envelope
+    from ssj.sealing.service import data_key
+
+    with demo_app.app_context():
+        task = _task("inspecting")
+        states = {r.position: r.state for r in db.session.scalars(
+            select(InspectionRecord).where(InspectionRecord.task_id == task.id))}
+        assert "submitted" in states.values() and "draft" in states.values()
+        row = db.session.scalars(select(EvidenceFile).where(EvidenceFile.task_id == task.id)
+                                 .order_by(EvidenceFile.position)).first()
+        assert states[row.position] == "submitted"
+        stored = (Path(demo_app.instance_path) / "evidence" / row.stored_name).read_bytes()
+        meta = evidence.meta_of(row)
+        body = envelope.open_sealed(data_key(task.id), task.id, "evidence", row.id, stored)
+        writer = db.session.scalars(
+            select(User).join(Inspector, Inspector.user_id == User.id).join(Assignment, Assignment.inspector_id == Inspector.id)
+            .where(Assignment.task_id == task.id, Assignment.position == row.position, Assignment.active.is_(True))
+        ).first().username
+        task_id, position, evidence_id = task.id, row.position, row.id
+    # A real PNG, kept only as ciphertext: not its bytes, not its name.
+    assert body.startswith(b"\x89PNG\r\n\x1a\n") and meta["filename"].endswith(".png")
+    assert b"PNG" not in stored and b"IHDR" not in stored and b"IDAT" not in stored
+    dump = _database_dump(demo_app)
+    assert not _occurrences(dump, meta["filename"])
+    # The inspector who took it downloads the same photo.
+    client = _signed_in(demo_app, writer)
+    r = client.get(f"/tasks/{task_id}/positions/{position}/evidence/{evidence_id}")
+    assert r.status_code == 200 and r.data == body
+    assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_the_section_heads_todo_shows_the_overdue_report_in_red(demo_app):
+    with demo_app.app_context():
+        inspecting, published = _task("inspecting").name, _task("published").name
+    page = _signed_in(demo_app, "jc_head").get("/todo").text
+    report = _todo_item(page, f"形成检查报告：{inspecting}")
+    assert 'class="overdue"' in report
+    assert 'class="overdue"' in _todo_item(page, f"复查逾期的责令改正：{published}")
+
+
+def test_the_leaders_todo_lists_the_publication_waiting_for_approval(demo_app):
+    with demo_app.app_context():
+        task = _task("publishing")
+        name, task_id = task.name, task.id
+    page = _signed_in(demo_app, "leader").get("/todo").text
+    item = _todo_item(page, f"审批公开：{name}")
+    assert f"/tasks/{task_id}/publication" in item
+    # The page it links to offers the approval with a password.
+    publication_page = _signed_in(demo_app, "leader").get(f"/tasks/{task_id}/publication").text
+    assert 'name="password"' in publication_page
+
+
+def test_the_organizer_is_asked_to_request_publication_of_the_reported_task(demo_app):
+    with demo_app.app_context():
+        name = _task("reported").name
+    page = _signed_in(demo_app, "jc_staff").get("/todo").text
+    assert f"申请公开结果：{name}" in page
+    assert "组织摇号：" in page  # the planned task of next month
+
+
+def test_each_step_is_logged_as_the_person_whose_job_it_is(ctx):
+    def who(action: str) -> set[str]:
+        return set(db.session.scalars(select(AccessLogEntry.username).where(AccessLogEntry.action == action)))
+
+    assert who("plan_submitted") == {"jc_staff"} and who("plan_approved") == {"leader"}
+    assert who("draw_sealed") == {"jc_staff"}
+    writers = who("inspection_record_submit")
+    assert writers and all(re.fullmatch(r"[a-z]+_insp\d+", u) for u in writers)
+    assert who("final_report_draft") == {"jc_staff"} and who("final_report_approve") == {"jc_head"}
+    assert who("publication_requested") == {"jc_staff"} and who("publication_approved") == {"leader"}
+    witnesses = db.session.scalars(select(AccessLogEntry.body).where(AccessLogEntry.action == "draw_witness_added"))
+    assert all(('"external":true' in b) == ("纪检监察室" in b) for b in witnesses)
+
+
+def test_the_access_log_verifies_after_the_demo(demo_app):
+    result = _run_cli(demo_app, "audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK")
+
+
+def _database_dump(demo_app) -> list:
+    """Every cell of every table but the target directory, from a copy of the database file."""
+    import shutil
+    import sqlite3
+    import tempfile
+    from pathlib import Path
+
+    src = Path(demo_app.instance_path) / "ssj.sqlite3"
+    with tempfile.TemporaryDirectory() as tmp:
+        for suffix in ("", "-wal", "-shm"):
+            if Path(str(src) + suffix).exists():
+                shutil.copy(str(src) + suffix, Path(tmp) / (src.name + suffix))
+        con = sqlite3.connect(Path(tmp) / src.name)
+        try:
+            tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            return [cell for t in tables if t != "target" for row in con.execute(f'SELECT * FROM "{t}"') for cell in row]
+        finally:
+            con.close()
+
+
+def _occurrences(cells: list, value: str) -> int:
+    import json
+
+    forms = {value, json.dumps(value)[1:-1]}
+    n = 0
+    for cell in cells:
+        if isinstance(cell, bytes):
+            n += sum(cell.count(f.encode("utf-8")) for f in forms)
+        elif isinstance(cell, str):
+            n += sum(cell.count(f) for f in forms)
+    return n
+
+
+def test_no_drawn_target_of_an_unpublished_task_is_in_the_database_in_plaintext(demo_app):
+    from pathlib import Path
+
+    from ssj.ceremony import service as ceremony
+    from ssj.sealing.service import open_json
+
+    with demo_app.app_context():
+        drawn = []
+        for task in db.session.scalars(select(Task).where(Task.status.in_(("sealed", "inspecting", "reported", "publishing")))):
+            attempt = ceremony.sealed_attempt(task)
+            result = open_json(task.id, "result", attempt.id, attempt.result_sealed)
+            drawn += [t["target"] for t in result["teams"]]
+        names = dict(db.session.execute(select(Target.credit_code, Target.name).where(Target.credit_code.in_(drawn))).all())
+    assert len(drawn) >= 4 * 2 and len(names) == len(drawn)
+    cells = _database_dump(demo_app)
+    files = [p.read_bytes() for p in (Path(demo_app.instance_path) / "evidence").iterdir()]
+    for code, name in names.items():
+        assert not _occurrences(cells, code), f"a drawn credit code is in plaintext ({code[:4]}…)"
+        assert not _occurrences(cells, name), "a drawn unit's name is in plaintext"
+        assert not any(code.encode() in f or name.encode() in f for f in files)
+    # The check would see one: the published task's units are public, and found.
+    with demo_app.app_context():
+        public = db.session.scalar(select(PublishedTask)).results[0].credit_code
+    assert _occurrences(cells, public)

@@ -1,0 +1,580 @@
+"""The demo county's random inspections in every stage of their life cycle (Art 5–13, 18).
+
+`flask --app app demo` calls `load_lifecycle` after the directories are in
+place, so that a newcomer finds, in the 劳动保障监察大队 of the demo bureau,
+one task at each stage a user meets: planned for next month (待办: 组织摇号),
+drawn with the inspection still ahead, being inspected with a report
+overdue, reported, waiting for a leader's approval to publish, and published
+with its results notice and verification bundle on the public pages. Every
+stage stands on approved annual plans of the tasks' years (Art 7, 18), and
+one task is outside the plan with its written reason (Art 18).
+
+Nothing here writes a sealed row itself. Each step is taken by the app's
+own service functions, acting as the demo user whose job it is (the staff
+member plans and draws with a witness from the discipline office, the
+drawn inspectors record and upload evidence, the staff member drafts the
+final report, the section head approves it, the organizer asks for
+publication and the leader approves it with their password), so every rule
+the app enforces holds for the demo too, and the access log says who did
+what. Dates are set relative to today so the rules that need a date to
+have passed (publish date, report due) hold genuinely whenever the demo is
+loaded; the inspection dates in records are entered values in the past.
+
+The dice come from a seeded `random.Random`, so the demo is the same every
+time except for what the draw itself makes secret: the server's nonce is
+fresh at every ceremony, so which employers are drawn differs from one
+load to the next, exactly as it would in the bureau.
+"""
+from __future__ import annotations
+
+import random
+import struct
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterator, Optional
+
+from flask import current_app
+from flask_login import login_user, logout_user
+from sqlalchemy import func, select
+
+from .auth.passwords import hash_password
+from .auth.roles import INSPECTOR
+from .auth.sessions import start_session
+from .ceremony import service as ceremony
+from .ceremony.forms import WitnessForm
+from .extensions import db
+from .inspections import evidence, followup, reports
+from .inspections import service as inspections
+from .models import AnnualPlan, Assignment, Inspector, Matter, Section, Task, Township, User
+from .plans import service as plans
+from .plans.forms import PlanForm, StratumInput, TaskForm
+from .publication import service as publication
+
+SECTION = "JCDD"
+STAFF_USER, HEAD_USER, LEADER_USER, WITNESS_USER = "jc_staff", "jc_head", "leader", "jijian"
+
+# The matter left out of the 监察大队's plan, on which the out-of-plan task runs (Art 18).
+UNPLANNED_MATTER = "RS-JC-002"
+UNPLANNED_REASON = "本年度劳务派遣用工检查由市人社局统一部署，县局不单独安排轮次。"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the team found at one position, and what followed (Art 8, 10)."""
+
+    result: str
+    handling: str = "none"
+    findings: str = "查阅了单位的规章制度、劳动合同、职工花名册、考勤记录和工资支付凭证，抽询职工 3 名，未发现违法违规问题。"
+    evaluation: str = "该单位用工管理基本规范，劳动保障法律法规执行情况良好。"
+    detail: str = ""
+    # Follow-up (Art 10): "rechecked" closes the order, "overdue" leaves it open past its deadline.
+    followup: str = ""
+
+
+CLEAN = Outcome("未发现问题")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    stage: str  # the TASK_STATUSES key the task is left in
+    title: str  # "{year}" is filled in
+    matters: tuple[str, ...]
+    township: str
+    start: int  # days from today
+    end: int
+    publish: int
+    special_ratio: str = "10"
+    out_of_plan_reason: str = ""
+    outcomes: tuple[Outcome, ...] = ()
+    report_text: str = ""
+    recusal: bool = False  # an inspector declares a conflict after the draw (Art 5)
+    notes: dict = field(default_factory=dict)
+
+
+WAGES_PROBLEM = Outcome(
+    "发现问题已责令改正", "rectify",
+    findings="该单位 2 名职工上月工资低于本地最低工资标准，另有 5 名职工延时加班未支付加班工资，合计少支付 6,820 元。",
+    evaluation="该单位违反《最低工资规定》第十二条和《中华人民共和国劳动法》第四十四条。",
+    detail="下达《劳动保障监察责令改正指令书》，责令补发工资差额及加班工资。",
+    followup="rechecked",
+)
+WAGES_OVERDUE = Outcome(
+    "发现问题已责令改正", "rectify",
+    findings="该单位未按月支付 11 名职工工资，最长拖欠 2 个月，未能提供工资支付台账。",
+    evaluation="该单位违反《保障农民工工资支付条例》第十一条、第五十条。",
+    detail="下达《劳动保障监察责令改正指令书》，责令限期支付拖欠工资并建立工资支付台账。",
+    followup="overdue",
+)
+WAGES_PENALTY = Outcome(
+    "发现问题待后续处理（立案查处）", "penalty",
+    findings="该单位去年被责令改正的克扣工资问题再次出现，且拒不提供考勤记录，已立案调查。",
+    evaluation="该单位违反《劳动保障监察条例》第三十条，经立案查处作出行政处罚。",
+    detail="依据《劳动保障监察条例》第二十六条、第三十条作出行政处罚，并责令支付拖欠工资。",
+)
+WAGES_ADVICE = Outcome(
+    "未发现问题", "advice",
+    findings="未发现违法行为；工资支付制度未经职工代表大会讨论，工资条未列明加班工资项目。",
+    evaluation="该单位工资支付行为合法，但工资支付制度的制定程序和工资清单内容有待完善。",
+    detail="发出《劳动保障监察建议书》，建议依法履行民主程序并完善工资清单。",
+)
+UNREACHABLE = Outcome(
+    "通过登记的住所（经营场所）无法联系",
+    findings="按登记住所实地核查，该地址已由其他商户经营，登记的联系电话无法接通。",
+    evaluation="无法对该单位开展检查，建议市场监管部门依法标注为通过登记的住所无法联系。",
+)
+CONTRACT_PROBLEM = Outcome(
+    "发现问题已责令改正", "rectify",
+    findings="该单位 4 名职工入职超过一个月未签订书面劳动合同。",
+    evaluation="该单位违反《中华人民共和国劳动合同法》第十条。",
+    detail="下达《劳动保障监察责令改正指令书》，责令限期与职工签订书面劳动合同。",
+    followup="rechecked",
+)
+HOURS_PROBLEM = Outcome(
+    "发现问题已责令改正", "rectify",
+    findings="该单位生产旺季安排职工每月加班 52 小时，超过法定上限，且未与工会和劳动者协商。",
+    evaluation="该单位违反《中华人民共和国劳动法》第四十一条。",
+    detail="下达《劳动保障监察责令改正指令书》，责令调整排班、控制加班时长。",
+    followup="rechecked",
+)
+
+TASKS = (
+    TaskSpec(
+        "published", "{year}年工资支付和最低工资专项抽查（固墙镇）", ("RS-JC-006", "RS-JC-007"), "固墙镇",
+        start=-100, end=-80, publish=-40,
+        outcomes=(WAGES_PROBLEM, CLEAN, WAGES_PENALTY, WAGES_ADVICE, WAGES_OVERDUE, UNREACHABLE, CLEAN),
+        report_text=(
+            "本次专项抽查按细则规定随机抽取检查对象和执法检查人员，全部检查对象均已完成现场检查。"
+            "发现的拖欠工资、低于最低工资标准支付等问题已依法责令改正或立案查处，"
+            "一户责令改正事项尚待复查，一户通过登记住所无法联系，已移交市场监管部门标注。"
+        ),
+        recusal=True,
+    ),
+    TaskSpec(
+        "publishing", "{year}年劳动合同签订情况抽查（练集镇）", ("RS-JC-001",), "练集镇",
+        start=-85, end=-65, publish=-20,
+        outcomes=(CLEAN, CONTRACT_PROBLEM, CLEAN),
+        report_text="本次抽查对象劳动合同签订率总体较高，发现的未签订书面劳动合同问题已责令改正并复查完毕。",
+    ),
+    TaskSpec(
+        "reported", "{year}年工作时间和休息休假抽查（白寺镇）", ("RS-JC-005",), "白寺镇",
+        start=-70, end=-50, publish=-7,
+        outcomes=(HOURS_PROBLEM, CLEAN),
+        report_text="本次抽查发现个别单位旺季加班时间超过法定上限，已责令改正并复查，其余单位未发现问题。",
+    ),
+    TaskSpec(
+        "inspecting", "{year}年女职工和未成年工特殊劳动保护抽查（魏集镇）", ("RS-JC-004",), "魏集镇",
+        start=-30, end=-12, publish=20,
+    ),
+    TaskSpec(
+        "sealed", "{year}年劳务派遣用工计划外抽查（巴村镇）", ("RS-JC-002",), "巴村镇",
+        start=7, end=25, publish=45,
+        out_of_plan_reason=(
+            "市人社局转来关于本县部分单位违规使用被派遣劳动者的集中投诉线索，"
+            "经局领导同意开展计划外随机抽查（细则第十八条）。"
+        ),
+    ),
+    TaskSpec(
+        "planned", "{year}年禁止使用童工专项抽查（谭庄镇）", ("RS-JC-003",), "谭庄镇",
+        start=0, end=0, publish=0,  # next month: see _dates
+    ),
+)
+STAGES = ("planned", "sealed", "inspecting", "reported", "publishing", "published")
+
+
+# ------------------------------------------------------------------ acting as a user
+
+
+@contextmanager
+def acting_as(user: User) -> Iterator[User]:
+    """Sign `user` in for the steps inside, as a browser request would.
+
+    The services read `flask_login.current_user` (who writes a record, who
+    drafted a report, whose assignment it is) and audit.record names the
+    signed-in user. A CLI command has no request, so a test request
+    context with a real server-side session stands in for one: the steps
+    are checked and logged as that person's own, and the session is ended
+    afterwards like a logout.
+    """
+    with current_app.test_request_context("/", environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        s = start_session(user)
+        login_user(user)
+        try:
+            yield user
+        finally:
+            s.revoked_at, s.revoked_reason = datetime.now(timezone.utc), "logout"
+            logout_user()
+
+
+# ------------------------------------------------------------------ small real files
+
+
+def demo_photo(seed: str, width: int = 160, height: int = 120) -> bytes:
+    """A small real PNG (a shop front under a sky), different for every seed.
+
+    Written with zlib and struct so the demo needs no imaging library; the
+    evidence store checks the file's first bytes, so it must be a true PNG.
+    """
+    rng = random.Random(seed)
+    sky = (rng.randint(120, 170), rng.randint(170, 210), 235)
+    wall = (rng.randint(170, 230), rng.randint(150, 200), rng.randint(120, 170))
+    sign = (rng.randint(150, 210), 30, 30)
+    left, right = rng.randint(10, 40), rng.randint(110, 150)
+    top, ground = rng.randint(25, 40), 95
+    rows = []
+    for y in range(height):
+        row = bytearray([0])  # filter type 0 for every scanline
+        for x in range(width):
+            if y >= ground:
+                c = (110 + (x * 7 + y * 3) % 20, 110, 105)
+            elif left <= x < right and y >= top:
+                if y < top + 12:
+                    c = sign
+                elif (x - left) % 18 < 10 and (y - top - 12) % 22 < 12:
+                    c = (70, 90, 110)  # windows
+                else:
+                    c = wall
+            else:
+                c = (sky[0], sky[1] + y // 4, sky[2])
+            row += bytes(min(255, v) for v in c)
+        rows.append(bytes(row))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+            + chunk(b"IEND", b""))
+
+
+# ------------------------------------------------------------------ loading
+
+
+class _Cast:
+    """The demo users who take part, looked up once."""
+
+    def __init__(self) -> None:
+        by_name = {u.username: u for u in db.session.scalars(
+            select(User).where(User.username.in_([STAFF_USER, HEAD_USER, LEADER_USER, WITNESS_USER])))}
+        self.staff = by_name[STAFF_USER]
+        self.head = by_name[HEAD_USER]
+        self.leader = by_name[LEADER_USER]
+        self.witness = by_name[WITNESS_USER]
+        self.section = self.staff.section
+
+
+def load_lifecycle(today: Optional[date] = None) -> dict[str, int]:
+    """Plans and one task per life-cycle stage in the 监察大队; commits after each task.
+
+    Skipped when the section already has a task: a county that has begun
+    its own work should not have a demo history written into it, and a
+    second `flask demo` adds nothing.
+    """
+    added: dict[str, int] = {}
+    cast = _Cast()
+    if db.session.scalar(select(func.count(Task.id)).where(Task.section_id == cast.section.id)):
+        return added
+    today = today or plans.local_today()
+    added["inspector_accounts"] = _inspector_accounts(cast.staff.department_id)
+    specs = [(spec, *_dates(spec, today)) for spec in TASKS]
+    years = sorted({today.year} | {start.year for _spec, start, _end, _pub in specs})
+    added["annual_plans"] = sum(_approved_plan(cast, year) for year in years)
+    db.session.commit()
+    rng = random.Random("ssj-demo|lifecycle")
+    for spec, start, end, publish in specs:
+        counts = _run_task(cast, spec, start, end, publish, today, rng)
+        db.session.commit()
+        for k, v in counts.items():
+            added[k] = added.get(k, 0) + v
+        added["tasks"] = added.get("tasks", 0) + 1
+    return added
+
+
+def _dates(spec: TaskSpec, today: date) -> tuple[date, date, date]:
+    if spec.stage == "planned":
+        # Next month, so the to-do shows the draw coming up.
+        start = (today.replace(day=1) + timedelta(days=32)).replace(day=1) + timedelta(days=4)
+        return start, start + timedelta(days=20), start + timedelta(days=45)
+    return today + timedelta(days=spec.start), today + timedelta(days=spec.end), today + timedelta(days=spec.publish)
+
+
+def _inspector_accounts(department_id: int) -> int:
+    """A sign-in for every active inspector of the bureau who has none, named like jc_insp1.
+
+    A drawn inspector writes their own record (SPEC §7), so every one who
+    can be drawn needs an account; they share the demo password's hash.
+    """
+    shared = db.session.scalar(select(User.password_hash).where(User.username == "jc_insp1"))
+    taken = set(db.session.scalars(select(User.username)))
+    made = 0
+    for inspector in db.session.scalars(
+        select(Inspector).where(Inspector.department_id == department_id, Inspector.status == "active",
+                                Inspector.user_id.is_(None)).order_by(Inspector.staff_no)
+    ):
+        _ss, prefix, number = inspector.staff_no.split("-")
+        username = f"{prefix.lower()}_insp{int(number)}"
+        if username in taken:
+            continue
+        shared = shared or hash_password(_demo_password())
+        user = User(username=username, display_name=inspector.name, password_hash=shared,
+                    department_id=inspector.department_id, section_id=inspector.section_id)
+        user.set_roles([INSPECTOR])
+        db.session.add(user)
+        inspector.user = user
+        taken.add(username)
+        made += 1
+    db.session.flush()
+    return made
+
+
+def _demo_password() -> str:
+    from .demo import DEMO_PASSWORD
+
+    return DEMO_PASSWORD
+
+
+def _approved_plan(cast: _Cast, year: int) -> int:
+    """The section's annual plan for `year`, drawn up by staff and approved by the leader (Art 7, 18)."""
+    existing = db.session.scalar(
+        select(AnnualPlan).where(AnnualPlan.section_id == cast.section.id, AnnualPlan.year == year))
+    if existing is not None:
+        return 0
+    with acting_as(cast.staff):
+        plan = plans.create_plan(cast.section.id, year, cast.staff)
+        form = PlanForm.from_plan(plan, [])
+        for row in form.rows:
+            if row.code == UNPLANNED_MATTER:
+                row.rounds, row.reason = "0", UNPLANNED_REASON
+        if not form.validate():
+            raise RuntimeError(f"demo plan does not validate: {form.errors} {[r.errors for r in form.rows]}")
+        plans.save_plan(plan, form)
+        problems = plans.submission_problems(plan)
+        if problems:
+            raise RuntimeError(f"demo plan cannot be submitted: {problems}")
+        plans.submit_plan(plan, cast.staff)
+    with acting_as(cast.leader):
+        plans.decide_plan(plan, cast.leader, True, "同意。请按计划组织实施，抽查结果按时公开。")
+    return 1
+
+
+def _run_task(cast: _Cast, spec: TaskSpec, start: date, end: date, publish: date, today: date,
+              rng: random.Random) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    task = _create_task(cast, spec, start, end, publish)
+    if spec.stage == "planned":
+        return counts
+    attempt = _draw(cast, task, rng)
+    if spec.stage == "sealed":
+        return counts
+    positions = inspections.positions_of(task)
+    if spec.recusal:
+        _recuse(task, attempt, positions[1] if len(positions) > 1 else positions[0])
+    if spec.stage == "inspecting":
+        _inspect_partly(task, positions, start, today, counts)
+        return counts
+    _inspect_all(task, spec, positions, start, end, today, counts)
+    _final_report(cast, task, spec)
+    if spec.stage == "reported":
+        return counts
+    with acting_as(cast.staff):
+        publication.request_publication(task, cast.staff, "检查和总结报告均已完成，公示日期已到，申请公开抽查结果。")
+    if spec.stage == "publishing":
+        return counts
+    with acting_as(cast.leader):
+        publication.approve(task, cast.leader, _demo_password())
+    return counts
+
+
+def _create_task(cast: _Cast, spec: TaskSpec, start: date, end: date, publish: date) -> Task:
+    matters = dict(db.session.execute(select(Matter.code, Matter.id).where(Matter.code.in_(spec.matters))).all())
+    township = db.session.scalar(select(Township.id).where(Township.name == spec.township))
+    section = cast.section
+    form = TaskForm(
+        name=spec.title.format(year=start.year),
+        year=str(start.year),
+        matter_ids=[matters[c] for c in spec.matters],
+        out_of_plan_reason=spec.out_of_plan_reason,
+        township_ids=[township],
+        size_filter="all",
+        exclusion_days="180",
+        team_size="2",
+        planned_start=start.isoformat(),
+        planned_end=end.isoformat(),
+        publish_date=publish.isoformat(),
+        strata={
+            "special": StratumInput("special", ratio_percent=spec.special_ratio),
+            "small_micro": StratumInput("small_micro", enabled=False),
+            "general": StratumInput("general"),  # blank: the approved plan's ratio
+        },
+    )
+    with acting_as(cast.staff):
+        choices = plans.task_choices(section, start.year)
+
+        def count_pools(f: TaskForm, kinds):
+            return plans.pool_sizes(plans.Scope.of_form(f, section.department_id), kinds)
+
+        if not form.validate(choices, count_pools):
+            raise RuntimeError(f"demo task {spec.title} does not validate: {form.errors}")
+        return plans.save_task(form, None, section, choices, cast.staff)
+
+
+def _dice(rng: random.Random, n: int) -> str:
+    return " ".join(str(rng.randint(1, 6)) for _ in range(n))
+
+
+def _draw(cast: _Cast, task: Task, rng: random.Random):
+    """The ceremony, in its order: freeze, commit, a colleague's and the discipline office's dice, run."""
+    with acting_as(cast.staff):
+        attempt = ceremony.freeze(task, cast.staff)
+        ceremony.commit(attempt)
+        for who, affiliation, external, n in (
+            (cast.head, cast.section.name, False, 10),
+            (cast.witness, cast.witness.section.name, True, 12),
+        ):
+            form = WitnessForm(name=who.display_name, affiliation=affiliation, external=external,
+                               digits=_dice(rng, n))
+            if ceremony.add_witness(attempt, form, cast.staff) is None:
+                raise RuntimeError(f"demo witness does not validate: {form.errors}")
+        ceremony.run(attempt, cast.staff)
+    return attempt
+
+
+def _team(task: Task, position: int) -> list[Assignment]:
+    attempt = ceremony.sealed_attempt(task)
+    return list(db.session.scalars(
+        select(Assignment).join(Inspector, Assignment.inspector_id == Inspector.id)
+        .where(Assignment.attempt_id == attempt.id, Assignment.position == position, Assignment.active.is_(True))
+        .order_by(Inspector.staff_no)
+    ))
+
+
+def _recuse(task: Task, attempt, position: int) -> None:
+    """The second member of a team learns the unit's manager is a relative and steps aside (Art 5)."""
+    leaving = _team(task, position)[-1]
+    user = leaving.inspector.user
+    with acting_as(user):
+        ceremony.recuse(task, leaving, "该单位负责人系本人配偶的表兄，依照细则第五条申请回避。", user)
+
+
+def _writer(task: Task, position: int) -> tuple[User, Assignment]:
+    """The team member who writes the record: the first of the team with an account."""
+    for a in _team(task, position):
+        if a.inspector.user is not None:
+            return a.inspector.user, a
+    raise RuntimeError(f"no team member of task {task.id} position {position} can sign in")
+
+
+def _visit_days(position: int, start: date, end: date, today: date) -> tuple[date, date]:
+    last = min(end, today)
+    first = min(start + timedelta(days=2 * (position - 1)), last)
+    return first, min(first + timedelta(days=1), last)
+
+
+def _onsite_record(facts: dict, team: list[str], day: date) -> str:
+    return (
+        f"{day:%Y年%m月%d日}，执法检查人员{'、'.join(team)}到{facts.get('name', '该单位')}"
+        f"（{facts.get('address', '')}）开展检查，出示执法证件并说明来意。"
+        f"单位负责人{facts.get('legal_rep', '')}在场配合，提供了营业执照、劳动合同、职工花名册、考勤和工资支付记录。"
+        "检查人员逐项查阅并抽询职工，现场检查情况已向单位负责人宣读，经其确认无误后签字。"
+    )
+
+
+def _record_form(task: Task, facts: dict, outcome: Optional[Outcome], first: date, last: date,
+                 deadline: Optional[date]) -> inspections.RecordForm:
+    items = inspections.content_items(task)
+    form = inspections.RecordForm(
+        method="onsite", started=first.isoformat(), items=items[: max(2, len(items) - 1)], errors={},
+    )
+    if outcome is None:  # a draft: the visit has begun, nothing concluded yet
+        form.findings = "已到现场，单位正在补充提供考勤记录，待核实后填写。"
+        return form
+    form.ended = last.isoformat()
+    form.onsite_record = _onsite_record(facts, list(facts.get("team") or []), first)
+    form.findings = outcome.findings
+    form.evaluation = outcome.evaluation
+    form.result = outcome.result
+    form.handling = outcome.handling
+    form.handling_detail = outcome.detail
+    if outcome.handling == "rectify" and deadline is not None:
+        form.rectify_deadline = deadline.isoformat()
+    if outcome.handling == "penalty":
+        form.decision_no = f"商人社监罚决字〔{last.year}〕{task.id * 10 + 3}号"
+    return form
+
+
+def _write_record(task: Task, position: int, outcome: Optional[Outcome], start: date, end: date, today: date,
+                  counts: dict[str, int], photo: bool = True) -> None:
+    """One team member records the inspection at `position`, with a photo, and its follow-up (Art 8, 10)."""
+    user, mine = _writer(task, position)
+    first, last = _visit_days(position, start, end, today)
+    deadline = None
+    if outcome is not None and outcome.handling == "rectify":
+        # A re-checked order had its deadline well before today; an overdue one
+        # passed a few days ago; one just ordered runs for two more weeks.
+        if outcome.followup == "rechecked":
+            deadline = max(min(last + timedelta(days=15), today - timedelta(days=3)), last)
+        elif outcome.followup == "overdue":
+            deadline = max(today - timedelta(days=6), last)
+        else:
+            deadline = today + timedelta(days=14)
+    with acting_as(user):
+        facts = inspections.target_facts(task, mine)
+        form = _record_form(task, facts, outcome, first, last, deadline)
+        final = outcome is not None
+        if not form.validate(task, final=final):
+            raise RuntimeError(f"demo record does not validate: {form.errors}")
+        inspections.save(task, mine, form, "submit" if final else "save")
+        counts["inspection_records"] = counts.get("inspection_records", 0) + 1
+        if photo:
+            evidence.add(task, position, f"现场照片-{position:02d}.png",
+                         demo_photo(f"ssj-demo|photo|{task.name}|{position}"), note="单位门头及劳动保障公示栏")
+            counts["evidence_files"] = counts.get("evidence_files", 0) + 1
+        if outcome is None or outcome.handling == "none":
+            return
+        values = {"kind": outcome.handling, "detail": outcome.detail}
+        if outcome.handling == "rectify":
+            values["deadline"] = deadline.isoformat()
+        if outcome.handling == "penalty":
+            values["decision_no"] = form.decision_no
+        row = followup.add(task, position, values)
+        counts["followups"] = counts.get("followups", 0) + 1
+        if outcome.followup == "rechecked":
+            followup.recheck(task, row, {
+                "recheck_date": min(deadline + timedelta(days=1), today).isoformat(),
+                "recheck_outcome": "经复查，该单位已按期改正，相关凭证已留存备查。",
+            })
+
+
+def _inspect_partly(task: Task, positions: list[int], start: date, today: date, counts: dict[str, int]) -> None:
+    """Halfway through: two records submitted (one with a finding), one draft, the rest not begun."""
+    end = today - timedelta(days=1)
+    script = {0: CLEAN, 1: Outcome(
+        "发现问题已责令改正", "rectify",
+        findings="该单位安排 2 名怀孕 7 个月以上的女职工上夜班，未按规定安排休息时间。",
+        evaluation="该单位违反《女职工劳动保护特别规定》第六条。",
+        detail="下达《劳动保障监察责令改正指令书》，责令调整孕期女职工的班次。",
+    )}
+    for i, position in enumerate(positions[:3]):
+        _write_record(task, position, script.get(i), start, end, today, counts, photo=i < 2)
+
+
+def _inspect_all(task: Task, spec: TaskSpec, positions: list[int], start: date, end: date, today: date,
+                 counts: dict[str, int]) -> None:
+    for i, position in enumerate(positions):
+        outcome = spec.outcomes[i] if i < len(spec.outcomes) else CLEAN
+        _write_record(task, position, outcome, start, end, today, counts, photo=i < 3)
+
+
+def _final_report(cast: _Cast, task: Task, spec: TaskSpec) -> None:
+    """Staff draft the section's report from the submitted records; the head approves it (Art 9)."""
+    with acting_as(cast.staff):
+        values = []
+        for row in inspections.records_of(task):
+            if row.state == "submitted":
+                value = inspections.read_record(row, "final_report_source")
+                value["_position"] = row.position
+                values.append(value)
+        reports.draft(task, values, len(inspections.positions_of(task)), spec.report_text)
+    with acting_as(cast.head):
+        reports.approve(task, reports.get(task))
