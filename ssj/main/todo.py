@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from ..auth.roles import INSPECTOR, SECTION_HEAD, STAFF, SUPERVISOR
 from ..extensions import db
-from ..models import AnnualPlan, Assignment, DrawAttempt, Inspector, Section, Task
+from ..models import AnnualPlan, Assignment, DrawAttempt, InspectionRecord, Inspector, Section, Task
 
 
 @dataclass
@@ -142,11 +142,18 @@ def my_inspections(user, today: date) -> list[TodoItem]:
     inspector_id = db.session.execute(select(Inspector.id).where(Inspector.user_id == user.id)).scalar()
     if inspector_id is None:
         return []
+    # A target whose record the team has submitted is no longer waiting for this inspector.
+    submitted = select(InspectionRecord.id).where(
+        InspectionRecord.task_id == Assignment.task_id,
+        InspectionRecord.position == Assignment.position,
+        InspectionRecord.state == "submitted",
+    ).exists()
     count = db.session.execute(
         select(func.count()).select_from(Assignment).join(Task, Task.id == Assignment.task_id).where(
             Assignment.inspector_id == inspector_id,
             Assignment.active.is_(True),
             Task.status.in_(("sealed", "inspecting")),
+            ~submitted,
         )
     ).scalar_one()
     if not count:

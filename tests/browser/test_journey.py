@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -119,6 +120,7 @@ def _record(page, name: str, *, finding: bool, photo, photo_bytes: bytes, today:
     card = page.get_by_role("article").filter(has=page.get_by_role("heading", name=name))
     card.get_by_role("link", name="填写检查记录、上传证据").click()
     expect(page.get_by_role("heading", level=1, name=name)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scrolling on a phone"
 
     page.get_by_label("现场检查" if finding else "书面检查", exact=True).check()
     page.get_by_label("检查开始日期").fill((today - timedelta(days=3)).isoformat())
@@ -185,7 +187,13 @@ def test_record_report_publish_and_verify(prepared, live_server, browser, tmp_pa
     inspector.get_by_role("link", name="您有 2 户检查对象待检查").click()
     expect(inspector.get_by_role("heading", name="我的检查任务")).to_be_visible()
     _record(inspector, name_finding, finding=True, photo=photo, photo_bytes=photo_bytes, today=today)
+    # The to-do counts only what is still to be recorded.
+    inspector.get_by_role("link", name="待办").click()
+    expect(inspector.get_by_role("link", name="您有 1 户检查对象待检查")).to_be_visible()
     _record(inspector, name_clean, finding=False, photo=photo, photo_bytes=photo_bytes, today=today)
+    inspector.get_by_role("link", name="待办").click()
+    expect(inspector.get_by_role("heading", level=1, name="待办")).to_be_visible()
+    expect(inspector.get_by_role("link", name=re.compile("检查对象待检查"))).to_have_count(0)
     assert not csp_errors, csp_errors
     phone.close()
 
