@@ -20,14 +20,14 @@ from typing import Optional, Sequence, Union
 Number = Union[int, Fraction, Decimal]
 
 # Layout of a horizontal bar chart, in SVG user units (the viewBox scales it).
-WIDTH = 720
-LABEL_WIDTH = 230  # room for a matter's or township's Chinese name
+WIDTH = 900
+LABEL_WIDTH = 330  # room for a matter's code and Chinese name
 VALUE_WIDTH = 110  # room for the figure printed after each bar
 ROW = 26
 BAR = 16
 TOP = 8
 AXIS = 22  # room under the bars for the reference line's caption
-LABEL_CHARS = 15  # a longer label is cut with "…" (the data table has it in full)
+LABEL_CHARS = 24  # a longer label is cut with "…" (the data table has it in full)
 
 
 def _exact(v: Number) -> Fraction:

@@ -42,7 +42,7 @@ def test_all_zero_or_nothing_draws_no_bars_and_no_division_by_zero():
 
 
 def test_long_labels_are_shortened_but_kept_whole_for_the_tooltip():
-    name = "用人单位遵守劳动保障法律法规和规章情况专项检查"
+    name = "RS-JC-001 用人单位制定内部劳动保障规章制度和遵守劳动合同制度情况的检查"
     b = hbar_chart([Item(name, 1, "3 户")]).bars[0]
     assert b.label.endswith("…") and len(b.label) == charts.LABEL_CHARS
     assert b.full_label == name and b.text == "3 户"

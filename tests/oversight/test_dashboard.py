@@ -212,8 +212,16 @@ def test_published_results_are_counted_by_category_and_unpublished_ones_are_not(
         assert submit(c, drawn, p, result=result, **over).status_code == 302
     with app.app_context():
         year = db.session.get(Task, drawn.task_id).year
+        town = Township(code="07", name="固墙镇")
+        db.session.add(town)
+        db.session.flush()
+        for t in db.session.scalars(select(Target).where(Target.credit_code.in_(drawn.world.targets))):
+            t.township_id = town.id
+        db.session.commit()
     supervisor = login_as("supervisor")
     before = page(supervisor, year=year)
+    # Before publication nothing says how many of the township's units were drawn.
+    assert cells(row(before, "coverage-table", "固墙镇"))[1:3] == [str(len(drawn.world.targets)), "0"]
     assert cells(row(before, "results-table", "发现问题已责令改正"))[1] == "0"
     assert "另有 1 个已摇号未公开的任务" in part(before, "results")
 
@@ -224,6 +232,7 @@ def test_published_results_are_counted_by_category_and_unpublished_ones_are_not(
     assert cells(row(after, "results-table", "未发现问题"))[1] == "1"
     assert cells(row(after, "results-table", "未录入检查结果"))[1] == str(len(positions) - 2)
     assert "已摇号未公开" not in part(after, "results")
+    assert cells(row(after, "coverage-table", "固墙镇"))[1:3] == [str(len(drawn.world.targets)), str(len(positions))]
 
 
 # --- Art 15 ---------------------------------------------------------------------------------
