@@ -222,29 +222,29 @@ def test_record_report_publish_and_verify(prepared, live_server, browser, tmp_pa
     expect(head.get_by_role("status").filter(has_text="总结报告已审核")).to_be_visible()
 
     # 3. The head asks for publication: refused before the publish date, accepted after it.
-    head.get_by_role("navigation", name="主导航").get_by_role("link", name="抽查任务").click()
+    nav = head.get_by_role("navigation", name="主导航")
+    nav.get_by_role("link", name="待办").click()
+    expect(head.get_by_role("link", name=f"申请公开结果：{prepared.task_name}")).to_have_count(0)  # not yet due
+    nav.get_by_role("link", name="抽查任务").click()
     head.get_by_role("link", name=prepared.task_name).click()
     head.get_by_role("link", name="结果公开").click()
     head.get_by_role("button", name="申请公开结果").click()
     expect(head.get_by_role("alert")).to_contain_text("还不能公开结果")
     expect(head.get_by_role("heading", name="申请公开")).to_be_visible()  # nothing was requested
     _move_publish_date_into_the_past(app, task_id)
-    # Back to the page by its links (reloading would post the refused form again).
-    head.get_by_role("link", name=prepared.task_name).click()
-    head.get_by_role("link", name="结果公开").click()
-    expect(head.locator(".warn-box")).to_have_count(0)
+    nav.get_by_role("link", name="待办").click()
+    head.get_by_role("link", name=f"申请公开结果：{prepared.task_name}").click()
+    expect(head.get_by_text("还不能公开结果")).to_have_count(0)
     head.get_by_label("申请说明（可选）").fill("检查和总结报告已全部完成。")
     head.get_by_role("button", name="申请公开结果").click()
     expect(head.get_by_role("status").filter(has_text="公开申请已提交")).to_be_visible()
     desk.close()
 
-    # A supervisor (another person) approves; a mistyped password publishes nothing.
+    # A supervisor (another person) approves from their to-do; a mistyped password publishes nothing.
     desk = browser.new_context(locale="zh-CN")
     supervisor = desk.new_page()
     sign_in(supervisor, base, "supervisor", PASSWORD)
-    supervisor.get_by_role("navigation", name="主导航").get_by_role("link", name="抽查任务").click()
-    supervisor.get_by_role("link", name=prepared.task_name).click()
-    supervisor.get_by_role("link", name="结果公开").click()
+    supervisor.get_by_role("link", name=f"审批公开：{prepared.task_name}").click()
     supervisor.get_by_label("请输入您本人的登录密码确认").fill("not-my-password")
     supervisor.get_by_role("button", name="批准并公开").click()
     expect(supervisor.get_by_role("alert")).to_contain_text("密码不正确，未批准公开")
