@@ -2,8 +2,8 @@
 (SPEC §4, §6, §7; Art 8, 9, 10, 13 "一抽查一通报"): the assigned inspector records
 each target on a phone with a photo, staff drafts the section's final report and the
 section head approves it, the head asks for publication after the publish date, a
-supervisor approves it with their password, and anyone, signed in or not, reads the
-results notice and re-runs the draw from its verification bundle.
+supervisor approves it with their password, and anyone, without signing in, reads
+the results notice and re-runs the draw from its verification bundle.
 
 The draw itself is prepared through the app's own routes with a test client before
 the server starts (tests/browser/test_ceremony.py drives it in the browser); from
