@@ -420,6 +420,7 @@ def _load_matters(sections, added) -> None:
             "name": m["name"],
             "legal_basis": m["legal_basis"],
             "content": "\n".join(m["content"]),
+            "documents": "\n".join(m["documents"]),
             "ratio_percent": m["ratio"],
             "frequency": m["frequency"],
             "method": m["method"],

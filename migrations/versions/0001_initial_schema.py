@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 23:21:02.578306
+Create Date: 2026-11-28 01:10:24.299287
 
 """
 from alembic import op
@@ -120,6 +120,7 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('legal_basis', sa.Text(), nullable=False),
     sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('documents', sa.Text(), nullable=False),
     sa.Column('ratio_percent', sa.String(length=16), nullable=False),
     sa.Column('frequency', sa.Integer(), nullable=False),
     sa.Column('method', sa.String(length=16), nullable=False),

@@ -30,6 +30,7 @@ from ..models.directories import (
 ART7_MIN_RATIO = Decimal(1)
 ART7_MIN_FREQUENCY = 3
 RATIO_MAX_PLACES = 2
+DOCUMENTS_LIMIT = 5000
 
 # SPEC §2: the usual items checked by an HRSS inspection, offered on a new matter.
 USUAL_CONTENT_ITEMS = (
@@ -93,6 +94,7 @@ class MatterForm:
     name: str = ""
     legal_basis: str = ""
     content: str = ""
+    documents: str = ""
     ratio_percent: str = "1"
     frequency: str = "3"
     method: str = "both"
@@ -113,6 +115,7 @@ class MatterForm:
             name=matter.name,
             legal_basis=matter.legal_basis,
             content=matter.content,
+            documents=matter.documents or "",
             ratio_percent=matter.ratio_percent,
             frequency=str(matter.frequency),
             method=matter.method,
@@ -127,6 +130,7 @@ class MatterForm:
             name=_text(form, "name"),
             legal_basis=form.get("legal_basis", "").strip(),
             content=form.get("content", "").strip(),
+            documents=form.get("documents", "").strip(),
             ratio_percent=form.get("ratio_percent", "").strip(),
             frequency=form.get("frequency", "").strip(),
             method=form.get("method", ""),
@@ -137,6 +141,10 @@ class MatterForm:
     @property
     def content_items(self) -> list[str]:
         return [line.strip() for line in self.content.splitlines() if line.strip()]
+
+    @property
+    def document_items(self) -> list[str]:
+        return [line.strip() for line in self.documents.splitlines() if line.strip()]
 
     @property
     def frequency_below_art7(self) -> bool:
@@ -162,6 +170,8 @@ class MatterForm:
             e["legal_basis"] = "请填写抽查依据（法律、法规、规章的名称和条款）。"
         if not self.content_items:
             e["content"] = "请至少填写一项抽查内容，每行一项。"
+        if len(self.documents) > DOCUMENTS_LIMIT:
+            e["documents"] = f"需备查的材料过长（不超过{DOCUMENTS_LIMIT}字），请精简，每行写一项材料。"
         ratio, problem = parse_ratio(self.ratio_percent)
         if problem:
             e["ratio_percent"] = problem
@@ -189,6 +199,7 @@ class MatterForm:
             "name": self.name,
             "legal_basis": self.legal_basis,
             "content": "\n".join(self.content_items),
+            "documents": "\n".join(self.document_items),
             "ratio_percent": self.ratio_percent,
             "frequency": int(self.frequency),
             "method": self.method,

@@ -54,6 +54,7 @@ FIELD_LABELS = {
     "name": "事项名称",
     "legal_basis": "抽查依据",
     "content": "抽查内容",
+    "documents": "需备查的材料",
     "ratio_percent": "抽查比例",
     "frequency": "抽查频次",
     "method": "检查方式",
@@ -113,7 +114,7 @@ def version_history(matter: Matter) -> list[VersionView]:
                 continue
             old, new = changes[name]
             change = FieldChange(FIELD_LABELS[name], _shown(name, old, sections), _shown(name, new, sections))
-            if name == "content":
+            if name in ("content", "documents"):
                 before, after = _items(old), _items(new)
                 change.added = [i for i in after if i not in before]
                 change.removed = [i for i in before if i not in after]

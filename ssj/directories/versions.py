@@ -19,6 +19,7 @@ MATTER_FIELDS = (
     "name",
     "legal_basis",
     "content",
+    "documents",
     "ratio_percent",
     "frequency",
     "method",

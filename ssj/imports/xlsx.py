@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .kinds import Directory
+from .kinds.base import ABSENT
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HELP_SHEET = "填写说明"
@@ -84,7 +85,7 @@ def _blank(value: Any) -> bool:
 
 @dataclass
 class Header:
-    positions: list[int]  # for each of the directory's columns, its index in the file
+    positions: list[Optional[int]]  # for each of the directory's columns, its index in the file (None: absent)
     ignored: list[str]  # extra columns in the file, left unread
 
 
@@ -100,12 +101,12 @@ def match_header(directory: type[Directory], row: Sequence[Any]) -> Header:
             raise FileProblem(f"表头中“{value}”出现了两次，请删除多余的一列后再上传。")
         found[key] = i
     expected = directory.headers()
-    missing = [h for h in expected if _norm_header(h) not in found]
+    missing = [c.header for c in directory.columns if not c.may_be_absent and _norm_header(c.header) not in found]
     if missing:
         raise FileProblem(_header_message(directory, missing, found))
     wanted = {_norm_header(h) for h in expected}
     ignored = [str(row[i]).strip() for k, i in found.items() if k not in wanted]
-    return Header(positions=[found[_norm_header(h)] for h in expected], ignored=ignored)
+    return Header(positions=[found.get(_norm_header(h)) for h in expected], ignored=ignored)
 
 
 def _header_message(directory: type[Directory], missing: list[str], found: dict[str, int]) -> str:
@@ -184,12 +185,12 @@ class SheetReader:
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         positions = self.header.positions
-        width = max(positions) + 1
+        width = max(p for p in positions if p is not None) + 1
         for row_no, values in self._numbered():
             if len(values) < width:
                 values = tuple(values) + (None,) * (width - len(values))
-            picked = [values[i] for i in positions]
-            if all(_blank(v) for v in picked):
+            picked = [ABSENT if i is None else values[i] for i in positions]
+            if all(v is ABSENT or _blank(v) for v in picked):
                 continue
             yield row_no, picked
 

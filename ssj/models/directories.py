@@ -28,6 +28,8 @@ class Matter(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     legal_basis: Mapped[str] = mapped_column(Text)
     content: Mapped[str] = mapped_column(Text)  # one checked item per line
+    # 需备查的材料, one per line: what the inspection notice asks the unit to prepare (Art 8).
+    documents: Mapped[str] = mapped_column(Text, default="")
     ratio_percent: Mapped[str] = mapped_column(String(16))  # decimal text: no floats
     frequency: Mapped[int] = mapped_column()  # rounds a year
     method: Mapped[str] = mapped_column(String(16))
@@ -44,6 +46,10 @@ class Matter(db.Model):
     @property
     def content_items(self) -> list[str]:
         return [line.strip() for line in self.content.splitlines() if line.strip()]
+
+    @property
+    def document_items(self) -> list[str]:
+        return [line.strip() for line in (self.documents or "").splitlines() if line.strip()]
 
 
 class MatterVersion(db.Model):

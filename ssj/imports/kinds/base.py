@@ -19,6 +19,16 @@ from ...models._types import utcnow
 from ..cells import CellError
 
 
+class _Absent:
+    """The cell value of a column the uploaded file does not have at all."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT = _Absent()
+
+
 @dataclass(frozen=True)
 class Column:
     header: str  # exactly as in the template's first row
@@ -30,6 +40,10 @@ class Column:
     options: tuple[str, ...] = ()  # offered as a drop-down in the template
     text_format: bool = False  # format the template column as text (codes, phone numbers)
     width: int = 16
+    # A column added after files were already in circulation: a file without
+    # it still imports, and the stored value is then left as it was (a blank
+    # cell, by contrast, clears it like any other optional column).
+    may_be_absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +124,8 @@ class Directory:
     def parse(self, values: Sequence[Any]) -> ParsedRow:
         row = ParsedRow()
         for column, value in zip(self.columns, values):
+            if value is ABSENT:
+                continue
             try:
                 row.record[column.field] = column.parse(value)
             except CellError as exc:

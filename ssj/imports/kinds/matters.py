@@ -46,6 +46,10 @@ class Matters(Directory):
                required=True, help="法律、法规、规章的名称和条款。", width=36),
         Column("抽查内容", "抽查内容", "content", lambda v: cells.multiline(v, "抽查内容", required=True),
                required=True, help="每项一行（单元格内换行），或用“；”分隔，如：劳动合同签订情况；工资支付情况。", width=36),
+        Column("需备查的材料", "需备查的材料", "documents", lambda v: cells.multiline(v, "需备查的材料"),
+               help="检查通知书要求被检查单位准备的材料，每项一行或用“；”分隔，如：营业执照副本；劳动合同及职工花名册。"
+                    "旧模板没有这一列也可以导入，已有的材料清单保持不变。",
+               width=36, may_be_absent=True),
         Column("抽查比例(%)", "抽查比例", "ratio_percent",
                lambda v: cells.percent(v, "抽查比例", minimum=Decimal(1), maximum=Decimal(100)),
                required=True, help="百分数的数值，如 1 表示 1%；不得低于 1（细则第七条），最多两位小数。"),
@@ -62,15 +66,18 @@ class Matters(Directory):
     )
     examples = (
         ("RS-JC-001", "用人单位遵守劳动用工和工资支付情况的检查", "《劳动保障监察条例》第十一条",
-         "劳动合同签订情况\n工资支付和最低工资标准执行情况\n工作时间和休息休假情况", 1, 3, "现场检查、书面检查",
+         "劳动合同签订情况\n工资支付和最低工资标准执行情况\n工作时间和休息休假情况",
+         "营业执照副本\n劳动合同及职工花名册\n近12个月工资支付凭证\n考勤记录", 1, 3, "现场检查、书面检查",
          "劳动保障监察大队", "有效"),
     )
     notes = (
         "事项编码是本清单的唯一标识：已有的编码会被更新，新的编码会被新增；每一次修改都会记入事项的版本历史。",
         "只能导入本科室负责的事项；其他科室的事项请由该科室导入。",
+        "“需备查的材料”列是后来增加的：没有这一列的旧文件照样可以导入，系统中已有的材料清单不变；有这一列而单元格留空，则清空该事项的材料清单。",
     )
 
-    FIELDS = ("name", "legal_basis", "content", "ratio_percent", "frequency", "method", "section_id", "status")
+    FIELDS = ("name", "legal_basis", "content", "documents", "ratio_percent", "frequency", "method", "section_id",
+              "status")
 
     def refusal(self) -> Optional[str]:
         if self.scope.section_id is None:
@@ -120,7 +127,8 @@ class Matters(Directory):
         }
         for r in batch:
             matter = existing.get(r["code"])
-            values = {"code": r["code"], **{f: r[f] for f in self.FIELDS}}
+            # A file without the 需备查的材料 column leaves the stored list alone.
+            values = {"code": r["code"], **{f: r[f] for f in self.FIELDS if f in r}}
             _, changes = apply_matter_changes(matter, values, user, "import")
             if matter is None:
                 counts.created += 1
@@ -142,7 +150,7 @@ class Matters(Directory):
             stmt = stmt.where(m.c.section_id == self.scope.section_id)
         for r in streamed(stmt):
             yield [
-                r.code, r.name, r.legal_basis, r.content, _ratio_cell(r.ratio_percent), r.frequency,
+                r.code, r.name, r.legal_basis, r.content, r.documents or "", _ratio_cell(r.ratio_percent), r.frequency,
                 MATTER_METHODS.get(r.method, r.method), r.section_name,
                 MATTER_STATUSES.get(r.status, r.status),
             ]
