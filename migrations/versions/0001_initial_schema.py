@@ -471,6 +471,23 @@ def upgrade():
     with op.batch_alter_table('follow_up', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_follow_up_task_id'), ['task_id'], unique=False)
 
+    op.create_table('inspection_notice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('sealed', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_inspection_notice_task_id_task')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'], name=op.f('fk_inspection_notice_updated_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_notice')),
+    sa.UniqueConstraint('task_id', 'position', name=op.f('uq_inspection_notice_task_id'))
+    )
+    with op.batch_alter_table('inspection_notice', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inspection_notice_task_id'), ['task_id'], unique=False)
+
     op.create_table('inspection_record',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('task_id', sa.Integer(), nullable=False),
@@ -691,6 +708,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_inspection_record_task_id'))
 
     op.drop_table('inspection_record')
+    with op.batch_alter_table('inspection_notice', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inspection_notice_task_id'))
+
+    op.drop_table('inspection_notice')
     with op.batch_alter_table('follow_up', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_follow_up_task_id'))
 

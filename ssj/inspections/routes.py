@@ -1,4 +1,4 @@
-"""Pages of inspection records, evidence, follow-up and reports (SPEC §7; Art 8, 9, 10, 12).
+"""Pages of inspection records, notices and checklists, evidence, follow-up and reports (SPEC §7; Art 8, 9, 10, 12).
 
 Thin views: load through `service` (404 for no such drawn task, 403 for
 no need to know, both logged as denials), call the rules, render. Every
@@ -22,7 +22,8 @@ from ..ceremony.routes import watermark
 from ..extensions import db
 from ..models import Section, Task
 from ..security import access
-from . import bp, evidence, followup, reports, service
+from ..plans.service import local_today
+from . import bp, evidence, followup, printables, reports, service
 from .service import HANDLINGS, METHODS, RESULT_CATEGORIES, RecordError, RecordForm
 
 READERS = (STAFF, SECTION_HEAD, SUPERVISOR)
@@ -160,6 +161,80 @@ def report_print(task_id: int, position: int):
     followups = [followup.read(f, code) for f in followup.of_position(task, position)]
     return render_template("inspections/report_print.html", task=task, position=position, row=row, value=value,
                            followups=followups, mark=watermark())
+
+
+# --- before the inspection: notice and checklist (Art 8, 9, 12) ------------------------------
+
+
+def _notice_page(task, position, mine, form=None, status=200):
+    row = printables.get(task, position)
+    value = printables.read(row, "notice_form") if row else None
+    facts = value["target"] if value else printables.target_facts(task, position, mine, "notice_form")
+    writable = printables.may_write(task, mine) and task.status in service.WORKING_STATES
+    if form is None:
+        form = printables.NoticeForm.from_value(value) if value else printables.NoticeForm.prefilled(
+            task, facts, local_today())
+    body = render_template(
+        "inspections/notice.html", task=task, position=position, row=row, value=value, facts=facts, form=form,
+        writable=writable, warning=form.day_warning() if writable else None,
+        default_documents=printables.default_documents(task),
+    )
+    return make_response(body, status)
+
+
+@bp.route("/tasks/<int:task_id>/positions/<int:position>/notice", methods=["GET", "POST"])
+@access.roles(*TEAM_OR_READERS)
+def notice(task_id: int, position: int):
+    """The inspection notice of one drawn target: the team or the organizer fills it in, sealed."""
+    if request.method == "GET":
+        task, mine = service.position_for_reading(task_id, position)
+        return _notice_page(task, position, mine)
+    form = printables.NoticeForm.from_request(request.form)
+    try:
+        task, mine = printables.position_for_notice_writing(task_id, position)
+    except RecordError as exc:
+        task, mine = service.position_for_reading(task_id, position)
+        return _notice_page(task, position, mine, form, _refused(str(exc), exc.status))
+    if not form.validate():
+        return _notice_page(task, position, mine, form, _refused("检查通知书没有保存，请按红字提示修改后重新保存。", 422))
+    facts = printables.target_facts(task, position, mine, "notice_write")
+    printables.save(task, position, form, facts)
+    flash("检查通知书已加密保存，可以打印了。", "success")
+    return redirect(url_for("inspections.notice", task_id=task.id, position=position))
+
+
+@bp.route("/tasks/<int:task_id>/positions/<int:position>/notice/print")
+@access.roles(*TEAM_OR_READERS)
+def notice_print(task_id: int, position: int):
+    """The inspection notice with its 送达回证 on A4, watermarked with the viewer and the time."""
+    task, mine = service.position_for_reading(task_id, position)
+    row = printables.get(task, position)
+    if row is None:
+        flash("这个检查对象还没有检查通知书，请先填写并保存，再打印。", "warning")
+        return redirect(url_for("inspections.notice", task_id=task.id, position=position))
+    value = printables.read(row, "print_notice")
+    return render_template(
+        "inspections/notice_print.html", task=task, position=position, row=row, value=value,
+        sheets=printables.matter_sheets(task), team=printables.team(task, position),
+        cn_date=printables.cn_date, mark=watermark(),
+    )
+
+
+@bp.route("/tasks/<int:task_id>/positions/<int:position>/checklist")
+@access.roles(*TEAM_OR_READERS)
+def checklist_print(task_id: int, position: int):
+    """The checklist of the task's content items for one drawn target on A4, watermarked."""
+    task, mine = service.position_for_reading(task_id, position)
+    row = printables.get(task, position)
+    # One logged read either way: the notice (with its date) when there is one, else the assignment.
+    notice_value = printables.read(row, "print_checklist") if row else None
+    facts = notice_value["target"] if notice_value else printables.target_facts(task, position, mine,
+                                                                                 "print_checklist")
+    return render_template(
+        "inspections/checklist_print.html", task=task, position=position, facts=facts, notice=notice_value,
+        sheets=printables.matter_sheets(task), team=printables.team(task, position),
+        cn_date=printables.cn_date, mark=watermark(),
+    )
 
 
 # --- evidence ------------------------------------------------------------------------------

@@ -14,7 +14,14 @@ from .draws import (
     TaskMatter,
     TaskPartner,
 )
-from .inspections import EvidenceFile, FinalReport, FollowUp, InspectionRecord, InspectionRecordVersion
+from .inspections import (
+    EvidenceFile,
+    FinalReport,
+    FollowUp,
+    InspectionNotice,
+    InspectionRecord,
+    InspectionRecordVersion,
+)
 from .directories import Conflict, Inspector, Matter, MatterVersion, Target, Township
 from .jobs import ImportJob, ImportRowError
 from .publication import PublicationRequest, PublishedResult, PublishedTask
@@ -41,6 +48,7 @@ __all__ = [
     "ImportJob",
     "ImportRowError",
     "Inspector",
+    "InspectionNotice",
     "InspectionRecord",
     "InspectionRecordVersion",
     "EvidenceFile",

@@ -108,3 +108,25 @@ class FinalReport(db.Model):
     @property
     def state_label(self) -> str:
         return FINAL_REPORT_STATES.get(self.state, self.state)
+
+
+class InspectionNotice(db.Model):
+    """The 检查通知书 of one drawn target (kind "notice", record id "task:position:notice"), sealed.
+
+    Number, date, place, contact, documents to prepare and the unit it is
+    addressed to are all in `sealed`; the clear columns say only which
+    position has a notice and when it was written, which names no target.
+    """
+
+    __table_args__ = (UniqueConstraint("task_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    position: Mapped[int] = mapped_column()
+    version: Mapped[int] = mapped_column(default=1)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+
+    updated_by: Mapped[User] = relationship()
