@@ -78,7 +78,13 @@ def template_instance(tmp_path_factory, postgres_cluster) -> Path:
     return path
 
 
-_databases = iter(range(1, 10**9))
+def cloned_database(postgres_cluster, template: str, monkeypatch):
+    """A fresh PostgreSQL database cloned from `template` for one test (a generator for fixtures):
+    SSJ_DATABASE_URL reaches every app the test creates, in this process or a spawned one."""
+    name = postgres_cluster.take_clone(template)
+    monkeypatch.setenv("SSJ_DATABASE_URL", postgres_cluster.url(name))
+    yield name
+    postgres_cluster.drop(name)
 
 
 @pytest.fixture
@@ -86,13 +92,8 @@ def instance_path(template_instance, tmp_path, postgres_cluster, monkeypatch) ->
     path = tmp_path / "instance"
     shutil.copytree(template_instance, path)
     if postgres_cluster is not None:
-        # A fresh database cloned from the migrated template; SSJ_DATABASE_URL
-        # reaches every app the test creates, in this process or a spawned one.
-        name = f"ssj_test_{next(_databases)}"
-        postgres_cluster.execute(f"CREATE DATABASE {name} TEMPLATE ssj_template")
-        monkeypatch.setenv("SSJ_DATABASE_URL", postgres_cluster.url(name))
-        yield path
-        postgres_cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        for _ in cloned_database(postgres_cluster, "ssj_template", monkeypatch):
+            yield path
         return
     yield path
 
