@@ -1,23 +1,25 @@
-"""Fixtures for the access-log tests: real traffic, and an attacker with the database file.
+"""Fixtures for the access-log tests: real traffic, and an attacker with the database.
 
-The attacker works on the SQLite file directly with the sqlite3 module,
-the way someone with a shell on the server would, never through the app.
+The attacker works on the database directly with SQL — the SQLite file, or
+PostgreSQL as its owner — the way someone with a shell on the server
+would, never through the app.
 """
 from __future__ import annotations
 
+import os
 import shutil
-import sqlite3
-from contextlib import closing
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from ssj import create_app
 from ssj.audit import chain
 from ssj.extensions import db
 from ssj.keys import KeyRing
 
-from ..conftest import TEST_CONFIG, login
+from ..conftest import TEST_CONFIG, cloned_database, login
 
 CHECKPOINT_EVERY = 10
 AUDIT_CONFIG = {**TEST_CONFIG, "AUDIT_CHECKPOINT_INTERVAL": CHECKPOINT_EVERY}
@@ -38,25 +40,37 @@ def _browse(app) -> None:
     assert c.get("/admin/users").status_code == 403
 
 
+TRAFFIC_DATABASE = "ssj_audit_traffic"  # on PostgreSQL, the template each test's database is cloned from
+
+
 @pytest.fixture(scope="session")
-def traffic_instance(template_instance, tmp_path_factory) -> Path:
+def traffic_instance(template_instance, tmp_path_factory, postgres_cluster) -> Path:
     """An instance holding a few dozen real entries, built once (logins are slow by design)."""
     path = tmp_path_factory.mktemp("audit-traffic") / "instance"
     shutil.copytree(template_instance, path)
-    app = create_app(dict(AUDIT_CONFIG), instance_path=str(path))
-    _browse(app)
-    with app.app_context():
-        db.session.execute(db.text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        db.session.remove()
-        db.engine.dispose()
+    with pytest.MonkeyPatch.context() as mp:
+        if postgres_cluster is not None:
+            postgres_cluster.execute(f"CREATE DATABASE {TRAFFIC_DATABASE} TEMPLATE ssj_template")
+            mp.setenv("SSJ_DATABASE_URL", postgres_cluster.url(TRAFFIC_DATABASE))
+        app = create_app(dict(AUDIT_CONFIG), instance_path=str(path))
+        _browse(app)
+        with app.app_context():
+            if postgres_cluster is None:
+                db.session.execute(db.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            db.session.remove()
+            db.engine.dispose()
     return path
 
 
 @pytest.fixture
-def instance_path(traffic_instance, tmp_path) -> Path:
+def instance_path(traffic_instance, tmp_path, postgres_cluster, monkeypatch) -> Path:
     path = tmp_path / "instance"
     shutil.copytree(traffic_instance, path)
-    return path
+    if postgres_cluster is not None:
+        for _ in cloned_database(postgres_cluster, TRAFFIC_DATABASE, monkeypatch):
+            yield path
+        return
+    yield path
 
 
 @pytest.fixture
@@ -83,25 +97,66 @@ def run(app, *args: str):
     return result.exit_code, result.output
 
 
+def database_url(instance_path: Path) -> str:
+    """The database an instance uses, found as the app's factory finds it."""
+    return os.environ.get("SSJ_DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'ssj.sqlite3'}"
+
+
+class Row(tuple):
+    """A row read both ways, like sqlite3.Row: as a tuple of values and by column name."""
+
+    def __new__(cls, mapping):
+        row = super().__new__(cls, tuple(mapping.values()))
+        row.columns = dict(mapping)
+        return row
+
+    def __getitem__(self, key):
+        return self.columns[key] if isinstance(key, str) else super().__getitem__(key)
+
+    def keys(self):
+        return self.columns.keys()
+
+
+class _Connection:
+    """A raw connection taking sqlite3-style `?` parameters on either backend."""
+
+    def __init__(self, conn: sa.Connection):
+        self.conn = conn
+
+    def execute(self, statement: str, params=()) -> list[Row]:
+        parts = statement.split("?")
+        named = parts[0] + "".join(f":p{i}{part}" for i, part in enumerate(parts[1:]))
+        result = self.conn.execute(sa.text(named), {f"p{i}": v for i, v in enumerate(params)})
+        return [Row(r._mapping) for r in result] if result.returns_rows else []
+
+
 class Attacker:
     """Someone editing access_log rows behind the application's back."""
 
-    def __init__(self, db_path: Path, key_dir: Path):
-        self.db_path = db_path
+    def __init__(self, url: str | Path, key_dir: Path):
+        self.url = url if isinstance(url, str) else f"sqlite:///{url}"
         self.key_dir = key_dir
 
     @classmethod
     def of(cls, app) -> "Attacker":
-        instance = Path(app.instance_path)
-        return cls(instance / "ssj.sqlite3", Path(app.config["KEY_DIR"]))
+        return cls(app.config["SQLALCHEMY_DATABASE_URI"], Path(app.config["KEY_DIR"]))
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.db_path)
-        conn.row_factory = sqlite3.Row
-        return conn
+    @property
+    def dialect(self) -> str:
+        return sa.engine.make_url(self.url).get_backend_name()
+
+    @contextmanager
+    def _connect(self):
+        """One transaction on a connection of its own, committed on success, then closed."""
+        engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.begin() as conn:
+                yield _Connection(conn)
+        finally:
+            engine.dispose()
 
     def sql(self, statement: str, *params) -> None:
-        with closing(self._connect()) as conn, conn:
+        with self._connect() as conn:
             conn.execute(statement, params)
 
     def edit_body(self, seq: int, old: str, new: str) -> None:
@@ -109,26 +164,27 @@ class Attacker:
         assert old in before, f"entry {seq} has no {old}"
         self.sql("UPDATE access_log SET body = ? WHERE seq = ?", before.replace(old, new), seq)
 
-    def rows(self, table: str = "access_log", order: str = "seq, id") -> list[sqlite3.Row]:
-        with closing(self._connect()) as conn:
-            return conn.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+    def rows(self, table: str = "access_log", order: str = "seq, id") -> list[Row]:
+        with self._connect() as conn:
+            return conn.execute(f"SELECT * FROM {table} ORDER BY {order}")
 
-    def entry(self, seq: int) -> sqlite3.Row:
-        with closing(self._connect()) as conn:
-            return conn.execute("SELECT * FROM access_log WHERE seq = ?", (seq,)).fetchone()
+    def entry(self, seq: int) -> Row:
+        with self._connect() as conn:
+            found = conn.execute("SELECT * FROM access_log WHERE seq = ?", (seq,))
+            return found[0] if found else None
 
     def count(self) -> int:
-        with closing(self._connect()) as conn:
-            return conn.execute("SELECT count(*) FROM access_log").fetchone()[0]
+        with self._connect() as conn:
+            return conn.execute("SELECT count(*) FROM access_log")[0][0]
 
     def head(self) -> tuple[int, str]:
-        with closing(self._connect()) as conn:
-            return tuple(conn.execute("SELECT seq, head_hash FROM access_log_head").fetchone())
+        with self._connect() as conn:
+            return tuple(conn.execute("SELECT seq, head_hash FROM access_log_head")[0])
 
     def keys(self) -> KeyRing:
         return KeyRing.load(self.key_dir)
 
-    def insert_like(self, template: sqlite3.Row, **changes) -> None:
+    def insert_like(self, template: Row, **changes) -> None:
         """Insert a new row copying `template` with some columns changed (gets a new row id)."""
         data = {k: template[k] for k in template.keys() if k != "id"}
         data.update(changes)
@@ -140,8 +196,8 @@ class Attacker:
         """Recompute prev_hash/entry_hash from `from_seq` on and move the head row along,
         as a careful attacker would after an edit (and the MACs too if they hold the audit key)."""
         mac_key = self.keys().entry_mac_key if with_mac_key else None
-        with closing(self._connect()) as conn, conn:
-            rows = conn.execute("SELECT id, seq, body, entry_hash FROM access_log ORDER BY seq, id").fetchall()
+        with self._connect() as conn:
+            rows = conn.execute("SELECT id, seq, body, entry_hash FROM access_log ORDER BY seq, id")
             prev = chain.GENESIS
             for r in rows:
                 if r["seq"] >= from_seq:
@@ -159,10 +215,10 @@ class Attacker:
     def resign_checkpoints(self) -> None:
         """With the signing key too: make every stored checkpoint agree with the current chain."""
         keys = self.keys()
-        with closing(self._connect()) as conn, conn:
-            for cp in conn.execute("SELECT id, seq, statement FROM access_log_checkpoint").fetchall():
+        with self._connect() as conn:
+            for cp in conn.execute("SELECT id, seq, statement FROM access_log_checkpoint"):
                 seq, _, signed_at = chain.parse_checkpoint_statement(cp["statement"])
-                digest = conn.execute("SELECT entry_hash FROM access_log WHERE seq = ?", (seq,)).fetchone()[0]
+                digest = conn.execute("SELECT entry_hash FROM access_log WHERE seq = ?", (seq,))[0][0]
                 statement = chain.checkpoint_statement(seq, digest, signed_at)
                 signature = keys.signing_key.sign(statement.encode("utf-8")).hex()
                 conn.execute(

@@ -48,9 +48,12 @@ def test_a_read_is_not_served_when_its_entry_cannot_be_written(app, login_as, ou
 def test_a_database_that_refuses_the_entry_also_closes_the_page(app, login_as):
     # A real failure, not a patched one: the database itself rejects the insert.
     c = login_as("staff")
-    Attacker.of(app).sql(
-        "CREATE TRIGGER refuse_log BEFORE INSERT ON access_log BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-    )
+    attacker = Attacker.of(app)
+    if attacker.dialect == "postgresql":
+        attacker.sql("CREATE FUNCTION refuse_log() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$")
+        attacker.sql("CREATE TRIGGER refuse_log BEFORE INSERT ON access_log FOR EACH ROW EXECUTE FUNCTION refuse_log()")
+    else:
+        attacker.sql("CREATE TRIGGER refuse_log BEFORE INSERT ON access_log BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     r = c.get("/todo")
     assert r.status_code == 503 and "您的职责" not in r.text
 

@@ -6,13 +6,13 @@ import pytest
 from ssj import create_app
 from ssj.keys import KEY_FILES, KeyError_
 
-from .conftest import AUDIT_CONFIG, Attacker
+from .conftest import AUDIT_CONFIG, Attacker, database_url
 
 
 @pytest.mark.parametrize("lost", [KEY_FILES, ("audit_signing.pem",), ("audit.key",)])
 def test_starting_without_key_files_is_a_clear_error_and_makes_no_new_keys(instance_path, lost):
     key_dir = instance_path / "keys"
-    assert Attacker(instance_path / "ssj.sqlite3", key_dir).count() > 0
+    assert Attacker(database_url(instance_path), key_dir).count() > 0
     kept = {p.name: p.read_bytes() for p in key_dir.iterdir() if p.name not in lost}
     for name in lost:
         (key_dir / name).unlink()
