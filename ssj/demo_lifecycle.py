@@ -31,7 +31,7 @@ import random
 import struct
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterator, Optional
 
@@ -52,8 +52,9 @@ from .plans import service as plans
 from .plans.forms import PlanForm, StratumInput, TaskForm
 from .publication import service as publication
 
-SECTION = "JCDD"
-STAFF_USER, HEAD_USER, LEADER_USER, WITNESS_USER = "jc_staff", "jc_head", "leader", "jijian"
+# Who does the section's work in the demo: (staff member, section head) by section code.
+SECTION_PEOPLE = {"JCDD": ("jc_staff", "jc_head"), "SBG": ("sb_staff", "sb_head")}
+LEADER_USER, WITNESS_USER = "leader", "jijian"
 
 # The matter left out of the 监察大队's plan, on which the out-of-plan task runs (Art 18).
 UNPLANNED_MATTER = "RS-JC-002"
@@ -79,6 +80,7 @@ CLEAN = Outcome("未发现问题")
 @dataclass(frozen=True)
 class TaskSpec:
     stage: str  # the TASK_STATUSES key the task is left in
+    section: str
     title: str  # "{year}" is filled in
     matters: tuple[str, ...]
     township: str
@@ -90,7 +92,7 @@ class TaskSpec:
     outcomes: tuple[Outcome, ...] = ()
     report_text: str = ""
     recusal: bool = False  # an inspector declares a conflict after the draw (Art 5)
-    notes: dict = field(default_factory=dict)
+    method: str = "onsite"  # Art 8: 现场检查 or 书面检查
 
 
 WAGES_PROBLEM = Outcome(
@@ -139,9 +141,28 @@ HOURS_PROBLEM = Outcome(
     followup="rechecked",
 )
 
+SB_CLEAN = Outcome(
+    "未发现问题",
+    findings="审查了单位报送的职工花名册、工资发放记录和社会保险缴费明细，参保人数和缴费基数与工资发放记录一致。",
+    evaluation="该单位依法为职工参加社会保险并足额缴费。",
+)
+SB_PROBLEM = Outcome(
+    "发现问题已责令改正", "rectify",
+    findings="该单位 3 名职工入职后未参加社会保险，另有 6 名职工的缴费基数低于实际工资。",
+    evaluation="该单位违反《中华人民共和国社会保险法》第五十八条、第六十条。",
+    detail="下达《责令限期改正通知书》，责令限期办理参保登记并按实际工资补缴社会保险费。",
+    followup="rechecked",
+)
+
 TASKS = (
     TaskSpec(
-        "published", "{year}年工资支付和最低工资专项抽查（固墙镇）", ("RS-JC-006", "RS-JC-007"), "固墙镇",
+        "published", "SBG", "{year}年社会保险参保缴费情况书面检查（张庄乡）", ("RS-SB-002",), "张庄乡",
+        start=-120, end=-95, publish=-60, method="written",
+        outcomes=(SB_CLEAN, SB_PROBLEM, SB_CLEAN),
+        report_text="本次书面检查发现个别单位未为新入职职工参保、缴费基数偏低，已责令限期改正并复查完毕，其余单位参保缴费规范。",
+    ),
+    TaskSpec(
+        "published", "JCDD", "{year}年工资支付和最低工资专项抽查（固墙镇）", ("RS-JC-006", "RS-JC-007"), "固墙镇",
         start=-100, end=-80, publish=-40,
         outcomes=(WAGES_PROBLEM, CLEAN, WAGES_PENALTY, WAGES_ADVICE, WAGES_OVERDUE, UNREACHABLE, CLEAN),
         report_text=(
@@ -152,23 +173,25 @@ TASKS = (
         recusal=True,
     ),
     TaskSpec(
-        "publishing", "{year}年劳动合同签订情况抽查（练集镇）", ("RS-JC-001",), "练集镇",
+        "publishing", "JCDD", "{year}年劳动合同签订情况抽查（练集镇）", ("RS-JC-001",), "练集镇",
         start=-85, end=-65, publish=-20,
         outcomes=(CLEAN, CONTRACT_PROBLEM, CLEAN),
         report_text="本次抽查对象劳动合同签订率总体较高，发现的未签订书面劳动合同问题已责令改正并复查完毕。",
     ),
     TaskSpec(
-        "reported", "{year}年工作时间和休息休假抽查（白寺镇）", ("RS-JC-005",), "白寺镇",
-        start=-70, end=-50, publish=-7,
+        "reported", "JCDD", "{year}年工作时间和休息休假抽查（白寺镇）", ("RS-JC-005",), "白寺镇",
+        # Ended a few days ago: the last visits' reports are on time, the earlier ones late.
+        start=-20, end=-4, publish=-1,
         outcomes=(HOURS_PROBLEM, CLEAN),
         report_text="本次抽查发现个别单位旺季加班时间超过法定上限，已责令改正并复查，其余单位未发现问题。",
     ),
     TaskSpec(
-        "inspecting", "{year}年女职工和未成年工特殊劳动保护抽查（魏集镇）", ("RS-JC-004",), "魏集镇",
-        start=-30, end=-12, publish=20,
+        "inspecting", "JCDD", "{year}年女职工和未成年工特殊劳动保护抽查（魏集镇）", ("RS-JC-004",), "魏集镇",
+        # Ended three weeks ago: 5 working days have passed even across a week-long holiday.
+        start=-40, end=-21, publish=20,
     ),
     TaskSpec(
-        "sealed", "{year}年劳务派遣用工计划外抽查（巴村镇）", ("RS-JC-002",), "巴村镇",
+        "sealed", "JCDD", "{year}年劳务派遣用工计划外抽查（巴村镇）", ("RS-JC-002",), "巴村镇",
         start=7, end=25, publish=45,
         out_of_plan_reason=(
             "市人社局转来关于本县部分单位违规使用被派遣劳动者的集中投诉线索，"
@@ -176,7 +199,7 @@ TASKS = (
         ),
     ),
     TaskSpec(
-        "planned", "{year}年禁止使用童工专项抽查（谭庄镇）", ("RS-JC-003",), "谭庄镇",
+        "planned", "JCDD", "{year}年禁止使用童工专项抽查（谭庄镇）", ("RS-JC-003",), "谭庄镇",
         start=0, end=0, publish=0,  # next month: see _dates
     ),
 )
@@ -252,38 +275,41 @@ def demo_photo(seed: str, width: int = 160, height: int = 120) -> bytes:
 
 
 class _Cast:
-    """The demo users who take part, looked up once."""
+    """The demo users of one section who take part, with the leader and the witness from outside."""
 
-    def __init__(self) -> None:
+    def __init__(self, section_code: str) -> None:
+        staff, head = SECTION_PEOPLE[section_code]
         by_name = {u.username: u for u in db.session.scalars(
-            select(User).where(User.username.in_([STAFF_USER, HEAD_USER, LEADER_USER, WITNESS_USER])))}
-        self.staff = by_name[STAFF_USER]
-        self.head = by_name[HEAD_USER]
+            select(User).where(User.username.in_([staff, head, LEADER_USER, WITNESS_USER])))}
+        self.staff = by_name[staff]
+        self.head = by_name[head]
         self.leader = by_name[LEADER_USER]
         self.witness = by_name[WITNESS_USER]
         self.section = self.staff.section
 
 
-def load_lifecycle(today: Optional[date] = None) -> dict[str, int]:
-    """Plans and one task per life-cycle stage in the 监察大队; commits after each task.
+def load_lifecycle() -> dict[str, int]:
+    """Approved plans and the tasks of TASKS, each taken to its stage; commits after each task.
 
-    Skipped when the section already has a task: a county that has begun
+    Skipped when the 监察大队 already has a task: a county that has begun
     its own work should not have a demo history written into it, and a
-    second `flask demo` adds nothing.
+    second `flask demo` adds nothing. Today is the real today: the services
+    check dates against it, so the demo cannot pretend to be another day.
     """
     added: dict[str, int] = {}
-    cast = _Cast()
-    if db.session.scalar(select(func.count(Task.id)).where(Task.section_id == cast.section.id)):
+    casts = {code: _Cast(code) for code in SECTION_PEOPLE}
+    if db.session.scalar(select(func.count(Task.id)).where(Task.section_id == casts["JCDD"].section.id)):
         return added
-    today = today or plans.local_today()
-    added["inspector_accounts"] = _inspector_accounts(cast.staff.department_id)
+    today = plans.local_today()
+    added["inspector_accounts"] = _inspector_accounts(casts["JCDD"].staff.department_id)
     specs = [(spec, *_dates(spec, today)) for spec in TASKS]
-    years = sorted({today.year} | {start.year for _spec, start, _end, _pub in specs})
-    added["annual_plans"] = sum(_approved_plan(cast, year) for year in years)
+    # Every task's year needs its section's approved plan, and the demo year every section's.
+    years = {(code, today.year) for code in casts} | {(spec.section, start.year) for spec, start, _e, _p in specs}
+    added["annual_plans"] = sum(_approved_plan(casts[code], year) for code, year in sorted(years))
     db.session.commit()
     rng = random.Random("ssj-demo|lifecycle")
     for spec, start, end, publish in specs:
-        counts = _run_task(cast, spec, start, end, publish, today, rng)
+        counts = _run_task(casts[spec.section], spec, start, end, publish, today, rng)
         db.session.commit()
         for k, v in counts.items():
             added[k] = added.get(k, 0) + v
@@ -344,7 +370,7 @@ def _approved_plan(cast: _Cast, year: int) -> int:
         plan = plans.create_plan(cast.section.id, year, cast.staff)
         form = PlanForm.from_plan(plan, [])
         for row in form.rows:
-            if row.code == UNPLANNED_MATTER:
+            if row.code == UNPLANNED_MATTER:  # a 监察大队 matter
                 row.rounds, row.reason = "0", UNPLANNED_REASON
         if not form.validate():
             raise RuntimeError(f"demo plan does not validate: {form.errors} {[r.errors for r in form.rows]}")
@@ -371,7 +397,7 @@ def _run_task(cast: _Cast, spec: TaskSpec, start: date, end: date, publish: date
     if spec.recusal:
         _recuse(task, attempt, positions[1] if len(positions) > 1 else positions[0])
     if spec.stage == "inspecting":
-        _inspect_partly(task, positions, start, today, counts)
+        _inspect_partly(task, spec, positions, start, end, today, counts)
         return counts
     _inspect_all(task, spec, positions, start, end, today, counts)
     _final_report(cast, task, spec)
@@ -465,10 +491,11 @@ def _writer(task: Task, position: int) -> tuple[User, Assignment]:
     raise RuntimeError(f"no team member of task {task.id} position {position} can sign in")
 
 
-def _visit_days(position: int, start: date, end: date, today: date) -> tuple[date, date]:
+def _visit_days(index: int, count: int, start: date, end: date, today: date) -> tuple[date, date]:
+    """The visit to the index-th of `count` units: every other day, the last one on the planned end."""
     last = min(end, today)
-    first = min(start + timedelta(days=2 * (position - 1)), last)
-    return first, min(first + timedelta(days=1), last)
+    ended = max(last - timedelta(days=2 * (count - 1 - index)), start)
+    return max(ended - timedelta(days=1), start), ended
 
 
 def _onsite_record(facts: dict, team: list[str], day: date) -> str:
@@ -480,17 +507,18 @@ def _onsite_record(facts: dict, team: list[str], day: date) -> str:
     )
 
 
-def _record_form(task: Task, facts: dict, outcome: Optional[Outcome], first: date, last: date,
+def _record_form(task: Task, method: str, facts: dict, outcome: Optional[Outcome], first: date, last: date,
                  deadline: Optional[date]) -> inspections.RecordForm:
     items = inspections.content_items(task)
     form = inspections.RecordForm(
-        method="onsite", started=first.isoformat(), items=items[: max(2, len(items) - 1)], errors={},
+        method=method, started=first.isoformat(), items=items[: max(2, len(items) - 1)], errors={},
     )
     if outcome is None:  # a draft: the visit has begun, nothing concluded yet
         form.findings = "已到现场，单位正在补充提供考勤记录，待核实后填写。"
         return form
     form.ended = last.isoformat()
-    form.onsite_record = _onsite_record(facts, list(facts.get("team") or []), first)
+    if method == "onsite":
+        form.onsite_record = _onsite_record(facts, list(facts.get("team") or []), first)
     form.findings = outcome.findings
     form.evaluation = outcome.evaluation
     form.result = outcome.result
@@ -503,37 +531,40 @@ def _record_form(task: Task, facts: dict, outcome: Optional[Outcome], first: dat
     return form
 
 
-def _write_record(task: Task, position: int, outcome: Optional[Outcome], start: date, end: date, today: date,
-                  counts: dict[str, int], photo: bool = True) -> None:
+def _deadline(outcome: Optional[Outcome], last: date, today: date) -> Optional[date]:
+    """A rectification order's deadline: long past if re-checked, just past if overdue, else ahead."""
+    if outcome is None or outcome.handling != "rectify":
+        return None
+    if outcome.followup == "rechecked":
+        return max(min(last + timedelta(days=15), today - timedelta(days=3)), last)
+    if outcome.followup == "overdue":
+        return max(today - timedelta(days=6), last)
+    return today + timedelta(days=14)
+
+
+def _write_record(task: Task, spec: TaskSpec, position: int, visit: tuple[date, date], outcome: Optional[Outcome],
+                  today: date, counts: dict[str, int], photo: bool = True) -> None:
     """One team member records the inspection at `position`, with a photo, and its follow-up (Art 8, 10)."""
     user, mine = _writer(task, position)
-    first, last = _visit_days(position, start, end, today)
-    deadline = None
-    if outcome is not None and outcome.handling == "rectify":
-        # A re-checked order had its deadline well before today; an overdue one
-        # passed a few days ago; one just ordered runs for two more weeks.
-        if outcome.followup == "rechecked":
-            deadline = max(min(last + timedelta(days=15), today - timedelta(days=3)), last)
-        elif outcome.followup == "overdue":
-            deadline = max(today - timedelta(days=6), last)
-        else:
-            deadline = today + timedelta(days=14)
+    first, last = visit
+    deadline = _deadline(outcome, last, today)
     with acting_as(user):
-        facts = inspections.target_facts(task, mine)
-        form = _record_form(task, facts, outcome, first, last, deadline)
+        facts = inspections.target_facts(task, mine)  # what the record page shows the writer
+        form = _record_form(task, spec.method, facts, outcome, first, last, deadline)
         final = outcome is not None
         if not form.validate(task, final=final):
             raise RuntimeError(f"demo record does not validate: {form.errors}")
         inspections.save(task, mine, form, "submit" if final else "save")
         counts["inspection_records"] = counts.get("inspection_records", 0) + 1
         if photo:
-            evidence.add(task, position, f"现场照片-{position:02d}.png",
-                         demo_photo(f"ssj-demo|photo|{task.name}|{position}"), note="单位门头及劳动保障公示栏")
+            name, note = (f"现场照片-{position:02d}.png", "单位门头及劳动保障公示栏") if spec.method == "onsite" \
+                else (f"书面材料扫描件-{position:02d}.png", "单位报送的参保缴费明细（首页）")
+            evidence.add(task, position, name, demo_photo(f"ssj-demo|photo|{task.name}|{position}"), note=note)
             counts["evidence_files"] = counts.get("evidence_files", 0) + 1
         if outcome is None or outcome.handling == "none":
             return
         values = {"kind": outcome.handling, "detail": outcome.detail}
-        if outcome.handling == "rectify":
+        if deadline is not None:
             values["deadline"] = deadline.isoformat()
         if outcome.handling == "penalty":
             values["decision_no"] = form.decision_no
@@ -546,9 +577,9 @@ def _write_record(task: Task, position: int, outcome: Optional[Outcome], start: 
             })
 
 
-def _inspect_partly(task: Task, positions: list[int], start: date, today: date, counts: dict[str, int]) -> None:
+def _inspect_partly(task: Task, spec: TaskSpec, positions: list[int], start: date, end: date, today: date,
+                    counts: dict[str, int]) -> None:
     """Halfway through: two records submitted (one with a finding), one draft, the rest not begun."""
-    end = today - timedelta(days=1)
     script = {0: CLEAN, 1: Outcome(
         "发现问题已责令改正", "rectify",
         findings="该单位安排 2 名怀孕 7 个月以上的女职工上夜班，未按规定安排休息时间。",
@@ -556,14 +587,16 @@ def _inspect_partly(task: Task, positions: list[int], start: date, today: date, 
         detail="下达《劳动保障监察责令改正指令书》，责令调整孕期女职工的班次。",
     )}
     for i, position in enumerate(positions[:3]):
-        _write_record(task, position, script.get(i), start, end, today, counts, photo=i < 2)
+        visit = _visit_days(i, len(positions), start, end, today)
+        _write_record(task, spec, position, visit, script.get(i), today, counts, photo=i < 2)
 
 
 def _inspect_all(task: Task, spec: TaskSpec, positions: list[int], start: date, end: date, today: date,
                  counts: dict[str, int]) -> None:
     for i, position in enumerate(positions):
         outcome = spec.outcomes[i] if i < len(spec.outcomes) else CLEAN
-        _write_record(task, position, outcome, start, end, today, counts, photo=i < 3)
+        visit = _visit_days(i, len(positions), start, end, today)
+        _write_record(task, spec, position, visit, outcome, today, counts, photo=i < 3)
 
 
 def _final_report(cast: _Cast, task: Task, spec: TaskSpec) -> None:

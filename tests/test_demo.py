@@ -294,8 +294,9 @@ def test_generation_is_repeatable_and_scales_with_unique_codes():
 # positions and units from the database instead of expecting particular ones.
 
 
-def _task(stage: str) -> Task:
-    return db.session.scalar(select(Task).where(Task.status == stage))
+def _task(stage: str, section: str = "JCDD") -> Task:
+    return db.session.scalar(
+        select(Task).join(Section, Task.section_id == Section.id).where(Task.status == stage, Section.code == section))
 
 
 def _signed_in(demo_app, username: str):
@@ -321,8 +322,8 @@ def _todo_item(page: str, title: str) -> str:
 
 def test_the_cli_summary_mentions_the_tasks(demo_app):
     output = demo_app.extensions["test.demo_output"]
-    assert re.search(r"tasks 6\b", output), output
-    assert re.search(r"annual_plans [1-3]\b", output), output
+    assert re.search(r"tasks 7\b", output), output
+    assert re.search(r"annual_plans [2-6]\b", output), output
 
 
 def test_staff_see_a_task_in_every_stage_on_their_task_list(demo_app):
@@ -332,8 +333,11 @@ def test_staff_see_a_task_in_every_stage_on_their_task_list(demo_app):
             continue
         assert label in page, label
     with demo_app.app_context():
-        names = [t.name for t in db.session.scalars(select(Task))]
-    assert len(names) == 6 and all(n in page for n in names)
+        names = {t.section.code: t.name for t in db.session.scalars(select(Task))}
+        mine = [t.name for t in db.session.scalars(select(Task).join(Section).where(Section.code == "JCDD"))]
+    assert len(mine) == 6 and all(n in page for n in mine)
+    # Another section's task (社会保险股) is not on the 监察大队's list.
+    assert names["SBG"] not in page
 
 
 def test_the_sections_plan_is_approved_and_one_task_is_out_of_plan(ctx):
@@ -344,6 +348,8 @@ def test_the_sections_plan_is_approved_and_one_task_is_out_of_plan(ctx):
         year = local_today().year
     plan = db.session.scalar(select(AnnualPlan).where(AnnualPlan.section_id == jc.id, AnnualPlan.year == year))
     assert plan is not None and plan.status == "approved" and plan.decided_by.username == "leader"
+    assert {p.section.code for p in db.session.scalars(
+        select(AnnualPlan).where(AnnualPlan.year == year, AnnualPlan.status == "approved"))} == {"JCDD", "SBG"}
     assert plan.submitted_by.username == "jc_staff"
     # The one matter left out of the plan carries its reason (Art 7), and the task on it its own (Art 18).
     skipped = [i for i in plan.items if i.rounds == 0]
@@ -351,19 +357,23 @@ def test_the_sections_plan_is_approved_and_one_task_is_out_of_plan(ctx):
     out = db.session.scalars(select(Task).where(Task.out_of_plan.is_(True))).all()
     assert len(out) == 1 and "细则第十八条" in out[0].out_of_plan_reason
     assert {tm.matter_id for tm in out[0].matters} == {skipped[0].matter_id}
-    # Every task in the plan's year that is not out of plan is covered by it.
-    assert all(t.plan_id == plan.id for t in db.session.scalars(select(Task).where(Task.year == year)))
+    # Every task stands on its own section's approved plan of its year.
+    for t in db.session.scalars(select(Task)):
+        assert t.plan is not None and t.plan.status == "approved"
+        assert (t.plan.section_id, t.plan.year) == (t.section_id, t.year)
 
 
 
 def test_the_public_results_notice_lists_every_unit_with_result_and_handling(demo_app):
     with demo_app.app_context():
-        notice = db.session.scalar(select(PublishedTask))
+        notice = db.session.get(PublishedTask, _task("published").id)
         units = [(r.unit_name, r.result, r.handling) for r in notice.results]
         task_id, name = notice.task_id, notice.name
+        others = [n.name for n in db.session.scalars(select(PublishedTask)) if n.task_id != task_id]
     client = demo_app.test_client()  # nobody signed in
     listing = client.get("/public/results")
     assert listing.status_code == 200 and name in listing.text
+    assert others and all(o in listing.text for o in others)  # the 社会保险股's notice too
     assert f"/public/results/{task_id}" in listing.text
     page = client.get(f"/public/results/{task_id}").text
     assert len(units) >= 5
@@ -385,7 +395,7 @@ def test_the_published_bundle_verifies_with_the_standalone_verifier(demo_app, tm
     from ssj import verify
 
     with demo_app.app_context():
-        task_id = db.session.scalar(select(PublishedTask.task_id))
+        task_id = _task("published").id
     r = demo_app.test_client().get(f"/public/results/{task_id}/bundle.json")
     assert r.status_code == 200
     bundle = json.loads(r.data)
@@ -484,12 +494,13 @@ def test_each_step_is_logged_as_the_person_whose_job_it_is(ctx):
     def who(action: str) -> set[str]:
         return set(db.session.scalars(select(AccessLogEntry.username).where(AccessLogEntry.action == action)))
 
-    assert who("plan_submitted") == {"jc_staff"} and who("plan_approved") == {"leader"}
-    assert who("draw_sealed") == {"jc_staff"}
+    assert who("plan_submitted") == {"jc_staff", "sb_staff"} and who("plan_approved") == {"leader"}
+    assert who("draw_sealed") == {"jc_staff", "sb_staff"}
     writers = who("inspection_record_submit")
     assert writers and all(re.fullmatch(r"[a-z]+_insp\d+", u) for u in writers)
-    assert who("final_report_draft") == {"jc_staff"} and who("final_report_approve") == {"jc_head"}
-    assert who("publication_requested") == {"jc_staff"} and who("publication_approved") == {"leader"}
+    assert who("final_report_draft") == {"jc_staff", "sb_staff"}
+    assert who("final_report_approve") == {"jc_head", "sb_head"}
+    assert who("publication_requested") == {"jc_staff", "sb_staff"} and who("publication_approved") == {"leader"}
     witnesses = db.session.scalars(select(AccessLogEntry.body).where(AccessLogEntry.action == "draw_witness_added"))
     assert all(('"external":true' in b) == ("纪检监察室" in b) for b in witnesses)
 
@@ -555,5 +566,5 @@ def test_no_drawn_target_of_an_unpublished_task_is_in_the_database_in_plaintext(
         assert not any(code.encode() in f or name.encode() in f for f in files)
     # The check would see one: the published task's units are public, and found.
     with demo_app.app_context():
-        public = db.session.scalar(select(PublishedTask)).results[0].credit_code
+        public = db.session.get(PublishedTask, _task("published").id).results[0].credit_code
     assert _occurrences(cells, public)
