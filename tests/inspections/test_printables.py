@@ -5,7 +5,6 @@ unit, and the notice is stored only encrypted."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -183,18 +182,18 @@ def test_printing_is_logged_first_naming_the_position_but_not_the_unit(app, logi
     assert name not in saved.body and code not in saved.body
 
 
-def test_the_stored_notice_is_not_readable_in_the_database_file(app, login_as, drawn, instance_path):
+def test_the_stored_notice_is_not_readable_in_the_database_file(app, login_as, drawn, database_bytes):
     _with_documents(app)
     p = drawn.own_position()
     me = login_as("inspector_jc")
     unique = dict(place="独特的检查地点-6c1e号院", contact_person="独特联系人甲乙", number="独特文号〔2026〕99号")
     assert post(me, record_url(drawn.task_id, p, "notice"), notice_form(**unique)).status_code == 302
     assert unique["place"] in me.get(record_url(drawn.task_id, p, "notice/print")).text
-    database = b"".join(f.read_bytes() for f in Path(instance_path).glob("*.sqlite3*"))
-    if database:  # under PostgreSQL there is no file; the sealing itself is tested in tests/sealing
-        for value in unique.values():
-            for form in (value.encode(), json.dumps(value)[1:-1].encode()):
-                assert form not in database, value
+    database = database_bytes()  # the SQLite file and WAL, or a pg_dump
+    assert drawn.name_of(p).encode() in database  # its directory row: the copy holds readable rows
+    for value in unique.values():
+        for form in (value.encode(), json.dumps(value)[1:-1].encode()):
+            assert form not in database, value
     with app.app_context():
         blob = db.session.execute(select(InspectionNotice.sealed)).scalar_one()
     for needle in (drawn.name_of(p), drawn.code_of[p], *unique.values()):
@@ -330,3 +329,30 @@ def test_matter_import_with_and_without_the_documents_column(app, login_as):
     job = job_of(app, upload(staff, "matters", xlsx(old, [[{**row, "事项编码": "JC-D-03"}[h] for h in old]])))
     assert (job.state, job.created) == ("done", 1)
     assert _matter_state(app, "JC-D-03")[:2] == ("", 1)
+
+
+def test_after_publication_the_same_people_still_print_but_nobody_changes_the_notice(app, login_as, drawn):
+    from datetime import date, timedelta
+
+    from tests.publication.conftest import publish, set_publish_date
+
+    _with_documents(app)
+    p = drawn.own_position()
+    me = login_as("inspector_jc")
+    assert post(me, record_url(drawn.task_id, p, "notice"), notice_form()).status_code == 302
+    set_publish_date(app, drawn.task_id, date.today() - timedelta(days=1))
+    publish(login_as, drawn.task_id)
+    assert task_status(app, drawn.task_id) == "published"
+
+    for who in ("inspector_jc", "head_jc"):
+        c = login_as(who)
+        assert PLACE in c.get(record_url(drawn.task_id, p, "notice/print")).text, who
+        assert drawn.name_of(p) in c.get(record_url(drawn.task_id, p, "checklist")).text, who
+        page = c.get(record_url(drawn.task_id, p, "notice")).text
+        assert "保存检查通知书" not in page and PLACE in page, who
+    r = post(me, record_url(drawn.task_id, p, "notice"), notice_form(place="公开后改的地点"))
+    assert r.status_code == 409 and "检查通知书不能再修改" in r.text
+    assert _notice_row(app, drawn.task_id, p) == 1
+    assert "公开后改的地点" not in me.get(record_url(drawn.task_id, p, "notice/print")).text
+    for who in ("admin", "discipline", "staff_sb"):
+        assert login_as(who).get(record_url(drawn.task_id, p, "notice/print")).status_code in (403, 404), who
