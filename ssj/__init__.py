@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from .calendar_admin import bp as holidays_bp
     from .ceremony import bp as ceremony_bp
     from .directories import bp as directories_bp
+    from .exports import bp as exports_bp
     from .imports import bp as imports_bp
     from .inspections import bp as inspections_bp
     from .main import bp as main_bp
@@ -89,6 +90,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(oversight_bp)
     app.register_blueprint(holidays_bp)
     app.register_blueprint(training_bp)
+    app.register_blueprint(exports_bp)
 
     from . import cli, templating
 

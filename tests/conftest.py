@@ -23,7 +23,7 @@ from .browser_support import (  # noqa: F401  (fixtures, found by name)
 )
 from .factories import BY_ROLE, PASSWORD, seed_organisation
 
-TEST_CONFIG = {"TESTING": True, "IMPORT_RUN_INLINE": True}
+TEST_CONFIG = {"TESTING": True, "IMPORT_RUN_INLINE": True, "EXPORT_RUN_INLINE": True}
 
 # SSJ_TEST_DATABASE=postgres runs the suite against PostgreSQL (see tests/postgres_support.py).
 POSTGRES = os.environ.get("SSJ_TEST_DATABASE") == "postgres"

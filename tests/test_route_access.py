@@ -65,6 +65,10 @@ EXPECTED = {
     "imports.job_errors": EDITORS,
     "imports.accept_valid": EDITORS,
     "imports.export": READERS,
+    # exports and archive packages built in the background: the person who asked, and only them
+    "exports.mine": READERS,
+    "exports.job": READERS,
+    "exports.download": READERS,
     # plans and tasks
     "plans.plans": READERS,
     "plans.plan": READERS,

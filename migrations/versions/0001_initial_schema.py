@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 01:10:24.299287
+Create Date: 2026-11-28 01:16:58.141211
 
 """
 from alembic import op
@@ -442,6 +442,40 @@ def upgrade():
     with op.batch_alter_table('evidence_file', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evidence_file_task_id'), ['task_id'], unique=False)
 
+    op.create_table('export_job',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.Column('section_id', sa.Integer(), nullable=True),
+    sa.Column('task_id', sa.Integer(), nullable=True),
+    sa.Column('params', sa.Text(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('rows_total', sa.Integer(), nullable=False),
+    sa.Column('rows_done', sa.Integer(), nullable=False),
+    sa.Column('download_name', sa.String(length=255), nullable=True),
+    sa.Column('mimetype', sa.String(length=120), nullable=True),
+    sa.Column('file_token', sa.String(length=64), nullable=True),
+    sa.Column('file_size', sa.Integer(), nullable=True),
+    sa.Column('file_sha256', sa.String(length=64), nullable=True),
+    sa.Column('wrapped_key', sa.LargeBinary(), nullable=True),
+    sa.Column('kek_id', sa.String(length=16), nullable=True),
+    sa.Column('message', sa.Text(), nullable=True),
+    sa.Column('created_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', ssj.models._types.UTCDateTime(), nullable=False),
+    sa.Column('finished_at', ssj.models._types.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_export_job_department_id_department')),
+    sa.ForeignKeyConstraint(['section_id'], ['section.id'], name=op.f('fk_export_job_section_id_section')),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_export_job_task_id_task')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_export_job_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_job')),
+    sa.UniqueConstraint('token', name=op.f('uq_export_job_token'))
+    )
+    with op.batch_alter_table('export_job', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_export_job_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_export_job_user_id'), ['user_id'], unique=False)
+
     op.create_table('final_report',
     sa.Column('task_id', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
@@ -717,6 +751,11 @@ def downgrade():
 
     op.drop_table('follow_up')
     op.drop_table('final_report')
+    with op.batch_alter_table('export_job', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_export_job_user_id'))
+        batch_op.drop_index(batch_op.f('ix_export_job_created_at'))
+
+    op.drop_table('export_job')
     with op.batch_alter_table('evidence_file', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evidence_file_task_id'))
 

@@ -2,13 +2,14 @@
 
 Thin views: they parse the request, hand the work to `jobs` and `xlsx`,
 and render. Jobs are reached by their unguessable token and only by the
-person who started them.
+person who started them. Exports are background jobs too (`..exports.jobs`):
+the export route only asks for one.
 """
 from __future__ import annotations
 
 import io
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime
 from math import ceil
 from zoneinfo import ZoneInfo
 
@@ -18,9 +19,10 @@ from flask_login import current_user
 from .. import audit
 from ..auth.roles import DIRECTORY_EDITORS, DIRECTORY_READERS
 from ..security import access
+from ..exports import jobs as export_jobs
 from . import bp, jobs
 from .kinds import KINDS, Scope
-from .xlsx import XLSX_MIME, export_filename, write_export, write_rows, write_template
+from .xlsx import XLSX_MIME, write_rows, write_template
 
 KIND = "<any(matters, inspectors, targets, conflicts):kind>"
 ERRORS_PER_PAGE = 100
@@ -74,17 +76,17 @@ def template(kind: str):
     return _xlsx_response(body, f"{directory.title}-导入模板.xlsx")
 
 
-@bp.route(f"/exports/{KIND}.xlsx")
+@bp.route(f"/exports/{KIND}", methods=["GET", "POST"])
 @access.roles(*DIRECTORY_READERS)
 def export(kind: str):
-    """Download the department's directory as .xlsx, in the template's layout."""
+    """Ask for the department's directory as .xlsx; it is built in the background (“我的导出”)."""
     directory = KINDS[kind](Scope.of(current_user))
-    # A real temporary file: 100,000 rows stream through it, not through memory.
-    body = tempfile.TemporaryFile(dir=jobs.upload_dir())
-    rows = write_export(directory, body)
-    audit.record("export", objects={"kind": kind, "rows": rows})
-    body.seek(0)
-    return _xlsx_response(body, export_filename(KINDS[kind], "导出", _local(datetime.now(timezone.utc))))
+    if request.method == "POST":
+        job = export_jobs.create(f"{export_jobs.DIRECTORY_PREFIX}{kind}", current_user)
+        return export_jobs.launch(job, redirect(url_for("exports.job", token=job.token), code=303))
+    recent = [j for j in export_jobs.recent_jobs(current_user) if j.kind.startswith(export_jobs.DIRECTORY_PREFIX)]
+    return render_template("exports/directory.html", kind=kind, directory=directory, recent=recent[:5],
+                           jobs=export_jobs, keep_hours=int(export_jobs.KEEP.total_seconds() // 3600))
 
 
 @bp.route("/imports/jobs/<token>")

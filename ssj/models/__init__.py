@@ -23,7 +23,7 @@ from .inspections import (
     InspectionRecordVersion,
 )
 from .directories import Conflict, Inspector, Matter, MatterVersion, Target, Township
-from .jobs import ImportJob, ImportRowError
+from .jobs import ExportJob, ImportJob, ImportRowError
 from .publication import PublicationRequest, PublishedResult, PublishedTask
 from .training import TrainingAttendance, TrainingSession
 
@@ -45,6 +45,7 @@ __all__ = [
     "Department",
     "Holiday",
     "HolidayYear",
+    "ExportJob",
     "ImportJob",
     "ImportRowError",
     "Inspector",

@@ -1,15 +1,20 @@
-"""Long-running work (imports) that a person can leave and come back to (SPEC §2, §9).
+"""Long-running work (imports, exports, archive packages) that a person can leave and come back to (SPEC §2, §9).
 
 The job row is where progress lives, so any worker process can answer the
 progress poll; each bad row of the uploaded file is one ImportRowError, so a
 file with thousands of bad rows is paged from the database, not held in memory.
+
+Exports are their own model rather than a generalised ImportJob: an import
+counts rows checked and written, an export counts rows produced and owns an
+encrypted file with its wrapped key (Art 12 "严格保密"). Sharing one table
+would leave half the columns meaningless for each.
 """
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -71,3 +76,60 @@ class ImportRowError(db.Model):
     job_id: Mapped[int] = mapped_column(ForeignKey("import_job.id"), index=True)
     row_no: Mapped[int] = mapped_column()
     message: Mapped[str] = mapped_column(Text)
+
+
+EXPORT_STATES = {
+    "queued": "排队中",
+    "running": "正在生成",
+    "done": "已完成",
+    "failed": "失败",
+    "expired": "已过期清理",
+}
+EXPORT_RUNNING_STATES = ("queued", "running")
+
+
+class ExportJob(db.Model):
+    """One export or archive package built in the background, kept encrypted until downloaded.
+
+    The file lives in instance/exports/ under a random name, AES-256-GCM
+    under a per-job data key that is stored here only wrapped by the KEK.
+    `file_sha256` is of the plaintext the person downloads, so the access-log
+    entry of a download names exactly what left the system.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)  # unguessable id used in URLs
+    # directory:<targets|inspectors|matters|conflicts> / results_xlsx / results_csv / archive
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    section_id: Mapped[Optional[int]] = mapped_column(ForeignKey("section.id"))
+    task_id: Mapped[Optional[int]] = mapped_column(ForeignKey("task.id"))
+    # Scope and filters as they were when the person asked (JSON), so the
+    # file is what they saw even if they leave and the job runs later.
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    # queued -> running -> done | failed; done -> expired once the file is purged
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    rows_total: Mapped[int] = mapped_column(default=0)
+    rows_done: Mapped[int] = mapped_column(default=0)
+    download_name: Mapped[Optional[str]] = mapped_column(String(255))
+    mimetype: Mapped[Optional[str]] = mapped_column(String(120))
+    file_token: Mapped[Optional[str]] = mapped_column(String(64))  # name of the ciphertext in instance/exports/
+    file_size: Mapped[Optional[int]] = mapped_column()
+    file_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    wrapped_key: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+    kek_id: Mapped[Optional[str]] = mapped_column(String(16))
+    message: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # Touched with every progress step: a running job that stops being
+    # touched was cut off (e.g. the worker process restarted).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+    @property
+    def state_label(self) -> str:
+        return EXPORT_STATES.get(self.state, self.state)
+
+    @property
+    def running(self) -> bool:
+        return self.state in EXPORT_RUNNING_STATES

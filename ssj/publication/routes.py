@@ -10,7 +10,6 @@ only the plaintext copies made at approval: an unpublished task id is a
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import (
@@ -18,20 +17,19 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import audit
 from ..audit.service import AuditWriteError
 from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
 from ..ceremony import policy as ceremony_policy
 from ..ceremony import routes as ceremony_routes
+from ..exports import jobs as export_jobs
 from ..models import PublishedTask
 from ..plans.service import local_today
 from ..sealing.envelope import SealError
 from ..security import access
-from . import archive, bp, exports, service
+from . import bp, service
 
 PLANNERS = (STAFF, SECTION_HEAD)
 READERS = (STAFF, SECTION_HEAD, SUPERVISOR)
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VERIFIER = Path(__file__).resolve().parent.parent / "verify.py"
 
 
@@ -116,72 +114,46 @@ def approve(task_id: int):
 
 
 # --- exports for the provincial platform (Art 16) and the archive (Art 9) ---------------------------
+# Each is a background job (ssj.exports): the route checks who may ask, exactly
+# as before, and the job page hands the file over once built; the download
+# checks again and logs results_exported / archive_downloaded with the file's
+# SHA-256.
 
 
-def _export(task_id: int, fmt: str):
+def _start(task, kind: str):
+    job = export_jobs.create(kind, current_user, task=task)
+    return export_jobs.launch(job, redirect(url_for("exports.job", token=job.token), code=303))
+
+
+def _start_results(task_id: int, fmt: str):
     task = ceremony_policy.get_task_to_watch(task_id)
-    notice = _published_or_404(task.id)
-    matters = service.matters_of(notice)
-    audit.record("results_exported", task_id=task.id, objects={"task": task.id, "format": fmt, "rows": len(notice.results)})
-    if fmt == "xlsx":
-        return _download(exports.results_xlsx(notice, matters), XLSX_MIME, f"ssj-task-{task.id}-results.xlsx")
-    return _download(exports.results_csv(notice, matters), "text/csv", f"ssj-task-{task.id}-results.csv")
+    _published_or_404(task.id)
+    return _start(task, f"results_{fmt}")
 
 
-@bp.route("/tasks/<int:task_id>/publication/results.xlsx")
+@bp.route("/tasks/<int:task_id>/publication/results.xlsx", methods=["POST"])
 @access.roles(*READERS)
 def results_xlsx(task_id: int):
-    """The published results as .xlsx for the provincial platform (Art 16)."""
-    return _export(task_id, "xlsx")
+    """Ask for the published results as .xlsx for the provincial platform (Art 16), built in the background."""
+    return _start_results(task_id, "xlsx")
 
 
-@bp.route("/tasks/<int:task_id>/publication/results.csv")
+@bp.route("/tasks/<int:task_id>/publication/results.csv", methods=["POST"])
 @access.roles(*READERS)
 def results_csv(task_id: int):
-    """The published results as CSV (UTF-8 with BOM) for the provincial platform (Art 16)."""
-    return _export(task_id, "csv")
+    """Ask for the published results as CSV (UTF-8 with BOM) for the provincial platform (Art 16)."""
+    return _start_results(task_id, "csv")
 
 
-@bp.route("/tasks/<int:task_id>/publication/archive.zip")
+@bp.route("/tasks/<int:task_id>/publication/archive.zip", methods=["POST"])
 @access.roles(*READERS)
 def archive_zip(task_id: int):
-    """The archive package 归档: notice, bundle, draw record, results and manifest.json (Art 9)."""
+    """Ask for the archive package 归档 (notice, bundle, draw record, results, records, manifest.json; Art 9)."""
     task = ceremony_policy.get_task_to_watch(task_id)
     if not ceremony_policy.may_read_list(current_user, task):
         ceremony_policy.refuse("no_need_to_know")
-    notice = _published_or_404(task.id)
-    matters = service.matters_of(notice)
-    now = datetime.now(timezone.utc)
-    files = {
-        "notice.html": render_template("publication/archive_notice.html", notice=notice, matters=matters).encode(),
-        "bundle.json": notice.bundle_json.encode("utf-8"),
-        "results.csv": exports.results_csv(notice, matters),
-        "results.xlsx": exports.results_xlsx(notice, matters),
-        "draw_record.html": render_template(
-            "ceremony/record.html",
-            task=task,
-            attempts=ceremony_routes._attempts_view(task),
-            printed_by=current_user,
-            printed_at=now,
-            **ceremony_routes.ceremony_helpers(),
-        ).encode(),
-        **service.inspection_files(task, notice),
-    }
-    about = {
-        "task": task.id,
-        "name": notice.name,
-        "published_at": notice.published_at.isoformat(),
-        "bundle_sha256": notice.bundle_sha256,
-        "generated_at": now.isoformat(),
-        "generated_by": current_user.username,
-    }
-    package = archive.build(files, about)
-    audit.record(
-        "archive_downloaded",
-        task_id=task.id,
-        objects={"task": task.id, "files": sorted(files), "sha256": archive.sha256_hex(package)},
-    )
-    return _download(package, "application/zip", f"ssj-task-{task.id}-archive.zip")
+    _published_or_404(task.id)
+    return _start(task, "archive")
 
 
 # --- public pages (SPEC §6; Art 13) -------------------------------------------------------------------

@@ -8,7 +8,10 @@ from sqlalchemy import select
 
 from ssj.extensions import db
 from ssj.imports import jobs
-from ssj.models import AccessLogEntry, ImportJob, Target
+from ssj.models import AccessLogEntry, ExportJob, ImportJob, Target
+
+from tests.conftest import post
+from tests.exports.support import export_directory
 
 from .conftest import headers, job_of, target_row, upload, xlsx
 from .test_directories import inspector_row, matter_row
@@ -48,7 +51,7 @@ def test_export_then_reimport_changes_nothing(app, login_as, townships):
     upload(staff, "conflicts", xlsx(hs, [["JC001", code(1), "近亲属关系", "配偶"]]))
 
     for kind in KINDS:
-        exported = staff.get(f"/exports/{kind}.xlsx")
+        exported = export_directory(staff, kind)
         assert exported.status_code == 200 and exported.headers["Cache-Control"] == "no-store"
         rows = list(openpyxl.load_workbook(io.BytesIO(exported.data), read_only=True).worksheets[0]
                     .iter_rows(values_only=True))
@@ -59,13 +62,14 @@ def test_export_then_reimport_changes_nothing(app, login_as, townships):
     with app.app_context():
         exports = [json.loads(b)["objects"] for b in db.session.execute(
             select(AccessLogEntry.body).where(AccessLogEntry.action == "export")).scalars()]
-    assert {"kind": "targets", "rows": 2} in exports
+    # The download is the export entry, with what the file held and its fingerprint.
+    assert any(e["kind"] == "targets" and e["rows"] == 2 and len(e["sha256"]) == 64 for e in exports)
 
 
 def test_supervisor_exports_but_cannot_import(app, login_as, townships):
     upload(login_as("staff"), "targets", xlsx(headers("targets"), [target_row(1)]))
     supervisor = login_as("supervisor")
-    r = supervisor.get("/exports/targets.xlsx")
+    r = export_directory(supervisor, "targets")
     assert r.status_code == 200
     assert len(list(openpyxl.load_workbook(io.BytesIO(r.data), read_only=True).worksheets[0].rows)) == 2
     assert supervisor.get("/imports/targets").status_code == 403
@@ -78,10 +82,12 @@ def test_other_roles_are_refused(app, login_as, role):
     for kind in KINDS:
         assert client.get(f"/imports/{kind}").status_code == 403
         assert client.get(f"/imports/{kind}/template.xlsx").status_code == 403
-        assert client.get(f"/exports/{kind}.xlsx").status_code == 403
+        assert client.get(f"/exports/{kind}").status_code == 403
+        assert post(client, f"/exports/{kind}").status_code == 403
         assert upload(client, kind, xlsx(headers(kind), [])).status_code == 403
     with app.app_context():
         assert db.session.execute(select(ImportJob)).first() is None
+        assert db.session.execute(select(ExportJob)).first() is None
 
 
 def test_someone_elses_job_does_not_exist_for_you(app, login_as, townships):
@@ -116,8 +122,6 @@ def jobs_dir(app):
 
 
 def test_no_file_chosen(app, login_as):
-    from tests.conftest import post
-
     r = post(login_as("staff"), "/imports/targets", {})
     assert r.status_code == 422 and "请先选择要上传的 .xlsx 文件" in r.text
 

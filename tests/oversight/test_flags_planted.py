@@ -20,6 +20,7 @@ from ssj.security import access
 from ssj.workdays import Calendar
 from tests.ceremony.conftest import attempt_number, credit_code
 from tests.conftest import login, post
+from tests.exports.support import export_directory
 
 from .conftest import flagged, log_rows, seqs
 
@@ -41,7 +42,7 @@ def test_a_clean_day_of_ordinary_work_raises_nothing(app, login_as, drawn, offic
     inspector = login_as("inspector_jc")
     assert inspector.get("/my/inspections").status_code == 200
     assert login_as("admin").get("/admin/users").status_code == 200
-    assert login_as("staff_sb").get("/exports/targets.xlsx").status_code == 200
+    assert export_directory(login_as("staff_sb"), "targets").status_code == 200
     login(app.test_client(), "staff_sb", "a-mistyped-password")  # one slip is not a pattern
     assert office.get(f"/tasks/{drawn.task_id}/draw").status_code == 200
 
@@ -123,7 +124,7 @@ def test_password_guessing_is_flagged(app, office):
 
 def test_three_exports_and_prints_within_an_hour_are_flagged(app, login_as, drawn, office):
     staff = login_as("staff_jc")
-    assert staff.get("/exports/targets.xlsx").status_code == 200
+    assert export_directory(staff, "targets").status_code == 200
     assert staff.get(f"/tasks/{drawn.task_id}/list/print").status_code == 200
     assert staff.get(f"/tasks/{drawn.task_id}/list.xlsx").status_code == 200
     found = flagged(office)
@@ -138,7 +139,7 @@ def test_one_export_of_five_hundred_rows_is_flagged(app, login_as, office):
         db.session.add_all(Target(department_id=rsj.id, credit_code=credit_code(), name=f"商水县批量{n:03d}有限公司")
                            for n in range(500))
         db.session.commit()
-    assert login_as("staff_sb").get("/exports/targets.xlsx").status_code == 200
+    assert export_directory(login_as("staff_sb"), "targets").status_code == 200
     (export,) = seqs(app, "export", "staff_sb")
     (text,) = _hits_with(flagged(office), "bulk_exports", export)
     assert "staff_sb" in text and "共 500 行" in text

@@ -8,8 +8,14 @@ import json
 import zipfile
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from ssj.extensions import db
+from ssj.models import ExportJob
 from ssj.publication import archive
+
+from tests.conftest import post
+from tests.exports.support import export_task
 
 from .conftest import log_entries, publish
 
@@ -18,7 +24,7 @@ HEADER = ["任务名称", "抽查事项", "统一社会信用代码", "单位名
 
 def test_csv_export_has_the_platform_columns_and_a_bom(app, drawn, login_as):
     publish(login_as, drawn.task_id)
-    r = login_as("supervisor").get(f"/tasks/{drawn.task_id}/publication/results.csv")
+    r = export_task(login_as("supervisor"), drawn.task_id, "results.csv")
     assert r.status_code == 200
     assert r.data.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 only with the BOM
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
@@ -31,7 +37,7 @@ def test_csv_export_has_the_platform_columns_and_a_bom(app, drawn, login_as):
 
 def test_xlsx_export_has_the_same_rows(app, drawn, login_as):
     publish(login_as, drawn.task_id)
-    r = login_as("staff").get(f"/tasks/{drawn.task_id}/publication/results.xlsx")
+    r = export_task(login_as("staff"), drawn.task_id, "results.xlsx")
     assert r.status_code == 200
     ws = load_workbook(io.BytesIO(r.data)).active
     values = [[c if c is not None else "" for c in row] for row in ws.iter_rows(values_only=True)]
@@ -41,14 +47,15 @@ def test_xlsx_export_has_the_same_rows(app, drawn, login_as):
 
 def test_exports_wait_for_publication(app, drawn, login_as):
     staff = login_as("staff")
-    for fmt in ("csv", "xlsx"):
-        assert staff.get(f"/tasks/{drawn.task_id}/publication/results.{fmt}").status_code == 404
-    assert staff.get(f"/tasks/{drawn.task_id}/publication/archive.zip").status_code == 404
+    for what in ("results.csv", "results.xlsx", "archive.zip"):
+        assert post(staff, f"/tasks/{drawn.task_id}/publication/{what}").status_code == 404
+    with app.app_context():
+        assert db.session.execute(select(ExportJob)).first() is None
 
 
 def test_archive_manifest_matches_every_file(app, drawn, login_as):
     publish(login_as, drawn.task_id)
-    r = login_as("head_jc").get(f"/tasks/{drawn.task_id}/publication/archive.zip")
+    r = export_task(login_as("head_jc"), drawn.task_id, "archive.zip")
     assert r.status_code == 200 and r.mimetype == "application/zip"
     z = zipfile.ZipFile(io.BytesIO(r.data))
     manifest = json.loads(z.read("manifest.json"))
@@ -63,12 +70,14 @@ def test_archive_manifest_matches_every_file(app, drawn, login_as):
     assert z.read("bundle.json") == public
     notice = z.read("notice.html").decode()
     assert all(code in notice for code in drawn.extra["codes"])
-    assert log_entries(app, "archive_downloaded")
+    (entry,) = log_entries(app, "archive_downloaded")
+    logged = json.loads(entry.body)["objects"]
+    assert logged["sha256"] == hashlib.sha256(r.data).hexdigest() and "manifest.json" not in logged["files"]
 
 
 def test_a_changed_file_fails_the_manifest_check(app, drawn, login_as):
     publish(login_as, drawn.task_id)
-    data = login_as("staff").get(f"/tasks/{drawn.task_id}/publication/archive.zip").data
+    data = export_task(login_as("staff"), drawn.task_id, "archive.zip").data
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
@@ -81,4 +90,6 @@ def test_a_changed_file_fails_the_manifest_check(app, drawn, login_as):
 
 def test_archive_is_for_those_who_may_read_the_list(app, drawn, login_as):
     publish(login_as, drawn.task_id)
-    assert login_as("staff_sb").get(f"/tasks/{drawn.task_id}/publication/archive.zip").status_code == 403
+    assert post(login_as("staff_sb"), f"/tasks/{drawn.task_id}/publication/archive.zip").status_code == 403
+    with app.app_context():
+        assert db.session.execute(select(ExportJob)).first() is None

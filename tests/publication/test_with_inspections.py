@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from ssj.publication import archive
 from tests.conftest import login, post
+from tests.exports.support import export_task
 from tests.inspections.conftest import build_drawn, record_url, submit
 
 from .conftest import publish, set_publish_date
@@ -42,12 +43,12 @@ def test_results_handling_records_and_evidence_reach_notice_exports_and_archive(
     assert page.count("未录入") == len(drawn.code_of) - 1
 
     rows = list(csv.reader(io.StringIO(
-        login_as("staff").get(f"/tasks/{drawn.task_id}/publication/results.csv").data.decode("utf-8-sig")
+        export_task(login_as("staff"), drawn.task_id, "results.csv").data.decode("utf-8-sig")
     )))
     mine = next(row for row in rows[1:] if row[2] == drawn.code_of[position])
     assert mine[4:7] == ["2026-03-03", "发现问题已责令改正", "责令改正（改正期限 2026-03-20）"]
 
-    data = login_as("supervisor").get(f"/tasks/{drawn.task_id}/publication/archive.zip").data
+    data = export_task(login_as("supervisor"), drawn.task_id, "archive.zip").data
     assert archive.check(data) == []
     z = zipfile.ZipFile(io.BytesIO(data))
     record = json.loads(z.read(f"inspections/{position:03d}/record.json"))

@@ -1,0 +1,128 @@
+"""“我的导出”: the progress page of an export job, the person's recent exports, and the download (SPEC §9; Art 9, 12, 16).
+
+Thin views. A job is reached by its unguessable token and exists only for
+the person who asked for it: anyone else gets a 404, logged as a denial.
+The download re-checks the access rules the export was started under,
+logs the file's SHA-256, and only then serves it.
+"""
+from __future__ import annotations
+
+import unicodedata
+from urllib.parse import quote
+
+from flask import Response, abort, current_app, g, make_response, render_template, request, url_for
+from flask_login import current_user
+
+from .. import audit
+from ..audit.service import AuditWriteError
+from ..auth.roles import DIRECTORY_READERS, SECTION_HEAD, STAFF, SUPERVISOR
+from ..ceremony import routes as ceremony_routes
+from ..security import access
+from . import bp, filecrypt, jobs
+
+STARTERS = (STAFF, SECTION_HEAD, SUPERVISOR)  # everyone who may start any export
+
+# Fail closed like the ceremony: no log entry, no file.
+bp.register_error_handler(AuditWriteError, ceremony_routes.audit_failed)
+
+
+def _own_job(token: str):
+    job = jobs.find(token)
+    if job is None:
+        abort(404)
+    if job.user_id != current_user.id:
+        # Someone else's export does not exist for you; the attempt is logged.
+        g.denied = True
+        g.denial_reason = "not_owner"
+        abort(404)
+    return job
+
+
+def _recheck(job) -> None:
+    """The rules the export was started under, again: a role or a section may have changed since."""
+    from ..ceremony import policy as ceremony_policy
+    from ..imports.kinds import Scope
+    from ..publication import service
+
+    name = jobs.directory_kind(job.kind)
+    if name is not None:
+        same_department = current_user.department_id == job.department_id
+        scope = Scope.of(current_user)
+        same_section = name != "matters" or scope.all_matters or current_user.section_id == job.section_id
+        if not current_user.has_role(*DIRECTORY_READERS) or not (same_department and same_section):
+            ceremony_policy.refuse("not_own_section")
+        return
+    task = ceremony_policy.get_task_to_watch(job.task_id)
+    if service.published(task.id) is None:
+        abort(404)
+    if job.kind == "archive" and not ceremony_policy.may_read_list(current_user, task):
+        ceremony_policy.refuse("no_need_to_know")
+
+
+def _origin(job) -> tuple[str, str]:
+    """Where the export was started, to go back and start another."""
+    name = jobs.directory_kind(job.kind)
+    if name is not None:
+        return url_for("imports.export", kind=name), "返回导出页面"
+    return url_for("publication.task_page", task_id=job.task_id), "返回任务的公开页面"
+
+
+def _disposition(filename: str) -> str:
+    try:
+        filename.encode("ascii")
+        return f'attachment; filename="{filename}"'
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii") or "export"
+        return f"attachment; filename=\"{simple}\"; filename*=UTF-8''{quote(filename, safe='!#$&+^`|~')}"
+
+
+@bp.route("/my/exports")
+@access.roles(*STARTERS)
+def mine():
+    """The person's recent exports and archive packages, to come back to and download."""
+    return render_template("exports/mine.html", recent=jobs.recent_jobs(current_user), jobs=jobs)
+
+
+@bp.route("/my/exports/<token>")
+@access.roles(*STARTERS)
+def job(token: str):
+    """Progress and outcome of one export: the full page, or the fragment htmx polls."""
+    job = _own_job(token)
+    back_url, back_label = _origin(job)
+    context = {
+        "job": job, "title": jobs.kind_title(job.kind), "stale": jobs.is_stale(job),
+        "expires_at": jobs.expires_at(job), "back_url": back_url, "back_label": back_label, "jobs": jobs,
+    }
+    fragment = bool(request.headers.get("HX-Request"))
+    response = make_response(render_template("exports/_job.html" if fragment else "exports/job.html", **context))
+    response.vary.add("HX-Request")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/my/exports/<token>/file")
+@access.roles(*STARTERS)
+def download(token: str):
+    """Download a finished export: access re-checked, the file's SHA-256 logged, then served."""
+    job = _own_job(token)
+    _recheck(job)
+    try:
+        body = jobs.plaintext(job)
+    except jobs.ExportRefused as exc:
+        return render_template("exports/unavailable.html", job=job, message=str(exc),
+                               back=_origin(job), title=jobs.kind_title(job.kind)), 410
+    except filecrypt.FileCryptError:
+        current_app.logger.error("export file %s did not authenticate", job.id)
+        g.keep_changes = True
+        audit.record("job_export_integrity_failure", outcome="error", task_id=job.task_id,
+                     reason="ciphertext or hash did not match", objects={"kind": job.kind, "job": job.id})
+        message = "文件校验失败（可能被改动或损坏），没有下载任何内容。请重新导出；如反复出现，请联系系统管理员。"
+        return render_template("exports/unavailable.html", job=job, message=message,
+                               back=_origin(job), title=jobs.kind_title(job.kind)), 500
+    action, objects = jobs.download_entry(job)
+    audit.record(action, task_id=job.task_id, objects=objects)
+    response = Response(body, mimetype=job.mimetype)
+    response.headers["Content-Disposition"] = _disposition(job.download_name)
+    response.headers["Content-Length"] = str(job.file_size)
+    response.headers["Cache-Control"] = "no-store"
+    return response
