@@ -69,16 +69,20 @@ def _run_cli(app, *args):
 
 
 @pytest.fixture(scope="module")
-def demo_app(tmp_path_factory):
-    app = _fresh_instance(tmp_path_factory.mktemp("demo-instance"))
-    result = _run_cli(app, "demo", "--if-empty")
-    assert result.exit_code == 0, result.output
-    assert "演示数据已载入" in result.output
-    app.extensions["test.demo_output"] = result.output
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def demo_app(tmp_path_factory, postgres_cluster):
+    with pytest.MonkeyPatch.context() as mp:
+        if postgres_cluster is not None:  # an empty database of its own, migrated like a new install
+            postgres_cluster.execute("CREATE DATABASE ssj_demo")
+            mp.setenv("SSJ_DATABASE_URL", postgres_cluster.url("ssj_demo"))
+        app = _fresh_instance(tmp_path_factory.mktemp("demo-instance"))
+        result = _run_cli(app, "demo", "--if-empty")
+        assert result.exit_code == 0, result.output
+        assert "演示数据已载入" in result.output
+        app.extensions["test.demo_output"] = result.output
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture
@@ -454,6 +458,7 @@ def test_the_inspecting_task_has_a_submitted_record_whose_photo_is_encrypted_at_
     assert b"PNG" not in stored and b"IHDR" not in stored and b"IDAT" not in stored
     dump = _database_dump(demo_app)
     assert not _occurrences(dump, meta["filename"])
+    assert not any(isinstance(cell, bytes) and body[33:97] in cell for cell in dump)  # image data
     # The inspector who took it downloads the same photo.
     client = _signed_in(demo_app, writer)
     r = client.get(f"/tasks/{task_id}/positions/{position}/evidence/{evidence_id}")
@@ -512,12 +517,21 @@ def test_the_access_log_verifies_after_the_demo(demo_app):
 
 
 def _database_dump(demo_app) -> list:
-    """Every cell of every table but the target directory, from a copy of the database file."""
+    """Every cell of every table but the target directory, from a copy of the database file
+    (on PostgreSQL, read from the database itself)."""
     import shutil
     import sqlite3
     import tempfile
     from pathlib import Path
 
+    from sqlalchemy import inspect, text
+
+    with demo_app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            tables = [t for t in inspect(db.engine).get_table_names() if t != "target"]
+            cells = [cell for t in tables for row in db.session.execute(text(f'SELECT * FROM "{t}"')) for cell in row]
+            db.session.remove()
+            return cells
     src = Path(demo_app.instance_path) / "ssj.sqlite3"
     with tempfile.TemporaryDirectory() as tmp:
         for suffix in ("", "-wal", "-shm"):
