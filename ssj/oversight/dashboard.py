@@ -146,11 +146,11 @@ def parse_year(raw: Optional[str], today: date) -> tuple[int, Optional[str]]:
 
 
 def year_choices(scope: Scope, today: date) -> list[int]:
-    """Years with a plan or a task in scope, and the current one, newest first."""
+    """Years with a plan or a task in scope, the current one and the last (whose figures are final), newest first."""
     ids = scope.section_ids
     years = set(db.session.scalars(select(Task.year).where(Task.section_id.in_(ids)).distinct()))
     years |= set(db.session.scalars(select(AnnualPlan.year).where(AnnualPlan.section_id.in_(ids)).distinct()))
-    years.add(today.year)
+    years |= {today.year, today.year - 1}
     return sorted(years, reverse=True)
 
 
