@@ -44,10 +44,11 @@ from .auth.roles import INSPECTOR
 from .auth.sessions import start_session
 from .ceremony import service as ceremony
 from .ceremony.forms import WitnessForm
+from .demo import DEMO_PASSWORD
 from .extensions import db
 from .inspections import evidence, followup, reports
 from .inspections import service as inspections
-from .models import AnnualPlan, Assignment, Inspector, Matter, Section, Task, Township, User
+from .models import AnnualPlan, Assignment, Inspector, Matter, Task, Township, User
 from .plans import service as plans
 from .plans.forms import PlanForm, StratumInput, TaskForm
 from .publication import service as publication
@@ -342,7 +343,7 @@ def _inspector_accounts(department_id: int) -> int:
         username = f"{prefix.lower()}_insp{int(number)}"
         if username in taken:
             continue
-        shared = shared or hash_password(_demo_password())
+        shared = shared or hash_password(DEMO_PASSWORD)
         user = User(username=username, display_name=inspector.name, password_hash=shared,
                     department_id=inspector.department_id, section_id=inspector.section_id)
         user.set_roles([INSPECTOR])
@@ -352,12 +353,6 @@ def _inspector_accounts(department_id: int) -> int:
         made += 1
     db.session.flush()
     return made
-
-
-def _demo_password() -> str:
-    from .demo import DEMO_PASSWORD
-
-    return DEMO_PASSWORD
 
 
 def _approved_plan(cast: _Cast, year: int) -> int:
@@ -390,12 +385,12 @@ def _run_task(cast: _Cast, spec: TaskSpec, start: date, end: date, publish: date
     task = _create_task(cast, spec, start, end, publish)
     if spec.stage == "planned":
         return counts
-    attempt = _draw(cast, task, rng)
+    _draw(cast, task, rng)
     if spec.stage == "sealed":
         return counts
     positions = inspections.positions_of(task)
     if spec.recusal:
-        _recuse(task, attempt, positions[1] if len(positions) > 1 else positions[0])
+        _recuse(task, positions[1] if len(positions) > 1 else positions[0])
     if spec.stage == "inspecting":
         _inspect_partly(task, spec, positions, start, end, today, counts)
         return counts
@@ -408,7 +403,7 @@ def _run_task(cast: _Cast, spec: TaskSpec, start: date, end: date, publish: date
     if spec.stage == "publishing":
         return counts
     with acting_as(cast.leader):
-        publication.approve(task, cast.leader, _demo_password())
+        publication.approve(task, cast.leader, DEMO_PASSWORD)
     return counts
 
 
@@ -449,7 +444,7 @@ def _dice(rng: random.Random, n: int) -> str:
     return " ".join(str(rng.randint(1, 6)) for _ in range(n))
 
 
-def _draw(cast: _Cast, task: Task, rng: random.Random):
+def _draw(cast: _Cast, task: Task, rng: random.Random) -> None:
     """The ceremony, in its order: freeze, commit, a colleague's and the discipline office's dice, run."""
     with acting_as(cast.staff):
         attempt = ceremony.freeze(task, cast.staff)
@@ -463,7 +458,6 @@ def _draw(cast: _Cast, task: Task, rng: random.Random):
             if ceremony.add_witness(attempt, form, cast.staff) is None:
                 raise RuntimeError(f"demo witness does not validate: {form.errors}")
         ceremony.run(attempt, cast.staff)
-    return attempt
 
 
 def _team(task: Task, position: int) -> list[Assignment]:
@@ -475,7 +469,7 @@ def _team(task: Task, position: int) -> list[Assignment]:
     ))
 
 
-def _recuse(task: Task, attempt, position: int) -> None:
+def _recuse(task: Task, position: int) -> None:
     """The second member of a team learns the unit's manager is a relative and steps aside (Art 5)."""
     leaving = _team(task, position)[-1]
     user = leaving.inspector.user
