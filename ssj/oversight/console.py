@@ -285,7 +285,9 @@ def conditions(f: Filters) -> list:
         out.append(_task_condition(f.task_id))
     if f.action:
         # A prefix finds a family: "sealed_read" every sealed read, "read:ceremony" every ceremony page.
-        out.append(AccessLogEntry.action.startswith(f.action, autoescape=True))
+        # Actions are all lower case; lowering what was typed keeps "Read:" finding the same entries on
+        # PostgreSQL, whose LIKE is case-sensitive, as on SQLite, whose LIKE ignores ASCII case.
+        out.append(AccessLogEntry.action.startswith(f.action.lower(), autoescape=True))
     if f.outcome:
         out.append(AccessLogEntry.outcome == f.outcome)
     if f.ref:

@@ -95,6 +95,9 @@ def test_filters_by_person_outcome_action_task_and_time(app, login_as, drawn, of
 
     _, page = search(office, action="sealed_read")
     assert [r["seq"] for r in rows_of(page.text)] == seqs(app, "sealed_read")[::-1]
+    # However the family is typed, and on either database (PostgreSQL's LIKE minds case, SQLite's does not).
+    _, page = search(office, action="Sealed_Read")
+    assert [r["seq"] for r in rows_of(page.text)] == seqs(app, "sealed_read")[::-1]
 
     # A task is found in its own entries and in a refused URL that named it.
     _, page = search(office, task=str(drawn.task_id))
