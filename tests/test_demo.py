@@ -582,3 +582,17 @@ def test_no_drawn_target_of_an_unpublished_task_is_in_the_database_in_plaintext(
     with demo_app.app_context():
         public = db.session.get(PublishedTask, _task("published").id).results[0].credit_code
     assert _occurrences(cells, public)
+
+
+def test_the_discipline_office_finds_no_read_beyond_need_to_know_in_the_demo(demo_app):
+    """Every step was taken by someone entitled to it, so the console flags none of them."""
+    import json
+
+    r = _signed_in(demo_app, "jijian").get("/discipline/flags")
+    assert r.status_code == 200
+    with demo_app.app_context():
+        body = db.session.scalars(select(AccessLogEntry.body).where(AccessLogEntry.action == "oversight_flags_viewed")
+                                  .order_by(AccessLogEntry.seq.desc())).first()
+    counts = json.loads(body)["objects"]["counts"]
+    assert counts["need_to_know"] == 0 and counts["denials"] == 0
+    assert counts["publication"] == 5  # two requests and approvals, and the request still waiting
