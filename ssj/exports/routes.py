@@ -16,7 +16,10 @@ from flask_login import current_user
 from .. import audit
 from ..audit.service import AuditWriteError
 from ..auth.roles import DIRECTORY_READERS, SECTION_HEAD, STAFF, SUPERVISOR
+from ..ceremony import policy as ceremony_policy
 from ..ceremony import routes as ceremony_routes
+from ..imports.kinds import Scope
+from ..publication import service
 from ..security import access
 from . import bp, filecrypt, jobs
 
@@ -40,10 +43,6 @@ def _own_job(token: str):
 
 def _recheck(job) -> None:
     """The rules the export was started under, again: a role or a section may have changed since."""
-    from ..ceremony import policy as ceremony_policy
-    from ..imports.kinds import Scope
-    from ..publication import service
-
     name = jobs.directory_kind(job.kind)
     if name is not None:
         same_department = current_user.department_id == job.department_id
