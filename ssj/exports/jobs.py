@@ -377,21 +377,85 @@ def _directory_count(name: str, directory) -> int:
     return db.session.scalar(stmt) or 0
 
 
+# --- the target list's filters (the export of "what I am looking at") -------------------------
+
+FILTER_FIELDS = ("q", "township", "industry", "size", "status", "special")
+
+
+def target_filters(args):
+    """The target list page's filters from a query string, a form or a job's params."""
+    from ..directories.queries import TargetFilters
+
+    return TargetFilters.from_args(args)
+
+
+def filter_args(filters) -> dict[str, str]:
+    """The active filters as the list page's query arguments (empty ones left out)."""
+    values = {
+        "q": filters.q, "township": str(filters.township_id or ""), "industry": filters.industry,
+        "size": filters.size, "status": filters.status, "special": filters.special,
+    }
+    return {k: v for k, v in values.items() if v}
+
+
+def describe_filters(filters) -> list[str]:
+    """The filters in words, for the export page and the job page."""
+    from ..directories.queries import TARGET_STATUSES
+    from ..models import Township
+
+    words = []
+    if filters.q:
+        words.append(f"名称或信用代码“{filters.q}”")
+    if filters.township_id:
+        town = db.session.get(Township, filters.township_id)
+        words.append(f"乡镇（街道）：{town.name if town else filters.township_id}")
+    if filters.industry:
+        words.append(f"行业：{filters.industry}")
+    if filters.size:
+        words.append("小微企业" if filters.size == "small" else "非小微企业")
+    if filters.status:
+        words.append(f"经营状态：{TARGET_STATUSES.get(filters.status, filters.status)}")
+    if filters.special:
+        words.append("特殊监管对象" if filters.special == "yes" else "非特殊监管对象")
+    return words
+
+
+def job_filters(job: ExportJob):
+    """The filters a target export was asked with, or None for the whole directory."""
+    if job.kind != f"{DIRECTORY_PREFIX}targets":
+        return None
+    stored = json.loads(job.params or "{}").get("filters") or {}
+    filters = target_filters(stored)
+    return filters if filters.active else None
+
+
 def _build_directory(job: ExportJob, user: User, out: BinaryIO, progress: Progress, save) -> Built:
+    from ..directories import queries
     from ..imports.kinds import KINDS, Scope
     from ..imports.xlsx import export_filename
 
     name = directory_kind(job.kind)
     directory = KINDS[name](Scope.of(user))
-    progress.start(_directory_count(name, directory))
+    filters = job_filters(job)
+    if filters is None:
+        progress.start(_directory_count(name, directory))
+        source = directory.export_rows()
+    else:
+        query = queries.targets(directory.scope.department_id, filters)
+        progress.start(db.session.scalar(query.count) or 0)
+        source = directory.export_rows(only=query.ids.order_by(None))
     widths = [max(c.width, len(c.header) * 2 + 2) for c in directory.columns]
     text_columns = [i for i, c in enumerate(directory.columns) if c.text_format]
     rows = xlsxstream.write_sheet(
-        out, directory.title, directory.headers(), directory.export_rows(),
+        out, directory.title, directory.headers(), source,
         widths=widths, text_columns=text_columns, on_row=progress.step,
     )
-    return Built(export_filename(KINDS[name], "导出", _local_now()), xlsxstream.XLSX_MIME, rows,
-                 {"kind": name, "rows": rows})
+    what = "导出" if filters is None else "筛选导出"
+    entry = {"kind": name, "rows": rows}
+    if filters is not None:
+        # Which filters, not their values: a typed search term stays out of the log (audit.hooks).
+        entry["filters"] = sorted(filter_args(filters))
+    return Built(export_filename(KINDS[name], what, _local_now()), xlsxstream.XLSX_MIME, rows, entry)
 
 
 def _published(job: ExportJob):

@@ -91,6 +91,7 @@ def job(token: str):
     context = {
         "job": job, "title": jobs.kind_title(job.kind), "stale": jobs.is_stale(job),
         "expires_at": jobs.expires_at(job), "back_url": back_url, "back_label": back_label, "jobs": jobs,
+        "filter_words": jobs.describe_filters(filters) if (filters := jobs.job_filters(job)) else [],
     }
     fragment = bool(request.headers.get("HX-Request"))
     response = make_response(render_template("exports/_job.html" if fragment else "exports/job.html", **context))

@@ -222,3 +222,31 @@ def test_directory_export_page_works_without_javascript(app, login_as):
     page = login_as("supervisor").get("/exports/targets").text
     assert 'method="post"' in page and 'name="csrf_token"' in page and "生成导出文件" in page
     assert "我的导出" in page
+
+
+def test_the_target_list_exports_what_it_shows(app, login_as, targets):
+    staff = login_as("staff")
+    results = staff.get("/targets?q=%E4%BF%9D%E5%AF%86", headers={"HX-Request": "true"}).text  # q=保密
+    link = "/exports/targets?q=%E4%BF%9D%E5%AF%86"
+    assert link in results and "把这 1 个检查对象导出为 Excel" in results
+    page = staff.get(link).text
+    assert "导出 <strong>1</strong> 条" in page and "名称或信用代码“保密”" in page
+    assert '<input type="hidden" name="q" value="保密">' in page
+    token = start_with(staff, "/exports/targets", {"q": "保密"})
+    assert "筛选条件" in staff.get(f"/my/exports/{token}").text
+    r = download(staff, token)
+    rows = list(openpyxl.load_workbook(io.BytesIO(r.data), read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert [row[1] for row in rows[1:]] == [UNIT]
+    assert "筛选导出" in r.headers["Content-Disposition"] or "%E7%AD%9B%E9%80%89" in r.headers["Content-Disposition"]
+    (logged,) = entries(app, "export")
+    assert logged["objects"]["rows"] == 1 and logged["objects"]["filters"] == ["q"]
+    assert "保密" not in json.dumps(logged, ensure_ascii=False)  # the typed term stays out of the log
+    # Without filters the whole directory, as before.
+    whole = download(staff, start(staff, "/exports/targets"))
+    assert len(list(openpyxl.load_workbook(io.BytesIO(whole.data), read_only=True).worksheets[0].rows)) == 51
+
+
+def start_with(client, url: str, data: dict) -> str:
+    r = post(client, url, data)
+    assert r.status_code == 303
+    return r.headers["Location"].rsplit("/", 1)[1]
