@@ -3,16 +3,16 @@
 The viewer's name and the time go in a header row above the table and in
 the sheet's page header and footer, so every printed page of the
 spreadsheet carries them too. The workbook is built in memory and handed
-to the response: it is never written to disk in plaintext.
+to the response: it is never written to disk in plaintext (openpyxl's own
+save would stage each sheet in a temporary file, hence workbook_bytes).
 """
 from __future__ import annotations
-
-from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from ..workbook import workbook_bytes
 from .service import SealedList
 
 COLUMNS = (
@@ -73,6 +73,4 @@ def sealed_list_xlsx(listing: SealedList, mark: str) -> bytes:
     ws.oddFooter.center.text = f"{mark} · 第 &P 页 / 共 &N 页"
     ws.evenHeader.center.text = mark
     ws.evenFooter.center.text = f"{mark} · 第 &P 页 / 共 &N 页"
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)

@@ -173,6 +173,20 @@ def test_prints_and_exports_carry_the_viewers_name_and_are_logged(app, login_as,
     assert _entries(app, "sealed_read:export", "supervisor")
 
 
+def test_the_sealed_list_xlsx_is_never_staged_in_a_temporary_file(app, login_as, drawn, monkeypatch):
+    # openpyxl's own save writes each sheet's XML to a temp file first: the
+    # drawn units would sit in clear text in /tmp while the workbook is zipped.
+    import openpyxl.worksheet._writer as sheet_writer
+
+    staged = []
+    real = sheet_writer.create_temporary_file
+    monkeypatch.setattr(sheet_writer, "create_temporary_file", lambda *a, **kw: staged.append(1) or real(*a, **kw))
+    r = login_as("supervisor").get(f"/tasks/{drawn.task_id}/list.xlsx")
+    assert r.status_code == 200
+    assert load_workbook(BytesIO(r.data))["抽查名单"].max_row == 2 + len(drawn_codes(app, drawn.task_id))
+    assert staged == []
+
+
 def test_a_log_write_failure_means_nothing_is_served(app, login_as, drawn, monkeypatch):
     codes = drawn_codes(app, drawn.task_id)
     original = ssj.audit.record
