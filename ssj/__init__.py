@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from .config import Defaults
 from .extensions import db, login_manager, migrate
 from .keys import KeyError_, KeyRing, missing_keys
+from .security.uploads import InMemoryUploadRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +25,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.request_class = InMemoryUploadRequest  # uploads never touch the temp dir
     app.config.from_object(Defaults)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -127,3 +127,20 @@ def test_only_the_team_uploads(app, login_as, drawn):
     r = _upload(login_as("inspector_jc"), drawn, other, "照片.png", SECRET_BYTES)
     assert r.status_code == 403
     assert _count(app) == 0
+
+
+def test_a_large_photo_is_never_spooled_to_a_temporary_file(app, login_as, drawn, monkeypatch):
+    # Werkzeug spools file parts over 500 KB to the temp directory, in clear,
+    # before the view could encrypt them.
+    import werkzeug.formparser
+
+    spooled = []
+    real = werkzeug.formparser.SpooledTemporaryFile
+    monkeypatch.setattr(werkzeug.formparser, "SpooledTemporaryFile",
+                        lambda *a, **kw: spooled.append(1) or real(*a, **kw))
+    p = drawn.own_position()
+    me = login_as("inspector_jc")
+    big = SECRET_BYTES + b"\x00" * (2 * 1024 * 1024)
+    assert _upload(me, drawn, p, "现场大图.png", big).status_code == 302
+    assert _count(app) == 1
+    assert spooled == []
