@@ -32,8 +32,9 @@ from ..ceremony import service as ceremony
 from ..extensions import db
 from ..inspections import evidence, reports as final_reports
 from ..inspections import followup as followups
+from ..inspections import printables
 from ..inspections import service as inspections
-from ..models import EvidenceFile, FollowUp, PublicationRequest, PublishedResult, PublishedTask, Task, User
+from ..models import EvidenceFile, FollowUp, InspectionNotice, PublicationRequest, PublishedResult, PublishedTask, Task, User
 from ..plans.service import local_today
 
 # A task may be put forward for publication once its draw is sealed; the
@@ -320,7 +321,7 @@ def _json_bytes(value) -> bytes:
 
 
 def inspection_files(task: Task, notice: PublishedTask) -> dict[str, bytes]:
-    """Records (with past versions), follow-ups, the final report and decrypted evidence, by file name.
+    """Records (with past versions), notices, follow-ups, the final report and decrypted evidence, by file name.
 
     Each sealed read is logged as the inspection area logs it: the archive
     is a copy of everything, and the discipline office should see that.
@@ -344,6 +345,12 @@ def inspection_files(task: Task, notice: PublishedTask) -> dict[str, bytes]:
     ).scalars():
         code = codes.get(f.position)
         files[f"inspections/{f.position:03d}/followup-{f.id}.json"] = _json_bytes(followups.read(f, code))
+    for n in db.session.execute(
+        select(InspectionNotice).where(InspectionNotice.task_id == task.id).order_by(InspectionNotice.position)
+    ).scalars():
+        files[f"inspections/{n.position:03d}/notice.json"] = _json_bytes(
+            {"position": n.position, "version": n.version, "notice": printables.read(n, purpose="archive")}
+        )
     for e in db.session.execute(
         select(EvidenceFile).where(EvidenceFile.task_id == task.id).order_by(EvidenceFile.position, EvidenceFile.uploaded_at)
     ).scalars():

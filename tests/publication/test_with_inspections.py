@@ -12,6 +12,7 @@ from ssj.publication import archive
 from tests.conftest import login, post
 from tests.exports.support import export_task
 from tests.inspections.conftest import build_drawn, record_url, submit
+from tests.inspections.test_printables import DOCUMENTS, notice_form
 
 from .conftest import publish, set_publish_date
 
@@ -32,6 +33,7 @@ def test_results_handling_records_and_evidence_reach_notice_exports_and_archive(
     r = post(member, record_url(drawn.task_id, position, "evidence"),
              {"file": (io.BytesIO(PHOTO), "台账.png"), "note": "工资台账"}, content_type="multipart/form-data")
     assert r.status_code == 302, r.text
+    assert post(member, record_url(drawn.task_id, position, "notice"), notice_form()).status_code == 302
     set_publish_date(app, drawn.task_id, date.today() - timedelta(days=1))
     publish(login_as, drawn.task_id)
 
@@ -56,3 +58,6 @@ def test_results_handling_records_and_evidence_reach_notice_exports_and_archive(
     evidence = [n for n in z.namelist() if n.startswith(f"inspections/{position:03d}/evidence/")]
     assert len(evidence) == 1 and evidence[0].endswith("台账.png")
     assert z.read(evidence[0]) == PHOTO  # decrypted, byte for byte
+    notice = json.loads(z.read(f"inspections/{position:03d}/notice.json"))
+    assert notice["notice"]["target"]["credit_code"] == drawn.code_of[position]
+    assert all(d in notice["notice"]["documents"] for d in DOCUMENTS)
