@@ -1,7 +1,11 @@
 """Error pages: Chinese, saying what to do next, never a stack trace or a secret."""
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from . import audit
+from .audit.service import AuditWriteError
+from .extensions import db
+from .sealing.envelope import SealError
 from .security.access import login_redirect
 
 MESSAGES = {
@@ -33,6 +37,37 @@ def init_app(app: Flask) -> None:
                 return body, 401, {"HX-Redirect": login_redirect().location}
             return login_redirect()
         return _page(exc.code or 500, exc.description)
+
+    @app.errorhandler(AuditWriteError)
+    def audit_failed(exc: AuditWriteError):
+        # Fail closed: whatever was being read is not served (SPEC §4, §5).
+        app.logger.error("access log could not be written; sealed content withheld")
+        return render_template("errors/audit_failed.html"), 503
+
+    @app.errorhandler(SealError)
+    def seal_failed(exc: SealError):
+        # A blob that does not authenticate under its own task, kind and record
+        # id was altered or moved: show nothing from it, undo whatever the view
+        # had begun (a half-run draw must not stay claimed), and keep a record.
+        db.session.rollback()
+        g.keep_changes = True
+        try:
+            audit.record(
+                "sealed_integrity_failure",
+                outcome="error",
+                reason="ciphertext did not authenticate",
+                objects={"endpoint": request.endpoint, "args": dict(request.view_args or {})},
+                task_id=(request.view_args or {}).get("task_id"),
+            )
+        except AuditWriteError:
+            return render_template("errors/audit_failed.html"), 503
+        return render_template(
+            "errors/error.html",
+            title="保密数据校验失败",
+            text="保密数据未通过完整性校验：记录可能被篡改或被移动到了别的位置。系统没有显示其中任何内容，"
+            "此事已记入访问日志。请立即报告科室负责人和系统管理员，核查数据库和备份。",
+            status=500,
+        ), 500
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -17,12 +17,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app, flash, g, make_response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from .. import audit
-from ..audit.service import AuditWriteError
 from ..auth.roles import DISCIPLINE, INSPECTOR, SECTION_HEAD, STAFF, SUPERVISOR
 from ..extensions import db
 from ..models import Inspector
-from ..sealing.envelope import SealError
 from ..security import access
 from . import bp, exports, policy, service
 from .forms import AFFILIATION_LIMIT, DIGITS_LIMIT, NAME_LIMIT, REASON_LIMIT, ReasonForm, WitnessForm
@@ -48,39 +45,6 @@ def ceremony_helpers():
         "MIN_DIGITS": 20,
         "LIMITS": {"name": NAME_LIMIT, "affiliation": AFFILIATION_LIMIT, "digits": DIGITS_LIMIT, "reason": REASON_LIMIT},
     }
-
-
-@bp.errorhandler(AuditWriteError)
-def audit_failed(exc):
-    # Fail closed: whatever was being read is not served (SPEC §4, §5).
-    current_app.logger.error("access log could not be written; sealed content withheld")
-    return render_template("errors/audit_failed.html"), 503
-
-
-@bp.errorhandler(SealError)
-def seal_failed(exc):
-    # A blob that does not authenticate under its own task, kind and record
-    # id was altered or moved: show nothing from it, undo whatever the view
-    # had begun (a half-run draw must not stay claimed), and keep a record.
-    db.session.rollback()
-    g.keep_changes = True
-    try:
-        audit.record(
-            "sealed_integrity_failure",
-            outcome="error",
-            reason="ciphertext did not authenticate",
-            objects={"endpoint": request.endpoint, "args": dict(request.view_args or {})},
-            task_id=(request.view_args or {}).get("task_id"),
-        )
-    except AuditWriteError:
-        return render_template("errors/audit_failed.html"), 503
-    return render_template(
-        "errors/error.html",
-        title="保密数据校验失败",
-        text="保密数据未通过完整性校验：记录可能被篡改或被移动到了别的位置。系统没有显示其中任何内容，"
-        "此事已记入访问日志。请立即报告科室负责人和系统管理员，核查数据库和备份。",
-        status=500,
-    ), 500
 
 
 def _local(value: datetime) -> str:

@@ -14,10 +14,8 @@ from flask import Response, abort, current_app, g, make_response, render_templat
 from flask_login import current_user
 
 from .. import audit
-from ..audit.service import AuditWriteError
 from ..auth.roles import DIRECTORY_READERS, SECTION_HEAD, STAFF, SUPERVISOR
 from ..ceremony import policy as ceremony_policy
-from ..ceremony import routes as ceremony_routes
 from ..imports.kinds import Scope
 from ..publication import service
 from ..security import access
@@ -26,7 +24,6 @@ from . import bp, filecrypt, jobs
 STARTERS = (STAFF, SECTION_HEAD, SUPERVISOR)  # everyone who may start any export
 
 # Fail closed like the ceremony: no log entry, no file.
-bp.register_error_handler(AuditWriteError, ceremony_routes.audit_failed)
 
 
 def _own_job(token: str):

@@ -17,27 +17,17 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..audit.service import AuditWriteError
 from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
 from ..ceremony import policy as ceremony_policy
-from ..ceremony import routes as ceremony_routes
 from ..exports import jobs as export_jobs
 from ..models import PublishedTask
 from ..plans.service import local_today
-from ..sealing.envelope import SealError
 from ..security import access
 from . import bp, service
 
 PLANNERS = (STAFF, SECTION_HEAD)
 READERS = (STAFF, SECTION_HEAD, SUPERVISOR)
 VERIFIER = Path(__file__).resolve().parent.parent / "verify.py"
-
-
-# Fail closed as the ceremony does: an access-log entry that cannot be
-# written withholds the page, and a sealed blob that does not authenticate
-# shows nothing from it and is itself logged.
-bp.register_error_handler(AuditWriteError, ceremony_routes.audit_failed)
-bp.register_error_handler(SealError, ceremony_routes.seal_failed)
 
 
 def _download(data: bytes, mimetype: str, filename: str) -> Response:

@@ -104,3 +104,24 @@ def test_task_page_lists_records_for_the_organizer(app, login_as, drawn):
     page = login_as("staff_jc").get(f"/tasks/{drawn.task_id}/inspections").text
     assert drawn.name_of(p) in page and "已提交" in page and "未开始" in page
     assert login_as("staff_sb").get(f"/tasks/{drawn.task_id}/inspections").status_code == 403
+
+
+def test_a_tampered_record_shows_nothing_and_is_logged_as_an_integrity_failure(app, login_as, drawn):
+    p = drawn.own_position()
+    me = login_as("inspector_jc")
+    assert submit(me, drawn, p, findings="篡改前的发现-3c9d").status_code == 302
+    with app.app_context():
+        row = db.session.execute(select(InspectionRecord).where(InspectionRecord.task_id == drawn.task_id,
+                                                                InspectionRecord.position == p)).scalar_one()
+        blob = bytearray(row.sealed)
+        blob[-1] ^= 1
+        row.sealed = bytes(blob)
+        db.session.commit()
+    r = me.get(record_url(drawn.task_id, p))
+    assert r.status_code == 500 and "保密数据校验失败" in r.text
+    assert "篡改前的发现" not in r.text and drawn.name_of(p) not in r.text
+    with app.app_context():
+        failures = db.session.execute(
+            select(AccessLogEntry).where(AccessLogEntry.action == "sealed_integrity_failure")
+        ).scalars().all()
+    assert len(failures) == 1 and failures[0].task_id == drawn.task_id
