@@ -36,6 +36,9 @@ ALLOWED = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "doc": "application/msword", "xls": "application/vnd.ms-excel",
 }
+# Shown in the browser on request (查看): images and video the browser plays
+# itself. Office files and PDFs are always downloaded.
+VIEWABLE = {"image/jpeg", "image/png", "video/mp4"}
 ALLOWED_TEXT = "照片（jpg、png、heic）、视频（mp4、mov）、PDF、Office 文档（docx、xlsx、doc、xls）"
 _HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 _QT_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}

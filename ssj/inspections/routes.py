@@ -33,7 +33,8 @@ TEAM_OR_READERS = (*READERS, INSPECTOR)
 @bp.context_processor
 def inspection_helpers():
     return {"METHODS": METHODS, "RESULT_CATEGORIES": RESULT_CATEGORIES, "HANDLINGS": HANDLINGS,
-            "FOLLOWUP_KINDS": followup.KINDS, "ALLOWED_TEXT": evidence.ALLOWED_TEXT}
+            "FOLLOWUP_KINDS": followup.KINDS, "ALLOWED_TEXT": evidence.ALLOWED_TEXT,
+            "VIEWABLE": evidence.VIEWABLE}
 
 
 def _refused(message: str, status: int):
@@ -259,7 +260,7 @@ def evidence_upload(task_id: int, position: int):
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/evidence/<evidence_id>")
 @access.roles(*TEAM_OR_READERS)
 def evidence_download(task_id: int, position: int, evidence_id: str):
-    """Download one evidence file, logged before it is served; never cached."""
+    """Download one evidence file (or, with ?view=1, show a photo or video), logged before it is served; never cached."""
     task, mine = service.position_for_reading(task_id, position)
     row = evidence.get(task, position, evidence_id)
     if row is None:
@@ -277,7 +278,10 @@ def evidence_download(task_id: int, position: int, evidence_id: str):
     ext = meta["filename"].rsplit(".", 1)[-1] if "." in meta["filename"] else "bin"
     # The served name is neutral: the original may name the enterprise and
     # would then sit in the browser's download history.
-    response.headers["Content-Disposition"] = f'attachment; filename="evidence-{task.id}-{position}-{row.id[:8]}.{ext}"'
+    shown = request.args.get("view") == "1" and meta["mime"] in evidence.VIEWABLE
+    response.headers["Content-Disposition"] = (
+        f'{"inline" if shown else "attachment"}; filename="evidence-{task.id}-{position}-{row.id[:8]}.{ext}"'
+    )
     return response
 
 

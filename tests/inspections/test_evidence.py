@@ -66,10 +66,16 @@ def test_evidence_is_encrypted_at_rest_and_names_nothing(app, login_as, drawn, i
         assert r.headers["Cache-Control"] == "no-store"
         assert r.headers["Content-Disposition"].startswith("attachment")
         assert name not in r.headers["Content-Disposition"]
+    # 查看 shows the photo in the browser instead, logged the same way.
+    page = login_as("inspector_jc").get(record_url(drawn.task_id, p)).text
+    assert f'evidence/{evidence_id}?view=1' in page and ">查看</a>" in page
+    r = login_as("inspector_jc").get(url + "?view=1")
+    assert r.status_code == 200 and r.data == SECRET_BYTES and r.mimetype == "image/png"
+    assert r.headers["Content-Disposition"].startswith("inline") and name not in r.headers["Content-Disposition"]
     with app.app_context():
         logged = db.session.execute(select(func.count()).select_from(AccessLogEntry).where(
             AccessLogEntry.action == "sealed_read:evidence_download")).scalar_one()
-    assert logged == 2
+    assert logged == 3
     for who in ("admin", "discipline", "staff_sb"):
         assert login_as(who).get(url).status_code in (403, 404)
     other = drawn.foreign_position()
@@ -120,6 +126,14 @@ def test_real_office_video_and_heic_files_are_accepted(app, login_as, drawn):
     for name, body in samples.items():
         assert _upload(me, drawn, p, name, body).status_code == 302, name
     assert _count(app) == len(samples)
+    # Only photos and video the browser plays are shown in it; documents always download.
+    with app.app_context():
+        ids = db.session.execute(select(EvidenceFile.id)).scalars().all()
+    for evidence_id in ids:
+        r = me.get(record_url(drawn.task_id, p, f"evidence/{evidence_id}?view=1"))
+        assert r.status_code == 200
+        inline = r.headers["Content-Disposition"].startswith("inline")
+        assert inline == (r.mimetype == "video/mp4"), r.mimetype
 
 
 def test_only_the_team_uploads(app, login_as, drawn):
