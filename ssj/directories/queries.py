@@ -91,7 +91,7 @@ def matters(department_id: int, f: MatterFilters) -> Query:
         conditions.append(
             or_(
                 func.lower(Matter.code).contains(f.q.lower(), autoescape=True),
-                Matter.name.contains(f.q, autoescape=True),
+                func.lower(Matter.name).contains(f.q.lower(), autoescape=True),
             )
         )
     if f.section_id:
@@ -133,7 +133,7 @@ def inspectors(department_id: int, f: InspectorFilters, today: date) -> Query:
         low = f.q.lower()
         conditions.append(
             or_(
-                Inspector.name.contains(f.q, autoescape=True),
+                func.lower(Inspector.name).contains(f.q.lower(), autoescape=True),
                 func.lower(Inspector.staff_no).contains(low, autoescape=True),
                 func.lower(Inspector.cert_no).contains(low, autoescape=True),
             )
@@ -189,7 +189,7 @@ def targets(department_id: int, f: TargetFilters) -> Query:
         conditions.append(starts_with(Target.credit_code, prefix))
         order = (Target.credit_code,)
     elif f.q:
-        conditions.append(Target.name.contains(f.q, autoescape=True))
+        conditions.append(func.lower(Target.name).contains(f.q.lower(), autoescape=True))
     if f.township_id:
         conditions.append(Target.township_id == f.township_id)
     if f.industry:
@@ -257,9 +257,9 @@ def conflicts(department_id: int, f: ConflictFilters, only_user_id: Optional[int
             low = f.q.lower()
             conditions.append(
                 or_(
-                    Inspector.name.contains(f.q, autoescape=True),
+                    func.lower(Inspector.name).contains(f.q.lower(), autoescape=True),
                     func.lower(Inspector.staff_no).contains(low, autoescape=True),
-                    Target.name.contains(f.q, autoescape=True),
+                    func.lower(Target.name).contains(f.q.lower(), autoescape=True),
                 )
             )
     if f.kind:

@@ -112,6 +112,9 @@ def test_search_by_name_substring_and_by_code_prefix(app, login_as):
     assert "没有符合条件的检查对象" in r.text
     r = c.get("/targets", query_string={"q": "100%_"})  # LIKE wildcards are literal
     assert "没有符合条件的检查对象" in r.text
+    builders.target(app, 13, name="商水县ABC电子科技有限公司")
+    r = c.get("/targets", query_string={"q": "abc电子"})  # Latin letters match in either case, on both databases
+    assert "ABC电子科技" in r.text and "共 1 个检查对象" in r.text
 
 
 def test_filters(app, login_as):
