@@ -319,3 +319,19 @@ def test_every_kind_has_a_rule_and_a_clean_morning_raises_nothing():
     morning.append(export(at("2025-10-09 09:40"), rows=120))
     ctx = flags.Context(calendar=CAL, tz=CST, need_to_know=NTK)
     assert flags.evaluate(morning, ctx) == {code: [] for code in flags.KIND_BY_CODE}
+
+
+def test_every_denial_reason_the_app_logs_has_a_chinese_label():
+    # The console shows REASON_ZH beside each denial; a code without a label
+    # would reach the discipline office as a bare identifier.
+    import pathlib
+    import re
+
+    root = pathlib.Path(flags.__file__).resolve().parent.parent
+    logged = re.compile(
+        r'(?:denial_reason\s*=\s*|g\.denial_reason = True, |refuse\(\s*|_refuse\(\s*task,\s*|ScopeRefused\(\s*)'
+        r'"([a-z_]+)"(?:\s+if [^"\n]+ else "([a-z_]+)")?'
+    )
+    codes = {c for p in root.rglob("*.py") for m in logged.finditer(p.read_text(encoding="utf-8")) for c in m.groups() if c}
+    assert len(codes) > 20  # the pattern still finds the app's refusals
+    assert sorted(codes - set(flags.REASON_ZH)) == []
