@@ -27,7 +27,6 @@ import json
 import logging
 import os
 import secrets
-import threading
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -40,6 +39,7 @@ from flask import Flask, current_app, g, render_template
 from sqlalchemy import func, select, update
 
 from .. import audit
+from ..background import Workers
 from ..extensions import db
 from ..models import Conflict, ExportJob, Inspector, Matter, Target, Task, User
 from . import filecrypt, xlsxstream
@@ -209,42 +209,28 @@ def launch(job: ExportJob, response):
     return response
 
 
-_threads: set[threading.Thread] = set()
-_threads_lock = threading.Lock()
+_workers = Workers("export")
 
 
 def start_thread(app: Flask, job_id: int, base_url: str = "http://localhost/", client: Optional[str] = None):
-    thread = threading.Thread(
-        target=_thread_main, args=(app, job_id, base_url, client), name=f"export-{job_id}", daemon=True
-    )
-    with _threads_lock:
-        _threads.add(thread)
-    thread.start()
-    return thread
+    return _workers.start(job_id, _thread_main, app, job_id, base_url, client)
 
 
 def wait_for_jobs(timeout: float = 600) -> None:
     """Block until the background exports of this process are done (benchmarks, tests)."""
-    with _threads_lock:
-        threads = list(_threads)
-    for thread in threads:
-        thread.join(timeout)
+    _workers.wait(timeout)
 
 
 def _thread_main(app: Flask, job_id: int, base_url: str, client: Optional[str]) -> None:
-    try:
-        # A request context of its own, as the person who asked: templates
-        # (the draw record) build links, and every sealed read the archive
-        # makes is logged under that person's name and address.
-        environ = {"REMOTE_ADDR": client} if client else {}
-        with app.test_request_context("/", base_url=base_url, environ_base=environ):
-            try:
-                run(job_id, in_request=False)
-            finally:
-                db.session.remove()
-    finally:
-        with _threads_lock:
-            _threads.discard(threading.current_thread())
+    # A request context of its own, as the person who asked: templates
+    # (the draw record) build links, and every sealed read the archive
+    # makes is logged under that person's name and address.
+    environ = {"REMOTE_ADDR": client} if client else {}
+    with app.test_request_context("/", base_url=base_url, environ_base=environ):
+        try:
+            run(job_id, in_request=False)
+        finally:
+            db.session.remove()
 
 
 # --- running a job -------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from sqlalchemy import insert, select
 from werkzeug.datastructures import FileStorage
 
 from .. import audit
+from ..background import Workers
 from ..extensions import db
 from ..models import ImportJob, ImportRowError, User
 from .kinds import KINDS, Counts, Directory, Scope
@@ -167,36 +168,24 @@ def launch(job: ImportJob, response):
     return response
 
 
-_threads: set[threading.Thread] = set()
-_threads_lock = threading.Lock()
+_workers = Workers("import")
 
 
 def start_thread(app: Flask, job_id: int) -> threading.Thread:
-    thread = threading.Thread(target=_thread_main, args=(app, job_id), name=f"import-{job_id}", daemon=True)
-    with _threads_lock:
-        _threads.add(thread)
-    thread.start()
-    return thread
+    return _workers.start(job_id, _thread_main, app, job_id)
 
 
 def wait_for_jobs(timeout: float = 600) -> None:
     """Block until the background imports of this process are done (benchmarks, tests)."""
-    with _threads_lock:
-        threads = list(_threads)
-    for thread in threads:
-        thread.join(timeout)
+    _workers.wait(timeout)
 
 
 def _thread_main(app: Flask, job_id: int) -> None:
-    try:
-        with app.app_context():
-            try:
-                run(job_id, in_request=False)
-            finally:
-                db.session.remove()
-    finally:
-        with _threads_lock:
-            _threads.discard(threading.current_thread())
+    with app.app_context():
+        try:
+            run(job_id, in_request=False)
+        finally:
+            db.session.remove()
 
 
 # --- running a job ----------------------------------------------------------------
