@@ -23,8 +23,6 @@ from . import bp, filecrypt, jobs
 
 STARTERS = (STAFF, SECTION_HEAD, SUPERVISOR)  # everyone who may start any export
 
-# Fail closed like the ceremony: no log entry, no file.
-
 
 def _own_job(token: str):
     job = jobs.find(token)
