@@ -21,7 +21,6 @@ and only then streams it.
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -365,9 +364,6 @@ def _directory_count(name: str, directory) -> int:
 
 # --- the target list's filters (the export of "what I am looking at") -------------------------
 
-FILTER_FIELDS = ("q", "township", "industry", "size", "status", "special")
-
-
 def target_filters(args):
     """The target list page's filters from a query string, a form or a job's params."""
     from ..directories.queries import TargetFilters
@@ -459,7 +455,7 @@ def _build_results_xlsx(job: ExportJob, user: User, out: BinaryIO, progress: Pro
     notice, matters = _published(job)
     rows = exports.rows(notice, matters)
     progress.start(len(rows))
-    results_xlsx(out, rows, on_row=progress.step)
+    exports.results_xlsx(out, rows, on_row=progress.step)
     return Built(f"ssj-task-{job.task_id}-results.xlsx", xlsxstream.XLSX_MIME, len(rows),
                  {"task": job.task_id, "format": "xlsx", "rows": len(rows)})
 
@@ -470,36 +466,9 @@ def _build_results_csv(job: ExportJob, user: User, out: BinaryIO, progress: Prog
     notice, matters = _published(job)
     rows = exports.rows(notice, matters)
     progress.start(len(rows))
-    results_csv(out, rows, on_row=progress.step)
+    exports.results_csv(out, rows, on_row=progress.step)
     return Built(f"ssj-task-{job.task_id}-results.csv", CSV_MIME, len(rows),
                  {"task": job.task_id, "format": "csv", "rows": len(rows)})
-
-
-def results_xlsx(out: BinaryIO, rows: list[list[str]], on_row=None) -> int:
-    """The provincial platform's layout (publication.exports.COLUMNS), credit codes as text."""
-    from ..publication import exports
-
-    return xlsxstream.write_sheet(
-        out, "抽查结果", [h for h, _ in exports.COLUMNS], rows,
-        widths=[w for _, w in exports.COLUMNS], text_columns=[2], on_row=on_row,
-    )
-
-
-def results_csv(out: BinaryIO, rows: list[list[str]], on_row=None) -> int:
-    """UTF-8 with a byte-order mark, which Excel needs to read Chinese."""
-    from ..publication import exports
-
-    line = io.StringIO()
-    writer = csv.writer(line, lineterminator="\r\n")
-    out.write("\ufeff".encode("utf-8"))
-    for n, row in enumerate([[h for h, _ in exports.COLUMNS], *rows]):
-        writer.writerow(row)
-        out.write(line.getvalue().encode("utf-8"))
-        line.seek(0)
-        line.truncate()
-        if n and on_row is not None:
-            on_row(n)
-    return len(rows)
 
 
 ARCHIVE_STEPS = 4
@@ -515,8 +484,8 @@ def _build_archive(job: ExportJob, user: User, out: BinaryIO, progress: Progress
     now = datetime.now(timezone.utc)
     progress.start(ARCHIVE_STEPS)
     xlsx_body, csv_body = io.BytesIO(), io.BytesIO()
-    results_xlsx(xlsx_body, rows)
-    results_csv(csv_body, rows)
+    exports.results_xlsx(xlsx_body, rows)
+    exports.results_csv(csv_body, rows)
     files = {
         "notice.html": render_template("publication/archive_notice.html", notice=notice, matters=matters).encode(),
         "bundle.json": notice.bundle_json.encode("utf-8"),
@@ -549,8 +518,12 @@ def _build_archive(job: ExportJob, user: User, out: BinaryIO, progress: Progress
     package = archive.build(files, about)
     progress._write(3)
     out.write(package)
+    # Evidence keeps its original file name inside the package, but the log
+    # (kept for ever, and read by people with no need to see it) and the job
+    # row only count those files: a name may name a person or the enterprise.
+    logged = sorted(name for name in files if "/evidence/" not in name)
     return Built(f"ssj-task-{task.id}-archive.zip", ZIP_MIME, ARCHIVE_STEPS,
-                 {"task": task.id, "files": sorted(files), "sha256": archive.sha256_hex(package)})
+                 {"task": task.id, "files": logged, "evidence_files": len(files) - len(logged)})
 
 
 BUILDERS: dict[str, Callable[..., Built]] = {
@@ -593,6 +566,9 @@ def plaintext(job: ExportJob) -> Iterator[bytes]:
     """
     if job.state != "done" or not job.file_token:
         raise ExportRefused("这个导出还没有生成好，或已过期被清理。")
+    if datetime.now(timezone.utc) > expires_at(job):
+        # Expired even if no later export has purged it yet.
+        raise ExportRefused("文件已过期（导出的文件只保留 24 小时）。请回到原页面重新导出。")
     path = file_path(job)
     if not path.exists():
         raise ExportRefused("文件已过期被清理（导出的文件只保留 24 小时）。请回到原页面重新导出。")

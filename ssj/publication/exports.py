@@ -8,11 +8,8 @@ CSV is UTF-8 with a byte-order mark, which Excel needs to read Chinese.
 from __future__ import annotations
 
 import csv
-from io import BytesIO, StringIO
-
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from io import StringIO
+from typing import BinaryIO, Callable, Optional
 
 from ..models import PublishedTask
 
@@ -45,29 +42,26 @@ def rows(notice: PublishedTask, matters: list[dict]) -> list[list[str]]:
     ]
 
 
-def results_csv(notice: PublishedTask, matters: list[dict]) -> bytes:
-    out = StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([h for h, _ in COLUMNS])
-    writer.writerows(rows(notice, matters))
-    return out.getvalue().encode("utf-8-sig")
+def results_xlsx(out: BinaryIO, rows: list[list[str]], on_row: Optional[Callable[[int], None]] = None) -> int:
+    """The rows as one sheet streamed into `out` (no plaintext temp file), credit codes as text."""
+    from ..exports import xlsxstream
+
+    return xlsxstream.write_sheet(
+        out, "抽查结果", [h for h, _ in COLUMNS], rows,
+        widths=[w for _, w in COLUMNS], text_columns=[2], on_row=on_row,
+    )
 
 
-def results_xlsx(notice: PublishedTask, matters: list[dict]) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "抽查结果"
-    ws.append([h for h, _ in COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows(notice, matters):
-        ws.append(row)
-    for i, (_, width) in enumerate(COLUMNS, 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    # Credit codes stay text: some are all digits and Excel would round them.
-    for cell in ws["C"][1:]:
-        cell.number_format = "@"
-    ws.freeze_panes = "A2"
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
+def results_csv(out: BinaryIO, rows: list[list[str]], on_row: Optional[Callable[[int], None]] = None) -> int:
+    """The rows as CSV streamed into `out`, UTF-8 with a byte-order mark."""
+    line = StringIO()
+    writer = csv.writer(line, lineterminator="\r\n")
+    out.write("\ufeff".encode("utf-8"))
+    for n, row in enumerate([[h for h, _ in COLUMNS], *rows]):
+        writer.writerow(row)
+        out.write(line.getvalue().encode("utf-8"))
+        line.seek(0)
+        line.truncate()
+        if n and on_row is not None:
+            on_row(n)
+    return len(rows)

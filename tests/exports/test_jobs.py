@@ -194,6 +194,17 @@ def test_files_are_purged_after_a_day(app, login_as, targets):
     assert download(staff, token).status_code == 410
 
 
+def test_a_file_past_its_day_is_not_served_even_before_a_purge(app, login_as, targets):
+    staff = login_as("staff")
+    token = start(staff, "/exports/targets")
+    with app.app_context():
+        job = db.session.execute(select(ExportJob).where(ExportJob.token == token)).scalar_one()
+        job.created_at -= jobs.KEEP + timedelta(minutes=1)
+        db.session.commit()
+    r = download(staff, token)  # no later export has run its purge
+    assert r.status_code == 410 and "已过期" in r.text
+
+
 def test_the_download_checks_the_access_rules_again(app, login_as, targets):
     staff = login_as("staff")
     token = start(staff, "/exports/targets")

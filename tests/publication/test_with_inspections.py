@@ -8,6 +8,10 @@ import json
 import zipfile
 from datetime import date, timedelta
 
+from sqlalchemy import select
+
+from ssj.extensions import db
+from ssj.models import AccessLogEntry
 from ssj.publication import archive
 from tests.conftest import login, post
 from tests.exports.support import export_task
@@ -52,6 +56,9 @@ def test_results_handling_records_and_evidence_reach_notice_exports_and_archive(
 
     data = export_task(login_as("supervisor"), drawn.task_id, "archive.zip").data
     assert archive.check(data) == []
+    with app.app_context():  # the log counts evidence files but never carries their original names
+        entry = db.session.execute(select(AccessLogEntry).where(AccessLogEntry.action == "archive_downloaded")).scalar_one()
+        assert "台账.png" not in entry.body and json.loads(entry.body)["objects"]["evidence_files"] == 1
     z = zipfile.ZipFile(io.BytesIO(data))
     record = json.loads(z.read(f"inspections/{position:03d}/record.json"))
     assert record["state"] == "submitted" and record["record"]["handling_detail"] == "责令十日内补发工资。"
