@@ -4,7 +4,6 @@ from werkzeug.exceptions import HTTPException
 
 from . import audit
 from .audit.service import AuditWriteError
-from .extensions import db
 from .sealing.envelope import SealError
 from .security.access import login_redirect
 
@@ -49,7 +48,7 @@ def init_app(app: Flask) -> None:
         # A blob that does not authenticate under its own task, kind and record
         # id was altered or moved: show nothing from it, undo whatever the view
         # had begun (a half-run draw must not stay claimed), and keep a record.
-        db.session.rollback()
+        audit.discard_uncommitted()
         g.keep_changes = True
         try:
             audit.record(

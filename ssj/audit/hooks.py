@@ -17,7 +17,7 @@ from ..auth.sessions import touch
 from ..extensions import db
 from sqlalchemy import select
 
-from .service import record, sealed_ref
+from .service import discard_uncommitted, record, sealed_ref
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def finish_request(response):
     try:
         status = response.status_code
         if status >= 400 and not g.get("keep_changes"):
-            db.session.rollback()
+            discard_uncommitted()
         signed_in = current_user.is_authenticated
         if not g.get("audit_entries"):
             # Every signed-in request is logged; anonymous ones only when refused

@@ -135,6 +135,17 @@ def record(
     return entry
 
 
+def discard_uncommitted() -> None:
+    """Roll back what the request has not committed, its log entries with it.
+
+    The after_request hook writes a generic entry only for a request that
+    wrote none; entries rolled back are no longer written, so the count goes too.
+    """
+    db.session.rollback()
+    if has_request_context():
+        g.pop("audit_entries", None)
+
+
 def _sign_checkpoint(seq: int, head_hash: str) -> AuditCheckpoint:
     keys = keyring()
     # One instant for the column and the signed text, so they never disagree.

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from ..auth.roles import INSPECTOR, SECTION_HEAD, STAFF, SUPERVISOR
 from ..ceremony import policy as ceremony_policy
+from .. import audit
 from ..ceremony import service as ceremony
 from ..ceremony.routes import watermark
 from ..extensions import db
@@ -39,7 +40,7 @@ def inspection_helpers():
 
 def _refused(message: str, status: int):
     # Undo anything begun; keep the logged reads of the page shown instead.
-    db.session.rollback()
+    audit.discard_uncommitted()
     g.keep_changes = True
     flash(message, "error")
     return status

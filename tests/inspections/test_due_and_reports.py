@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ssj.extensions import db
 from ssj.inspections import reports
-from ssj.models import FinalReport
+from ssj.models import AccessLogEntry, FinalReport
 from tests.ceremony.conftest import add_user, text_of
 from tests.conftest import post
 
@@ -161,3 +161,22 @@ def test_the_to_do_page_lists_overdue_rectifications_and_reports_without_naming_
     assert "形成检查报告" in login_as("head_jc").get("/todo").text
     post(login_as("staff_jc"), f"/tasks/{drawn.task_id}/final-report", {"text": "x"})  # refused: records missing
     assert "审核总结报告" not in login_as("head_jc").get("/todo").text
+
+
+def test_a_refused_final_report_is_still_logged(app, login_as, drawn):
+    # The refusal rolls back the reads the view had logged; the request must
+    # then be logged afresh, not left out of the access log altogether.
+    def entries():
+        with app.app_context():
+            return db.session.execute(
+                select(AccessLogEntry.action, AccessLogEntry.outcome).where(AccessLogEntry.username == "staff_jc")
+                .order_by(AccessLogEntry.seq)
+            ).all()
+
+    submit(login_as("inspector_jc"), drawn, drawn.own_position())
+    staff = login_as("staff_jc")
+    before = len(entries())
+    r = post(staff, f"/tasks/{drawn.task_id}/final-report", {"text": "检查已完成。"})
+    assert r.status_code >= 400
+    after = entries()
+    assert len(after) == before + 1 and after[-1].outcome != "ok"
