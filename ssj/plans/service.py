@@ -456,6 +456,17 @@ def eligible_inspectors_stmt(department_ids: Iterable[int], on_date: date) -> Se
     )
 
 
+def certificate_needed_through(task: Task, on_date: date) -> date:
+    """The last day an inspector's certificate must cover to be drawn for `task` (SPEC §3).
+
+    The task's planned end, not only the draw day: an inspector whose
+    certificate lapses mid-inspection could not lawfully inspect (Art 5).
+    A task without a planned end, or one ending before the draw, needs the
+    draw day at least.
+    """
+    return max(on_date, task.planned_end) if task.planned_end else on_date
+
+
 def task_departments(task: Task) -> list[int]:
     """The organising department plus, for a joint task, its partners (Art 11)."""
     return [task.section.department_id, *(p.department_id for p in task.partners)]
@@ -469,8 +480,9 @@ def eligible_pools(
     Returns ([(stratum, credit codes), ...] in the task's stratum order,
     inspector staff numbers). Targets: the organising department's operating
     targets inside the task's scope filters, each in exactly one stratum by
-    `rules.stratum_kind`. Inspectors: eligible on `on_date` (active, valid
-    certificate) in the organising and partner departments.
+    `rules.stratum_kind`. Inspectors: active, with a certificate valid
+    through the task's planned end (`certificate_needed_through`), in the
+    organising and partner departments.
 
     `exclude_codes` is for the draw ceremony: the credit codes of targets
     inspected within the task's `exclusion_days` by any department (Art 16),
@@ -490,7 +502,9 @@ def eligible_pools(
     for code, kind in db.session.connection().execute(stmt).all():
         if code not in exclude_codes:
             pools[kind].append(code)
-    inspectors = sorted(db.session.execute(eligible_inspectors_stmt(task_departments(task), on_date)).scalars())
+    inspectors = sorted(db.session.execute(
+        eligible_inspectors_stmt(task_departments(task), certificate_needed_through(task, on_date))
+    ).scalars())
     return [(s, sorted(pools[s.kind])) for s in strata], inspectors
 
 
@@ -542,7 +556,9 @@ def preview(task: Task, on_date: date) -> Preview:
         if s.fixed_count is not None and s.fixed_count > n:
             warnings.append(f"{s.name}：固定抽查 {s.fixed_count} 户，但当前只有 {n} 户可抽取，将全部抽取。")
     inspectors = db.session.scalar(
-        select(func.count()).select_from(eligible_inspectors_stmt(task_departments(task), on_date).subquery())
+        select(func.count()).select_from(
+            eligible_inspectors_stmt(task_departments(task), certificate_needed_through(task, on_date)).subquery()
+        )
     ) or 0
     result = Preview(on_date, shown, inspectors, task.team_size, task.cap_per_inspector, task.exclusion_days, warnings)
     if result.pool_total == 0:
