@@ -33,7 +33,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         app.config.update(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    if os.environ.get("SSJ_DATABASE_URL"):
+    # An explicit database in test_config wins over the environment: `backup verify`
+    # restores into a temporary database from a process configured for the live one.
+    if os.environ.get("SSJ_DATABASE_URL") and not (test_config or {}).get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["SSJ_DATABASE_URL"]
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "ssj.sqlite3")

@@ -1,4 +1,4 @@
-"""Command line: `flask --app app init | demo | create-user | audit verify | audit checkpoint`."""
+"""Command line: `flask --app app init | demo | create-user | audit ... | keys ... | backup ... | restore`."""
 from __future__ import annotations
 
 import sys
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from .extensions import db
@@ -18,6 +18,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(keys_cli)
+    app.cli.add_command(backup_cli)
+    app.cli.add_command(restore_command)
 
 
 @click.command("init")
@@ -239,3 +241,108 @@ def keys_rotate():
     os.replace(pending, current)
     click.echo(f"rewrapped {count} data keys; new KEK {new_id}; old KEK kept as {retired.name}")
     click.echo("Back up the new kek.key now. Delete the retired file only once no backup needs it.")
+
+
+@keys_cli.command("export")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+def keys_export(dest):
+    """Copy every key file to DEST (a new directory on offline media) with their SHA-256."""
+    from .backup import BackupError, export_keys
+
+    try:
+        manifest = export_keys(Path(current_app.config["KEY_DIR"]), dest)
+    except BackupError as exc:
+        raise _CannotCheck(str(exc))
+    click.echo(f"已导出 {len(manifest.files)} 个密钥文件到 {dest}（目录 0700，文件 0600）。")
+    click.echo("请把这个目录存入离线介质，与数据库备份分开保管，然后从本机删除这份副本。")
+
+
+class _BackupGroup(AppGroup):
+    """`flask backup DEST` makes a backup; `flask backup verify SRC` checks one."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["create", *args]
+        return super().parse_args(ctx, args)
+
+
+backup_cli = _BackupGroup("backup", help="Backups: `backup DEST` makes one, `backup verify SRC` restores it aside and checks it.")
+
+
+@backup_cli.command("create")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+def backup_create(dest):
+    """Write a backup (database, evidence, current exports, manifest; never keys) to the new directory DEST."""
+    from . import audit
+    from .backup import BackupError, make_backup
+
+    try:
+        manifest, digest = make_backup(dest)
+    except BackupError as exc:
+        raise _CannotCheck(str(exc))
+    counts = {k: sum(1 for rel in manifest.files if rel.startswith(k + "/")) for k in ("evidence", "exports")}
+    audit.record("backup_created", username="cli",
+                 objects={"manifest_sha256": digest, "files": len(manifest.files), **counts})
+    db.session.commit()
+    click.echo(f"备份已写入 {dest}：数据库 1 个、证据文件 {counts['evidence']} 个、导出文件 {counts['exports']} 个。")
+    click.echo(f"manifest.json SHA-256: {digest}（请记在备份登记簿上）")
+    click.echo("密钥不在备份中：请另行用 `flask --app app keys export` 导出到离线介质。")
+
+
+@backup_cli.command("verify")
+@click.argument("src", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--keys", "keys_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="A key directory (e.g. from `keys export`); default: this instance's keys.")
+def backup_verify(src, keys_dir):
+    """Restore SRC into a temporary instance and check the log chain, sealed data and evidence hashes."""
+    from .backup import verify_backup
+
+    key_dir = keys_dir or Path(current_app.config["KEY_DIR"])
+    report = verify_backup(src, key_dir, current_app.config["SQLALCHEMY_DATABASE_URI"])
+    for fact in report.facts:
+        click.echo(f"  {fact}")
+    for problem in report.problems:
+        click.echo(f"  问题：{problem}")
+    click.echo("OK: 备份可以完整恢复。" if report.ok else f"BROKEN: 备份有 {len(report.problems)} 处问题，不能依赖它恢复。")
+    sys.exit(0 if report.ok else 1)
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("src", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--keys", "keys_src", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="A directory written by `keys export`, copied into the (empty) key directory first.")
+def restore_command(src, keys_src):
+    """Restore a backup made by `backup` into this instance, whose database must be empty."""
+    from flask_migrate import upgrade
+
+    from . import audit
+    from .backup import BackupError, check_backup_files, install_keys, restore_files
+    from .keys import KeyError_
+
+    key_dir = Path(current_app.config["KEY_DIR"])
+    try:
+        manifest = check_backup_files(src)
+        if keys_src is not None:
+            for name in install_keys(keys_src, key_dir):
+                click.echo(f"已放入密钥 {key_dir / name}")
+        try:
+            keys = current_app.extensions["ssj.keys"]()
+        except KeyError_ as exc:
+            raise BackupError(str(exc))
+        absent = [k for k in manifest.doc.get("kek_ids", []) if keys.kek_by_id(k) is None]
+        if absent:
+            raise BackupError(f"备份中的数据由密钥 {', '.join(absent)} 加密，密钥目录 {key_dir} 中没有。"
+                              "请先放入备份时的密钥（keys export 的副本）；未恢复任何内容。")
+        counts = restore_files(src, manifest, Path(current_app.instance_path),
+                               current_app.config["SQLALCHEMY_DATABASE_URI"])
+    except BackupError as exc:
+        raise _CannotCheck(str(exc))
+    db.session.remove()
+    db.engine.dispose()  # the engine may have seen the empty database before the copy
+    upgrade()
+    audit.record("backup_restored", username="cli",
+                 objects={"backup_created_at": manifest.doc.get("created_at"), **counts})
+    db.session.commit()
+    click.echo(f"已从 {src} 恢复：数据库、证据文件 {counts['evidence']} 个、导出文件 {counts['exports']} 个。")
+    click.echo("请运行 `flask --app app audit verify` 核验访问日志，然后启动服务。")
