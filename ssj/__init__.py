@@ -103,14 +103,27 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     access.check_every_route_declared(app)
     with app.app_context():
-        _refuse_to_start_without_keys(app, key_dir)
+        if not _refuse_to_start_without_keys(app, key_dir):
+            from .identity import refuse_foreign_keys
+
+            app.config["SSJ_INSTANCE_ID"] = refuse_foreign_keys(app.extensions["ssj.keys"](), str(key_dir))
     return app
 
 
 def _init_keys(app: Flask, key_dir: Path) -> None:
     @cache
     def load_version(version: tuple) -> KeyRing:
-        return KeyRing.load(key_dir)
+        ring = KeyRing.load(key_dir)
+        expected = app.config.get("SSJ_INSTANCE_ID")
+        if expected and ring.instance_id != expected:
+            # Keys swapped under running workers: refuse before they sign or seal anything.
+            from .identity import ForeignKeys
+
+            raise ForeignKeys(
+                f"密钥目录 {key_dir} 已被换成另一个实例（{ring.instance_id}）的密钥，本实例是 {expected}。"
+                "请换回本实例的密钥并重启服务。"
+            )
+        return ring
 
     def load() -> KeyRing:
         # Reloaded when the key directory changes (a rotation by `flask keys rotate`
@@ -127,16 +140,16 @@ def _init_keys(app: Flask, key_dir: Path) -> None:
         app.config["SECRET_KEY"] = secret.read_bytes()
 
 
-def _refuse_to_start_without_keys(app: Flask, key_dir: Path) -> None:
-    """Data without keys is an installation error, never a reason to make new keys."""
+def _refuse_to_start_without_keys(app: Flask, key_dir: Path) -> bool:
+    """Data without keys is an installation error, never a reason to make new keys; True if keys are absent."""
     absent = missing_keys(key_dir)
     if not absent:
-        return
+        return False
     from sqlalchemy import inspect, text
 
     try:
         if not inspect(db.engine).has_table("access_log"):
-            return
+            return True
         has_data = db.session.execute(text("SELECT 1 FROM access_log LIMIT 1")).first() is not None
     finally:
         db.session.remove()
@@ -145,6 +158,7 @@ def _refuse_to_start_without_keys(app: Flask, key_dir: Path) -> None:
             f"数据库中已有数据，但密钥文件缺失：{', '.join(absent)}（目录 {key_dir}）。"
             "请从备份恢复密钥后再启动；系统不会生成新密钥，否则已加密的数据和访问日志将无法核验。"
         )
+    return True
 
 
 @event.listens_for(Engine, "connect")

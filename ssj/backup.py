@@ -276,8 +276,11 @@ def make_backup(dest: Path) -> tuple[Manifest, str]:
 
 
 def identity_fields() -> dict:
-    """What the manifest says about the instance it came from (filled by instance identity)."""
-    return {}
+    """Which instance the backup is of, so a restore with another instance's keys stops at once."""
+    from .identity import stored_identity
+
+    identity = stored_identity()
+    return {"instance_id": identity[0], "crypto_suite": identity[1]} if identity else {}
 
 
 # --- keys for offline media --------------------------------------------------------------

@@ -23,11 +23,13 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("init")
+@with_appcontext
 def init_command():
     """Create the keys (first run only), migrate the database, start the access log."""
     from flask_migrate import upgrade
 
     from .audit.service import ensure_head
+    from .identity import adopt_identity
     from .keys import create_keys
 
     key_dir = Path(current_app.config["KEY_DIR"])
@@ -38,8 +40,11 @@ def init_command():
         current_app.config["SECRET_KEY"] = (key_dir / "secret_key").read_bytes()
     upgrade()
     ensure_head()
+    instance_id, written = adopt_identity(key_dir, current_app.extensions["ssj.keys"]())
     db.session.commit()
     click.echo("database is up to date")
+    if written:
+        click.echo(f"instance id {instance_id} (in the database and in {key_dir / 'instance.json'})")
 
 
 @click.command("demo")
@@ -330,6 +335,10 @@ def restore_command(src, keys_src):
             keys = current_app.extensions["ssj.keys"]()
         except KeyError_ as exc:
             raise BackupError(str(exc))
+        wanted = manifest.doc.get("instance_id")
+        if wanted and keys.instance_id != wanted:
+            raise BackupError(f"备份属于实例 {wanted}，而密钥目录 {key_dir} 的密钥属于 {keys.instance_id}。"
+                              "请放入备份所属实例的密钥（keys export 的副本）；未恢复任何内容。")
         absent = [k for k in manifest.doc.get("kek_ids", []) if keys.kek_by_id(k) is None]
         if absent:
             raise BackupError(f"备份中的数据由密钥 {', '.join(absent)} 加密，密钥目录 {key_dir} 中没有。"

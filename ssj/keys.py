@@ -5,6 +5,9 @@ instance/keys/ (or SSJ_KEY_DIR) holds, each with mode 0600:
   kek.key           key-encryption key that wraps per-task data keys
   audit.key         root of the access-log HMAC keys (sealed references, entry MACs)
   audit_signing.pem Ed25519 key that signs access-log checkpoints
+  instance.json     the instance id and crypto suite the keys belong to
+                    (the database holds the same id: ssj.identity refuses
+                    the keys of another instance before anything is written)
 
 They are created once by `flask --app app init`. They are never created
 silently while data exist: a missing key then is an error that names the
@@ -14,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
+import uuid
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +28,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 KEY_FILES = ("secret_key", "kek.key", "audit.key", "audit_signing.pem")
+# Not in KEY_FILES: a key directory from before instance ids lacks it and is
+# adopted by `flask init` once the keys are shown to fit the data.
+INSTANCE_FILE = "instance.json"
+SUITES = ("intl", "sm")
 
 
 class KeyError_(RuntimeError):
@@ -35,10 +44,38 @@ def _write_private(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def create_keys(key_dir: Path) -> list[str]:
-    """Create whichever key files are absent; return the names created."""
+def write_instance_file(key_dir: Path, suite: str = "intl") -> str:
+    """A new instance id for this key directory; return it."""
+    if suite not in SUITES:
+        raise ValueError(suite)
+    instance_id = f"ssj-{uuid.uuid4()}"
+    doc = {"instance_id": instance_id, "crypto_suite": suite}
+    _write_private(key_dir / INSTANCE_FILE, (json.dumps(doc, sort_keys=True) + "\n").encode())
+    return instance_id
+
+
+def read_instance_file(key_dir: Path) -> tuple[str | None, str]:
+    path = key_dir / INSTANCE_FILE
+    if not path.is_file():
+        return None, "intl"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return str(doc["instance_id"]), str(doc.get("crypto_suite", "intl"))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise KeyError_(f"{path} 内容不正确（{exc}）。请从 keys export 的副本恢复这个文件。") from exc
+
+
+def create_keys(key_dir: Path, suite: str = "intl") -> list[str]:
+    """Create whichever key files are absent; return the names created.
+
+    A directory made from nothing also gets its instance id; an existing one
+    without it is left to `flask init`'s adoption (ssj.identity).
+    """
     key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     made = []
+    if not any((key_dir / name).exists() for name in (*KEY_FILES, INSTANCE_FILE)):
+        write_instance_file(key_dir, suite)
+        made.append(INSTANCE_FILE)
     for name in KEY_FILES:
         path = key_dir / name
         if path.exists():
@@ -68,6 +105,8 @@ class KeyRing:
     signing_key: Ed25519PrivateKey
     # Earlier or pending KEKs (kek.key.* files), kept through a rotation.
     other_keks: tuple[bytes, ...] = ()
+    instance_id: str | None = None
+    crypto_suite: str = "intl"
 
     def kek_by_id(self, wanted: str) -> bytes | None:
         from .sealing.envelope import kek_id
@@ -91,7 +130,8 @@ class KeyRing:
         if not isinstance(signing, Ed25519PrivateKey):
             raise KeyError_("audit_signing.pem 不是 Ed25519 私钥。")
         others = tuple(p.read_bytes() for p in sorted(key_dir.glob("kek.key.*")))
-        return cls(read("secret_key"), read("kek.key"), read("audit.key"), signing, others)
+        instance_id, suite = read_instance_file(key_dir)
+        return cls(read("secret_key"), read("kek.key"), read("audit.key"), signing, others, instance_id, suite)
 
     def _derive(self, label: str) -> bytes:
         return hmac.new(self.audit_root, label.encode(), hashlib.sha256).digest()

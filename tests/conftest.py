@@ -33,6 +33,7 @@ def _build_template(path: Path) -> None:
     from flask_migrate import upgrade
 
     from ssj.audit.service import ensure_head
+    from ssj.identity import adopt_identity
     from ssj.keys import create_keys
 
     create_keys(path / "keys")
@@ -40,6 +41,7 @@ def _build_template(path: Path) -> None:
     with app.app_context():
         upgrade()
         ensure_head()
+        adopt_identity(path / "keys", app.extensions["ssj.keys"]())
         seed_organisation()
         db.session.commit()
         if not POSTGRES:

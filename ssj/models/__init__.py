@@ -23,6 +23,7 @@ from .inspections import (
     InspectionRecordVersion,
 )
 from .directories import Conflict, Inspector, Matter, MatterVersion, Target, Township
+from .instance import InstanceIdentity
 from .jobs import ExportJob, ImportJob, ImportRowError
 from .publication import PublicationRequest, PublishedResult, PublishedTask
 from .training import TrainingAttendance, TrainingSession
@@ -48,6 +49,7 @@ __all__ = [
     "ExportJob",
     "ImportJob",
     "ImportRowError",
+    "InstanceIdentity",
     "Inspector",
     "InspectionNotice",
     "InspectionRecord",
