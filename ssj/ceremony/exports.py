@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ..workbook import workbook_bytes
+from ..workbook import append_row, workbook_bytes
 from .service import SealedList
 
 COLUMNS = (
@@ -34,15 +34,16 @@ def sealed_list_xlsx(listing: SealedList, mark: str) -> bytes:
     ws = wb.active
     ws.title = "抽查名单"
     task = listing.task
-    ws.append([f"{mark} · {task.name} · 第 {listing.attempt.number} 次抽取 · 公开前严格保密（细则第十二条）"])
+    append_row(ws, [f"{mark} · {task.name} · 第 {listing.attempt.number} 次抽取 · 公开前严格保密（细则第十二条）"])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
     ws["A1"].font = Font(bold=True, color="B3261E")
     ws["A1"].fill = PatternFill("solid", fgColor="FFF1F0")
-    ws.append([h for h, _ in COLUMNS])
+    append_row(ws, [h for h, _ in COLUMNS])
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for t in listing.targets:
-        ws.append(
+        append_row(
+            ws,
             [
                 t.position,
                 t.stratum,
@@ -68,9 +69,11 @@ def sealed_list_xlsx(listing: SealedList, mark: str) -> bytes:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    # &P and &N are the page number and count in Excel's header/footer codes.
-    ws.oddHeader.center.text = mark
-    ws.oddFooter.center.text = f"{mark} · 第 &P 页 / 共 &N 页"
-    ws.evenHeader.center.text = mark
-    ws.evenFooter.center.text = f"{mark} · 第 &P 页 / 共 &N 页"
+    # &P and &N are the page number and count in Excel's header/footer codes;
+    # an "&" in a person's name is doubled so it prints as itself.
+    header_mark = mark.replace("&", "&&")
+    ws.oddHeader.center.text = header_mark
+    ws.oddFooter.center.text = f"{header_mark} · 第 &P 页 / 共 &N 页"
+    ws.evenHeader.center.text = header_mark
+    ws.evenFooter.center.text = f"{header_mark} · 第 &P 页 / 共 &N 页"
     return workbook_bytes(wb)

@@ -10,7 +10,10 @@ stream (in exports, an EncryptingWriter), so nothing is written in clear.
 It writes just what the exports need: a bold frozen header row, column
 widths, text, numbers, booleans and dates (shown as yyyy-mm-dd), with
 text-formatted columns for codes that Excel would otherwise round. Inline
-strings keep memory flat (no shared-string table to build). Pure: no Flask.
+strings keep memory flat (no shared-string table to build). Every value
+passes through `workbook.cell_value`, and every str is an inline string:
+no cell of an export is ever a formula, whatever a target is named.
+Pure: no Flask.
 """
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, BinaryIO, Iterable, Optional, Sequence
 from xml.sax.saxutils import escape
+
+from ..workbook import cell_value
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _EPOCH = date(1899, 12, 30)
@@ -86,14 +91,12 @@ def _col(n: int) -> str:
 
 
 def _clean(text: str) -> str:
-    # XML 1.0 forbids most control characters; a stray one from a pasted
-    # address would make Excel refuse the whole file.
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
-        text = "".join(ch for ch in text if ord(ch) >= 32 or ch in "\t\n\r")
-    return escape(text)
+    # Also used inside attribute values (the sheet name), hence the quote.
+    return escape(cell_value(text), {'"': "&quot;"})
 
 
 def _cell(ref: str, value: Any, text_column: bool) -> str:
+    value = cell_value(value)
     if value is None or value == "":
         return ""
     if isinstance(value, bool):
@@ -105,7 +108,7 @@ def _cell(ref: str, value: Any, text_column: bool) -> str:
     if isinstance(value, date):
         return f'<c r="{ref}" s="{_DATE}"><v>{(value - _EPOCH).days}</v></c>'
     style = f' s="{_TEXT}"' if text_column else ""
-    return f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">{_clean(str(value))}</t></is></c>'
+    return f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">{escape(str(value))}</t></is></c>'
 
 
 def write_sheet(

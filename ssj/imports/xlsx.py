@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import IO, Any, Iterator, Optional, Sequence
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..workbook import append_row, workbook_bytes
 from .kinds import Directory
 from .kinds.base import ABSENT
 
@@ -209,15 +209,6 @@ class SheetReader:
 # --- writing ------------------------------------------------------------------
 
 
-def _header_cells(ws, headers: Sequence[str]) -> list:
-    cells = []
-    for h in headers:
-        c = WriteOnlyCell(ws, value=h)
-        c.font = HEADER_FONT
-        cells.append(c)
-    return cells
-
-
 def write_template(directory: Directory, out: IO[bytes]) -> None:
     """The blank template: headers only on the data sheet (it imports as "nothing to do"),
     and a 填写说明 sheet explaining every column with an example row.
@@ -228,7 +219,7 @@ def write_template(directory: Directory, out: IO[bytes]) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = directory.title
-    ws.append(directory.headers())
+    append_row(ws, directory.headers())
     ws.freeze_panes = "A2"
     for i, column in enumerate(directory.columns, start=1):
         letter = get_column_letter(i)
@@ -237,7 +228,8 @@ def write_template(directory: Directory, out: IO[bytes]) -> None:
         if column.text_format:
             # New cells typed into this column stay text, so 18-digit codes keep every digit.
             ws.column_dimensions[letter].number_format = "@"
-        listed = ",".join(options[column.field])
+        # A choice holding a quote or comma would end the list formula early.
+        listed = ",".join(o for o in options[column.field] if '"' not in o and "," not in o)
         # Excel refuses an in-cell list longer than 255 characters; the help sheet still lists them.
         if listed and len(listed) <= 255:
             dv = DataValidation(
@@ -248,19 +240,19 @@ def write_template(directory: Directory, out: IO[bytes]) -> None:
             ws.add_data_validation(dv)
 
     help_ws = wb.create_sheet(HELP_SHEET)
-    help_ws.append([f"{directory.title}导入模板 · 填写说明（依据《实施细则》{directory.article}）"])
+    append_row(help_ws, [f"{directory.title}导入模板 · 填写说明（依据《实施细则》{directory.article}）"])
     help_ws["A1"].font = Font(bold=True, size=13)
-    help_ws.append([directory.purpose])
-    help_ws.append([])
-    help_ws.append(["列名", "是否必填", "填写说明", "可选值"])
+    append_row(help_ws, [directory.purpose])
+    append_row(help_ws, [])
+    append_row(help_ws, ["列名", "是否必填", "填写说明", "可选值"])
     for c in help_ws[4]:
         c.font = HEADER_FONT
         c.fill = PatternFill("solid", fgColor="EEF1F5")
     for column in directory.columns:
-        help_ws.append([column.header, "必填" if column.required else "选填", column.help or "",
+        append_row(help_ws, [column.header, "必填" if column.required else "选填", column.help or "",
                         "、".join(options[column.field])])
-    help_ws.append([])
-    help_ws.append(["填写要求"])
+    append_row(help_ws, [])
+    append_row(help_ws, ["填写要求"])
     help_ws.cell(row=help_ws.max_row, column=1).font = HEADER_FONT
     general = (
         f"在“{directory.title}”工作表中填写，第一行表头请勿修改；从第二行起每行一条，不要合并单元格。",
@@ -271,19 +263,19 @@ def write_template(directory: Directory, out: IO[bytes]) -> None:
         "同一个文件再导入一次不会产生任何修改。从系统导出的文件与本模板格式相同，修改后可直接导入。",
     )
     for line in general:
-        help_ws.append([line])
-    help_ws.append([])
-    help_ws.append(["示例（仅供参考，请勿把本示例复制到数据表中）"])
+        append_row(help_ws, [line])
+    append_row(help_ws, [])
+    append_row(help_ws, ["示例（仅供参考，请勿把本示例复制到数据表中）"])
     help_ws.cell(row=help_ws.max_row, column=1).font = HEADER_FONT
-    help_ws.append(directory.headers())
+    append_row(help_ws, directory.headers())
     for example in directory.examples:
-        help_ws.append(list(example))
+        append_row(help_ws, list(example))
     for letter, width in (("A", 34), ("B", 30), ("C", 60), ("D", 30)):
         help_ws.column_dimensions[letter].width = width
     for row in help_ws.iter_rows(min_row=5, max_row=4 + len(directory.columns)):
         for c in row:
             c.alignment = Alignment(wrap_text=True, vertical="top")
-    wb.save(out)
+    out.write(workbook_bytes(wb))
 
 
 def write_rows(
@@ -293,19 +285,14 @@ def write_rows(
     rows: Iterator[Sequence[Any]],
     widths: Sequence[int] = (),
 ) -> int:
-    """Stream rows into a one-sheet workbook (write_only); return how many were written."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title)
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    ws.append(_header_cells(ws, headers))
-    count = 0
-    for row in rows:
-        ws.append(list(row))
-        count += 1
-    wb.save(out)
-    return count
+    """Stream rows into a one-sheet workbook; return how many were written.
+
+    The same writer as every export (`exports.xlsxstream`): text cells only,
+    never a formula, and no plaintext temporary file.
+    """
+    from ..exports import xlsxstream
+
+    return xlsxstream.write_sheet(out, title, headers, rows, widths=widths)
 
 
 def write_export(directory: Directory, out: IO[bytes]) -> int:

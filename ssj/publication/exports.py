@@ -3,7 +3,9 @@
 Art 16 asks that results be shared with the provincial 双随机 platform so
 other departments avoid checking the same enterprise again. The content is
 already public (Art 13), so no watermark; each export is still logged.
-CSV is UTF-8 with a byte-order mark, which Excel needs to read Chinese.
+CSV is UTF-8 with a byte-order mark, which Excel needs to read Chinese;
+every field goes through `workbook.csv_field`, so a unit or result that
+starts like a formula reaches the spreadsheet as text.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from io import StringIO
 from typing import BinaryIO, Callable, Optional
 
 from ..models import PublishedTask
+from ..workbook import csv_field
 
 COLUMNS = (
     ("任务名称", 30),
@@ -58,7 +61,7 @@ def results_csv(out: BinaryIO, rows: list[list[str]], on_row: Optional[Callable[
     writer = csv.writer(line, lineterminator="\r\n")
     out.write("\ufeff".encode("utf-8"))
     for n, row in enumerate([[h for h, _ in COLUMNS], *rows]):
-        writer.writerow(row)
+        writer.writerow([csv_field(v) for v in row])
         out.write(line.getvalue().encode("utf-8"))
         line.seek(0)
         line.truncate()
