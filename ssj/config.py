@@ -36,4 +36,8 @@ class Defaults:
     IMPORT_RUN_INLINE = False  # tests run imports in the request thread
 
     PAGE_SIZE = 25
+
+    # Art 5: the 劳动保障监察大队 leads the draw of every section's task; its
+    # section code in the task's department (ssj.ceremony.policy).
+    DRAW_LEAD_SECTION_CODE = "JCDD"
     DISPLAY_TIMEZONE = "Asia/Shanghai"

@@ -43,7 +43,7 @@ from .auth.passwords import hash_password
 from .auth.roles import INSPECTOR
 from .auth.sessions import start_session
 from .ceremony import service as ceremony
-from .ceremony.forms import WitnessForm
+from .ceremony.forms import DigitsForm
 from .demo import DEMO_PASSWORD
 from .extensions import db
 from .inspections import evidence, followup, reports
@@ -445,18 +445,21 @@ def _dice(rng: random.Random, n: int) -> str:
 
 
 def _draw(cast: _Cast, task: Task, rng: random.Random) -> None:
-    """The ceremony, in its order: freeze, commit, a colleague's and the discipline office's dice, run."""
+    """The ceremony, in its order: freeze, commit, dice from a colleague and the discipline office, run.
+
+    Each witness enters their own digits in their own session, through the
+    same service call as the witness page (ceremony.add_witness).
+    """
     with acting_as(cast.staff):
         attempt = ceremony.freeze(task, cast.staff)
         ceremony.commit(attempt)
-        for who, affiliation, external, n in (
-            (cast.head, cast.section.name, False, 10),
-            (cast.witness, cast.witness.section.name, True, 12),
-        ):
-            form = WitnessForm(name=who.display_name, affiliation=affiliation, external=external,
-                               digits=_dice(rng, n))
-            if ceremony.add_witness(attempt, form, cast.staff) is None:
+    for who, n in ((cast.head, 10), (cast.witness, 12)):
+        form = DigitsForm(digits=_dice(rng, n))
+        with acting_as(who):
+            if not form.validate(ceremony.digits_entered(attempt)):
                 raise RuntimeError(f"demo witness does not validate: {form.errors}")
+            ceremony.add_witness(attempt, who, form.clean, entered_by=who, identified_by="session")
+    with acting_as(cast.staff):
         ceremony.run(attempt, cast.staff)
 
 

@@ -6,6 +6,8 @@ and loads the demo into it once.
 """
 from __future__ import annotations
 
+import json
+
 import re
 from collections import Counter
 from datetime import date
@@ -506,8 +508,12 @@ def test_each_step_is_logged_as_the_person_whose_job_it_is(ctx):
     assert who("final_report_draft") == {"jc_staff", "sb_staff"}
     assert who("final_report_approve") == {"jc_head", "sb_head"}
     assert who("publication_requested") == {"jc_staff", "sb_staff"} and who("publication_approved") == {"leader"}
-    witnesses = db.session.scalars(select(AccessLogEntry.body).where(AccessLogEntry.action == "draw_witness_added"))
-    assert all(('"external":true' in b) == ("纪检监察室" in b) for b in witnesses)
+    witnesses = [json.loads(b) for b in db.session.scalars(
+        select(AccessLogEntry.body).where(AccessLogEntry.action == "draw_witness_added"))]
+    assert witnesses and all(w["objects"]["external"] == (w["objects"]["affiliation"] == "纪检监察室") for w in witnesses)
+    # Each witness typed their own digits, signed in as themselves; never the organiser.
+    assert all(w["username"] == w["objects"]["witness_username"] for w in witnesses)
+    assert {w["username"] for w in witnesses}.isdisjoint({"jc_staff", "sb_staff"})
 
 
 def test_the_access_log_verifies_after_the_demo(demo_app):

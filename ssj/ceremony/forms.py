@@ -1,4 +1,4 @@
-"""Validation of what people type during the ceremony: witnesses' dice, reasons (Art 5, 9).
+"""Validation of what people type during the ceremony: witnesses' dice and identity, reasons (Art 5, 9).
 
 A rejected form comes back with every value as typed and a Chinese
 message beside the field to fix (bad input loses nothing). No Flask here:
@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-NAME_LIMIT = 64
-AFFILIATION_LIMIT = 100
+NAME_LIMIT = 64  # a username
 DIGITS_LIMIT = 100  # per witness; DrawWitness.digits
 ENTROPY_LIMIT = 255  # all witnesses together; DrawAttempt.entropy
 REASON_LIMIT = 2000
@@ -26,42 +25,21 @@ def digits_of(raw: str) -> str:
 
 
 @dataclass
-class WitnessForm:
-    """One witness: who they are, whether they come from outside the section, and their dice."""
+class DigitsForm:
+    """A witness's own dice digits, typed in their own session."""
 
-    name: str = ""
-    affiliation: str = ""
-    external: bool = False
     digits: str = ""
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_request(cls, form) -> "WitnessForm":
-        return cls(
-            name=_text(form, "name"),
-            affiliation=_text(form, "affiliation"),
-            external=form.get("external") == "on",
-            digits=form.get("digits", "").strip(),
-        )
+    def from_request(cls, form) -> "DigitsForm":
+        return cls(digits=form.get("digits", "").strip())
 
-    def validate(self, section_name: str, digits_so_far: int) -> bool:
+    def validate(self, digits_so_far: int) -> bool:
         self.errors = {}
-        if not self.name:
-            self.errors["name"] = "请填写见证人姓名。"
-        elif len(self.name) > NAME_LIMIT:
-            self.errors["name"] = f"姓名最多 {NAME_LIMIT} 个字。"
-        if not self.affiliation:
-            self.errors["affiliation"] = "请填写见证人的单位或科室，例如“纪检监察室”或“县司法局”。"
-        elif len(self.affiliation) > AFFILIATION_LIMIT:
-            self.errors["affiliation"] = f"单位或科室最多 {AFFILIATION_LIMIT} 个字。"
-        elif self.external and section_name and section_name in self.affiliation:
-            self.errors["affiliation"] = (
-                f"所填单位“{self.affiliation}”是本任务的组织科室，不能算作本科室以外的见证人："
-                "请取消勾选“来自本科室以外”，或改填见证人的实际单位。"
-            )
         digits = digits_of(self.digits)
         if not digits:
-            self.errors["digits"] = "请录入该见证人掷骰得到的数字，例如“3 5 1 6 2 4”（空格可有可无）。"
+            self.errors["digits"] = "请录入您掷骰得到的数字，例如“3 5 1 6 2 4”（空格可有可无）。"
         else:
             bad = sorted({ch for ch in digits if ch not in "0123456789"})
             if bad:
@@ -77,13 +55,38 @@ class WitnessForm:
                 )
         return not self.errors
 
-    def values(self) -> dict:
-        return {
-            "name": self.name,
-            "affiliation": self.affiliation,
-            "external": self.external,
-            "digits": digits_of(self.digits),
-        }
+    @property
+    def clean(self) -> str:
+        return digits_of(self.digits)
+
+
+@dataclass
+class WitnessForm(DigitsForm):
+    """A witness at the ceremony screen: their own username and password, then their digits.
+
+    The password is never echoed back into a re-shown form.
+    """
+
+    username: str = ""
+    password: str = ""
+
+    @classmethod
+    def from_request(cls, form) -> "WitnessForm":
+        return cls(
+            digits=form.get("digits", "").strip(),
+            username=_text(form, "username"),
+            password=form.get("password", ""),
+        )
+
+    def validate(self, digits_so_far: int) -> bool:
+        super().validate(digits_so_far)
+        if not self.username:
+            self.errors["username"] = "请见证人本人输入自己的用户名。"
+        elif len(self.username) > NAME_LIMIT:
+            self.errors["username"] = f"用户名最多 {NAME_LIMIT} 个字符。"
+        if not self.password:
+            self.errors["password"] = "请见证人本人输入自己的登录密码，以确认是本人录入。"
+        return not self.errors
 
 
 @dataclass

@@ -6,27 +6,51 @@ cannot be probed), one they may not use for this purpose is refused (403).
 Either way the attempt is logged as denied (`g.denied`), so the discipline
 office sees who tried to read a list they had no business with.
 
-Need to know for the sealed list (SPEC §4): the task's organizer and the
-head of its section, and the supervisors of its department. Holding the
-admin or discipline role vetoes it even next to another role: those
-offices exist to watch the others and "never read sealed lists".
+Who organises (Art 5, SPEC §3): the 劳动保障监察大队 leads the draw of
+every section's task and the responsible section cooperates, so the
+planners of both sections run the ceremony ("organising sections").
+
+Need to know for the sealed list (SPEC §4): the task's organizer, the
+大队 organiser who ran its sealed draw, the heads of both organising
+sections, and the supervisors of its department. Holding the admin or
+discipline role vetoes it even next to another role: those offices exist
+to watch the others and "never read sealed lists".
+
+Witnesses (SPEC §3 step 3) are people, not text: a signed-in user who is
+not an organiser of the task types their own digits, and the record keeps
+who they are. The discipline office may witness; it still never reads lists.
 """
 from __future__ import annotations
 
-from flask import abort, g
+from flask import abort, current_app, g
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.roles import ADMIN, DISCIPLINE, SECTION_HEAD, STAFF, SUPERVISOR
 from ..extensions import db
-from ..models import Inspector, Task
+from ..models import DrawAttempt, Inspector, Section, Task, User
 
 PLANNERS = (STAFF, SECTION_HEAD)
 VETO = (ADMIN, DISCIPLINE)
 
 
+def lead_section_id(task: Task) -> int | None:
+    """The 劳动保障监察大队 of the task's department, which leads every draw (Art 5)."""
+    code = current_app.config["DRAW_LEAD_SECTION_CODE"]
+    return db.session.execute(
+        select(Section.id).where(Section.department_id == task.section.department_id, Section.code == code)
+    ).scalar_one_or_none()
+
+
+def organising_section_ids(task: Task) -> set[int]:
+    """The responsible section and the 大队: the sections that organise the task's draw."""
+    lead = lead_section_id(task)
+    return {task.section_id} | ({lead} if lead is not None else set())
+
+
 def in_section(user, task: Task) -> bool:
-    return user.has_role(*PLANNERS) and user.section_id is not None and user.section_id == task.section_id
+    """A planner (staff or head) of one of the task's organising sections."""
+    return user.has_role(*PLANNERS) and user.section_id is not None and user.section_id in organising_section_ids(task)
 
 
 def in_department(user, task: Task) -> bool:
@@ -38,7 +62,7 @@ def is_supervisor_of(user, task: Task) -> bool:
 
 
 def may_organize(user, task: Task) -> bool:
-    """Run the ceremony's steps and ask for a redraw: the section's staff and head."""
+    """Run the ceremony's steps and ask for a redraw: the planners of both organising sections."""
     return in_section(user, task)
 
 
@@ -49,13 +73,49 @@ def may_watch(user, task: Task) -> bool:
     )
 
 
+def draw_operator_ids(task: Task) -> set[int]:
+    """Who froze an attempt of the task that is sealed: the organiser who ran the draw."""
+    return set(
+        db.session.execute(
+            select(DrawAttempt.operator_id).where(DrawAttempt.task_id == task.id, DrawAttempt.state == "sealed")
+        ).scalars()
+    )
+
+
 def may_read_list(user, task: Task) -> bool:
-    """The task's whole sealed list: organizer, head of its section, a supervisor of its department."""
+    """The whole sealed list: the task's organisers in both organising sections, their heads, a supervisor."""
     if user.has_role(*VETO):
         return False
-    organizer = user.id == task.organizer_id and in_section(user, task)
-    head = user.has_role(SECTION_HEAD) and user.section_id == task.section_id
-    return organizer or head or is_supervisor_of(user, task)
+    if not in_section(user, task):
+        return is_supervisor_of(user, task)
+    if user.has_role(SECTION_HEAD):
+        return True
+    return user.id == task.organizer_id or user.id in draw_operator_ids(task)
+
+
+def witness_problem(user: User, task: Task, attempt: DrawAttempt) -> str | None:
+    """Why `user` may not witness this attempt, in Chinese; None if they may.
+
+    The organiser of the task and whoever runs the ceremony are never
+    witnesses: the dice exist so that the result does not rest on them
+    alone. Each person witnesses an attempt once. The department does not
+    matter: a witness only adds public entropy and sees no list.
+    """
+    if not user.enabled:
+        return "该账号已停用，不能作为见证人。"
+    if user.id in (task.organizer_id, attempt.operator_id):
+        return (
+            f"{user.display_name}是本次抽取的组织人，不能作为见证人，也不能替见证人录入点数："
+            "请见证人本人登录后录入，或在本页输入见证人本人的用户名和密码。"
+        )
+    if any(w.user_id == user.id for w in attempt.witnesses):
+        return f"{user.display_name}已经录入过本次抽取的点数，每位见证人只录入一次。"
+    return None
+
+
+def is_external_witness(user: User, task: Task) -> bool:
+    """From outside the organising sections (the discipline office counts; so does a leader without a section)."""
+    return user.section_id is None or user.section_id not in organising_section_ids(task)
 
 
 def may_decide_redraw(user, task: Task, requested_by_id: int | None) -> bool:
@@ -89,6 +149,21 @@ def get_task_to_organize(task_id: int) -> Task:
     task = _load(task_id)
     if not may_organize(current_user, task):
         refuse("not_own_section")
+    return task
+
+
+def get_task_to_witness(task_id: int) -> Task:
+    """A witness's own page: any signed-in user of the task's or a partner department.
+
+    Others (another department) witness by re-entering their password on
+    the ceremony screen; to them the page does not exist (404).
+    """
+    task = db.session.get(Task, task_id)
+    if task is None:
+        abort(404)
+    departments = {task.section.department_id, *(p.department_id for p in task.partners)}
+    if current_user.department_id not in departments:
+        refuse("other_department", 404)
     return task
 
 

@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import Inspector
 from ..security import access
 from . import bp, exports, policy, service
-from .forms import AFFILIATION_LIMIT, DIGITS_LIMIT, NAME_LIMIT, REASON_LIMIT, ReasonForm, WitnessForm
+from .forms import DIGITS_LIMIT, NAME_LIMIT, REASON_LIMIT, DigitsForm, ReasonForm, WitnessForm
 
 PLANNERS = (STAFF, SECTION_HEAD)
 WATCHERS = (STAFF, SECTION_HEAD, SUPERVISOR, DISCIPLINE)
@@ -43,7 +43,7 @@ def ceremony_helpers():
         "STEPS": service.STEPS,
         "group_hex": group_hex,
         "MIN_DIGITS": 20,
-        "LIMITS": {"name": NAME_LIMIT, "affiliation": AFFILIATION_LIMIT, "digits": DIGITS_LIMIT, "reason": REASON_LIMIT},
+        "LIMITS": {"username": NAME_LIMIT, "digits": DIGITS_LIMIT, "reason": REASON_LIMIT},
     }
 
 
@@ -149,17 +149,72 @@ def commit(task_id: int):
 @bp.route("/tasks/<int:task_id>/draw/witnesses", methods=["POST"])
 @access.roles(*PLANNERS)
 def add_witness(task_id: int):
-    """Step 3: record one witness and the digits of their dice."""
+    """Step 3 on the ceremony screen: a witness re-enters their own password, then their digits."""
     task = policy.get_task_to_organize(task_id)
     form = WitnessForm.from_request(request.form)
+    form.password, password = "", form.password  # never echoed back into the page
     try:
-        witness = service.add_witness(_posted_attempt(task), form, current_user)
+        attempt = _posted_attempt(task)
+        problem = service.witness_step_problem(attempt)
+        if problem:
+            raise service.CeremonyError(problem)
+        if not request.form.get("username", "").strip() and (request.form.get("name") or request.form.get("digits")):
+            # The v1 form: the organiser typing someone's name and dice.
+            service.refuse_witness(attempt, "typed_by_organiser", tried=None)
+            g.denied, g.denial_reason, g.keep_changes = True, "typed_by_organiser", True
+            return _page(task, 403, error="组织人不能替见证人录入点数：请见证人本人输入自己的用户名和密码后录入，"
+                                          "或由见证人本人登录后在“见证人录入”页录入。", witness=form)
+        form.password = password
+        valid = form.validate(service.digits_entered(attempt))
+        form.password = ""
+        if not valid:
+            return _page(task, 422, error="见证人信息有误，请按提示修改后重新提交。", witness=form)
+        person = service.confirm_witness(attempt, form.username, password)
+        witness = service.add_witness(attempt, person, form.clean, entered_by=current_user, identified_by="password")
     except service.CeremonyError as exc:
+        if exc.status == 403:
+            # Refusals are logged (service.refuse_witness), and a wrong
+            # password counts towards the witness's lockout: keep both.
+            g.denied, g.denial_reason, g.keep_changes = True, "witness_refused", True
         return _page(task, exc.status, error=str(exc), witness=form)
-    if witness is None:
-        return _page(task, 422, error="见证人信息有误，请按提示修改后重新提交。", witness=form)
-    flash(f"已录入见证人 {witness.name} 的 {len(witness.digits)} 位数字。", "success")
+    flash(f"已录入见证人 {witness.name}（{witness.affiliation}）本人确认的 {len(witness.digits)} 位数字。", "success")
     return _back(task, "step-3")
+
+
+@bp.route("/tasks/<int:task_id>/draw/witness", methods=["GET", "POST"])
+@access.signed_in
+def witness_entry(task_id: int):
+    """见证人录入: a witness, signed in as themselves, types their own digits."""
+    task = policy.get_task_to_witness(task_id)
+    attempt = service.current_attempt(task)
+    form = DigitsForm()
+    error = None
+    status = 200
+    if request.method == "POST":
+        form = DigitsForm.from_request(request.form)
+        try:
+            attempt = _posted_attempt(task)
+            problem = service.witness_step_problem(attempt)
+            if problem:
+                raise service.CeremonyError(problem)
+            if form.validate(service.digits_entered(attempt)):
+                witness = service.add_witness(
+                    attempt, current_user, form.clean, entered_by=current_user, identified_by="session"
+                )
+                flash(f"已录入您的 {len(witness.digits)} 位数字，谢谢。请在摇号大屏上核对。", "success")
+                return redirect(url_for("ceremony.witness_entry", task_id=task.id))
+            status, error = 422, form.errors["digits"]
+        except service.CeremonyError as exc:
+            if exc.status == 403:
+                g.denied, g.denial_reason, g.keep_changes = True, "witness_refused", True
+            status, error = exc.status, str(exc)
+    problem = None
+    if attempt is not None:
+        problem = service.witness_step_problem(attempt) or policy.witness_problem(current_user, task, attempt)
+    return render_template(
+        "ceremony/witness.html", task=task, attempt=attempt, form=form, error=error, problem=problem,
+        digits=service.digits_entered(attempt) if attempt else 0,
+    ), status
 
 
 @bp.route("/tasks/<int:task_id>/draw/run", methods=["POST"])

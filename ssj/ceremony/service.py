@@ -39,7 +39,7 @@ from ..models import Assignment, Conflict, DrawAttempt, DrawWitness, Inspector, 
 from ..models.draws import Recusal
 from ..plans.service import eligible_pools, local_today
 from ..sealing.service import open_json, read_sealed, seal_json
-from .forms import WitnessForm
+from . import policy
 
 # Tasks whose settings the ceremony has frozen and whose draw may be redone
 # with approval; once inspection starts (later statuses) a redraw is refused.
@@ -317,18 +317,84 @@ def has_external_witness(attempt: DrawAttempt) -> bool:
     return any(w.external for w in attempt.witnesses)
 
 
-def add_witness(attempt: DrawAttempt, form: WitnessForm, user: User) -> Optional[DrawWitness]:
-    """Step 3: one witness's name, affiliation and dice; None if the form needs fixing."""
-    task = attempt.task
-    _refuse_if_pending(attempt)
+def witness_step_problem(attempt: DrawAttempt) -> Optional[str]:
+    """Why no witness may enter digits now, in Chinese; None at step 3."""
+    if attempt.redraw_pending:
+        return "本次抽取已申请作废并重新抽取，正在等待局领导审批，审批前不能继续操作。"
+    if attempt.state == "frozen":
+        return "请先生成并公示随机数承诺（第 2 步），再由见证人掷骰：承诺必须在任何公开随机数出现之前公示。"
     if attempt.state != "committed" or attempt.entropy is not None:
-        if attempt.state == "frozen":
-            raise CeremonyError("请先生成并公示随机数承诺（第 2 步），再由见证人掷骰：承诺必须在任何公开随机数出现之前公示。")
-        raise CeremonyError("本次抽取已经运行，不能再录入见证人的点数。")
-    if not form.validate(task.section.name, digits_entered(attempt)):
-        return None
-    witness = DrawWitness(attempt_id=attempt.id, entered_by_id=user.id, entered_at=_now(), **form.values())
-    db.session.add(witness)
+        return "本次抽取已经运行，不能再录入见证人的点数。"
+    return None
+
+
+def refuse_witness(attempt: DrawAttempt, reason: str, *, tried: Optional[str] = None) -> None:
+    """Log a refused witness entry (who tried, for whom, why), never the password or the digits."""
+    task = attempt.task
+    audit.record(
+        "draw_witness_refused",
+        outcome="denied",
+        reason=reason,
+        task_id=task.id,
+        objects={**_ref(task, attempt), "witness_username": tried},
+    )
+
+
+def confirm_witness(attempt: DrawAttempt, username: str, password: str) -> User:
+    """The witness named on the ceremony screen, if the password is theirs.
+
+    Checked by `auth.service.authenticate`, the sign-in's own rule: the same
+    argon2 check, failures counted towards the same lockout and logged. A
+    refusal is logged here too, naming the attempt, and raises.
+    """
+    from ..auth.service import authenticate
+
+    result = authenticate(username, password)
+    if result.user is None:
+        refuse_witness(attempt, "witness_password", tried=username)
+        raise CeremonyError(
+            "见证人身份确认失败：" + (result.message or "用户名或密码错误。")
+            + "请见证人本人重新输入自己的用户名和密码；组织人不能代为录入。",
+            403,
+        )
+    return result.user
+
+
+def add_witness(
+    attempt: DrawAttempt, witness: User, digits: str, *, entered_by: User, identified_by: str
+) -> DrawWitness:
+    """Step 3: `witness` enters their own digits; who they are comes from their account.
+
+    `identified_by` is "session" (typed in their own signed-in session,
+    `entered_by` is the witness) or "password" (typed on the ceremony
+    screen after re-entering their password, `entered_by` is the screen's
+    user). The organiser is never a witness (policy.witness_problem).
+    Digits must already be validated (forms.DigitsForm).
+    """
+    task = attempt.task
+    problem = witness_step_problem(attempt)
+    if problem:
+        raise CeremonyError(problem)
+    problem = policy.witness_problem(witness, task, attempt)
+    if problem:
+        refuse_witness(attempt, "organiser" if witness.id in (task.organizer_id, attempt.operator_id) else "not_witness",
+                       tried=witness.username)
+        raise CeremonyError(problem, 403)
+    if identified_by == "session" and entered_by.id != witness.id:
+        raise ValueError("a witness's own session enters only their own digits")
+    section = witness.section.name if witness.section else witness.department.name
+    row = DrawWitness(
+        attempt_id=attempt.id,
+        name=witness.display_name,
+        affiliation=section,
+        external=policy.is_external_witness(witness, task),
+        digits=digits,
+        user_id=witness.id,
+        identified_by=identified_by,
+        entered_by_id=entered_by.id,
+        entered_at=_now(),
+    )
+    db.session.add(row)
     db.session.flush()
     db.session.refresh(attempt)
     audit.record(
@@ -336,13 +402,15 @@ def add_witness(attempt: DrawAttempt, form: WitnessForm, user: User) -> Optional
         task_id=task.id,
         objects={
             **_ref(task, attempt),
-            "witness": witness.name,
-            "affiliation": witness.affiliation,
-            "external": witness.external,
-            "digits": witness.digits,
+            "witness": row.name,
+            "witness_username": witness.username,
+            "affiliation": row.affiliation,
+            "external": row.external,
+            "identified_by": identified_by,
+            "digits": row.digits,
         },
     )
-    return witness
+    return row
 
 
 def entropy_problems(attempt: DrawAttempt) -> list[str]:
@@ -354,7 +422,7 @@ def entropy_problems(attempt: DrawAttempt) -> list[str]:
             f"见证人合计已录入 {digits} 位数字，至少需要 {alg.MIN_ENTROPY_DIGITS} 位，还差 {alg.MIN_ENTROPY_DIGITS - digits} 位。"
         )
     if not has_external_witness(attempt):
-        problems.append("还没有来自本科室以外的见证人（例如纪检监察室）：至少需要一名，请其掷骰并录入。")
+        problems.append("还没有来自组织科室以外的见证人（例如纪检监察室）：至少需要一名，请其本人掷骰并录入。")
     return problems
 
 
@@ -942,7 +1010,7 @@ class Step:
 STEPS = (
     Step(1, "冻结名单", "锁定本次可抽取的检查对象和执法检查人员，公示每份名单的数量和 SHA-256 摘要，此后名录的变动不影响本次抽取（细则第五条、第六条、第十六条）。"),
     Step(2, "公示随机数承诺", "系统生成保密的服务器随机数，先公示并打印它的 SHA-256 承诺值，再由见证人掷骰，这样谁都无法在看到骰子点数后改变随机数（细则第五条、第九条）。"),
-    Step(3, "见证人掷骰", "见证人当场掷骰并录入点数，合计至少 20 位，其中至少一名见证人来自本科室以外，使结果不由组织者一方决定（细则第五条、第六条、第九条）。"),
+    Step(3, "见证人掷骰", "见证人当场掷骰，由本人录入点数（本人登录后录入，或在本页输入本人密码确认），合计至少 20 位；组织人不能代录，也不能当见证人；至少一名见证人来自组织科室以外，使结果不由组织者一方决定（细则第五条、第六条、第九条）。"),
     Step(4, "抽取并封存", "系统按公开算法 ssj-draw-v1 抽取检查对象和检查组，结果立即加密封存，公开前只有组织人、科室负责人、局领导和被分配的检查人员能看到（细则第五条、第六条、第十二条）。"),
     Step(5, "打印抽取记录", "打印抽取记录，由组织人和见证人签字存档；记录上有全部公开信息和对结果的哈希承诺，但没有被抽中单位的名称（细则第九条、第十二条）。"),
 )

@@ -250,17 +250,38 @@ class DrawAttempt(db.Model):
         return self.state != "void" and self.void_requested_at is not None
 
 
+WITNESS_IDENTIFIED_BY = {"session": "本人登录后录入", "password": "在摇号现场输入本人密码确认"}
+
+
 class DrawWitness(db.Model):
-    """A witness of the ceremony and the dice digits they entered, in entry order (Art 9)."""
+    """A witness of the ceremony and the dice digits they entered, in entry order (Art 9).
+
+    Since ssj-draw-v2 every witness is a user who typed their own digits,
+    identified as themselves (`user_id`, `identified_by`); `name`,
+    `affiliation` (their section, the bundle's `section`) and `external`
+    are copied from that user when the digits are entered, so the record
+    keeps what was true on the day. Rows of v1 ceremonies have no user.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("draw_attempt.id"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     affiliation: Mapped[str] = mapped_column(String(100))
-    external: Mapped[bool] = mapped_column(default=False)  # from outside the section
+    external: Mapped[bool] = mapped_column(default=False)  # from outside the organising sections
     digits: Mapped[str] = mapped_column(String(100))
+    # The session in which the digits were submitted: the witness's own, or
+    # the ceremony screen's (then `identified_by` is "password").
     entered_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    identified_by: Mapped[Optional[str]] = mapped_column(String(16))  # session / password
+
+    user: Mapped[Optional[User]] = relationship(foreign_keys=[user_id])
+    entered_by: Mapped[Optional[User]] = relationship(foreign_keys=[entered_by_id])
+
+    @property
+    def identified_label(self) -> str:
+        return WITNESS_IDENTIFIED_BY.get(self.identified_by or "", "由组织人代为录入（旧版记录）")
 
 
 class Assignment(db.Model):

@@ -30,6 +30,7 @@ from ssj.models import (
 )
 from ssj.sealing.service import open_json
 from tests.conftest import post
+from tests.factories import PASSWORD
 
 _serial = itertools.count(1)
 
@@ -107,6 +108,8 @@ def build_world(
     tag: str = "甲",
     exclusion_days: int = 180,
     planned_start: date | None = None,
+    section_code: str = "JCDD",
+    organizer: str = "staff_jc",
 ) -> World:
     """Targets of RSJ, JCDD inspectors (JC01 is inspector_jc), a planned task organised by staff_jc.
 
@@ -143,7 +146,7 @@ def build_world(
             inspectors[staff_no] = i.id
         start = planned_start or date.today() + timedelta(days=10)
         task = Task(
-            section_id=section("JCDD").id,
+            section_id=section(section_code).id,
             year=start.year,
             name=f"{tag}号工资支付专项抽查",
             status="planned",
@@ -153,7 +156,7 @@ def build_world(
             planned_start=start,
             planned_end=start + timedelta(days=30),
             publish_date=start + timedelta(days=60),
-            organizer_id=user("staff_jc").id,
+            organizer_id=user(organizer).id,
         )
         task.strata = [Stratum(position=0, name="一般对象", kind="general", ratio_percent=ratio)]
         if partner_inspectors:
@@ -192,11 +195,15 @@ def commit(client, app, task_id: int):
     return post(client, draw_url(task_id, "commit"), {"attempt": str(attempt_number(app, task_id))})
 
 
-def witness(client, app, task_id: int, digits: str, *, name="李见证", affiliation="纪检监察室", external=True):
-    data = {"attempt": str(attempt_number(app, task_id)), "name": name, "affiliation": affiliation, "digits": digits}
-    if external:
-        data["external"] = "on"
+def witness(client, app, task_id: int, digits: str, *, username="discipline", password=PASSWORD):
+    """A witness enters their own digits on the ceremony screen, confirming with their own password."""
+    data = {"attempt": str(attempt_number(app, task_id)), "username": username, "password": password, "digits": digits}
     return post(client, draw_url(task_id, "witnesses"), data)
+
+
+def own_witness(client, app, task_id: int, digits: str):
+    """A witness signed in as themselves enters their digits on their own page."""
+    return post(client, draw_url(task_id, "witness"), {"attempt": str(attempt_number(app, task_id)), "digits": digits})
 
 
 def run(client, app, task_id: int):
@@ -248,7 +255,7 @@ def jc01_on_some_not_all(teams) -> bool:
 
 
 def full_draw(client, app, task_id: int, digits=jc01_on_some_not_all) -> None:
-    """Freeze, commit, two witnesses (one external), run: all through the routes.
+    """Freeze, commit, two witnesses (one external) entering their own digits, run: all through the routes.
 
     `digits` is the dice, or a condition on the teams for which dice are
     found (by default: the draw succeeds and inspector_jc, JC01, is on some
@@ -258,7 +265,16 @@ def full_draw(client, app, task_id: int, digits=jc01_on_some_not_all) -> None:
         assert r.status_code == 302, r.text
     if callable(digits):
         digits = entropy_such_that(app, task_id, digits)
-    assert witness(client, app, task_id, digits[:10], name="王组织", affiliation="劳动保障监察大队", external=False).status_code == 302
+    # A colleague of the section (not the one running the ceremony) and the
+    # discipline office, each confirming with their own password.
+    with app.app_context():
+        operator = db.session.execute(
+            select(User.username).join(DrawAttempt, DrawAttempt.operator_id == User.id)
+            .where(DrawAttempt.task_id == task_id).order_by(DrawAttempt.number.desc())
+        ).scalars().first()
+    colleague = "head_jc" if operator != "head_jc" else "inspector_jc"
+    r = witness(client, app, task_id, digits[:10], username=colleague)
+    assert r.status_code == 302, r.text
     assert witness(client, app, task_id, digits[10:]).status_code == 302
     r = run(client, app, task_id)
     assert r.status_code == 302, r.text

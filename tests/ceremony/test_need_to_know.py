@@ -247,3 +247,31 @@ def test_the_ceremony_pages_never_name_a_target(app, login_as, drawn):
         r = staff.get(f"/tasks/{drawn.task_id}/{path}")
         assert r.status_code == 200
         assert not _names_in(r.text, drawn, codes) and not any(c in r.text for c in codes), path
+
+
+def test_the_brigade_leads_another_sections_draw_and_both_organisers_see_the_list(app, login_as):
+    """Art 5: the 劳动保障监察大队 organises the draw of a 社会保险股 task with that section;
+    the organisers and heads of both see the list, other 大队 staff do not."""
+    with app.app_context():
+        add_user("head_sb", ["section_head"], "RSJ", "SBG")
+        add_user("staff_jc2", ["staff"], "RSJ", "JCDD")
+        db.session.commit()
+    world = build_world(app, section_code="SBG", organizer="staff_sb", tag="社")
+    brigade = login_as("staff_jc")  # runs the ceremony for the 大队
+    full_draw(brigade, app, world.task_id)
+    with app.app_context():
+        from ssj.models import DrawWitness
+
+        # head_jc is of an organising section (the 大队): not an outside witness here.
+        assert [(w.user.username, w.external) for w in db.session.execute(
+            select(DrawWitness).order_by(DrawWitness.id)).scalars()] == [("head_jc", False), ("discipline", True)]
+    codes = drawn_codes(app, world.task_id)
+    for who in ("staff_sb", "staff_jc", "head_sb", "head_jc", "supervisor"):
+        r = login_as(who).get(f"/tasks/{world.task_id}/list")
+        assert r.status_code == 200, who
+        assert _names_in(r.text, world, codes) == {world.targets[c] for c in codes}, who
+    for who in ("staff_jc2", "admin", "discipline", "inspector_jc"):
+        assert login_as(who).get(f"/tasks/{world.task_id}/list").status_code in (403, 404), who
+    # Both sections' planners may run its steps; the 大队's other staff watch it.
+    assert login_as("staff_jc2").get(f"/tasks/{world.task_id}/draw").status_code == 200
+    assert login_as("staff_scj").get(f"/tasks/{world.task_id}/draw").status_code == 404

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from ssj.extensions import db
 from ssj.models import AccessLogEntry, Assignment, DrawAttempt, DrawWitness, Task, TaskKey
 from tests.conftest import post
+from tests.factories import PASSWORD
 
 from .conftest import (
     add_conflict,
@@ -119,19 +120,20 @@ def test_fewer_than_twenty_digits_are_refused(app, login_as, world):
     assert "至少需要 20 位，还差 1 位" in text_of(r.text)
     a = _attempts(app, world.task_id)[0]
     assert a["state"] == "committed" and a["entropy"] is None and a["result"] is None
-    assert witness(staff, app, world.task_id, "6", name="赵见证").status_code == 302
+    assert witness(staff, app, world.task_id, "6", username="head_jc").status_code == 302
     assert run(staff, app, world.task_id).status_code == 302
     assert _attempts(app, world.task_id)[0]["entropy"] == "12345678901234567896"
 
 
-def test_bad_digits_come_back_with_everything_typed(app, login_as, world):
+def test_bad_digits_come_back_with_everything_typed_but_the_password(app, login_as, world):
     staff = login_as("staff")
     freeze(staff, world.task_id)
     commit(staff, app, world.task_id)
-    r = witness(staff, app, world.task_id, "12345 6789x 12", name="钱见证", affiliation="县司法局")
+    r = witness(staff, app, world.task_id, "12345 6789x 12")
     assert r.status_code == 422
     assert "只能录入半角数字 0–9" in r.text and "“x”" in r.text
-    assert 'value="钱见证"' in r.text and 'value="县司法局"' in r.text and "12345 6789x 12" in r.text
+    assert 'value="discipline"' in r.text and "12345 6789x 12" in r.text
+    assert PASSWORD not in r.text
     assert _count(app, DrawWitness) == 0
 
 
@@ -139,16 +141,20 @@ def test_no_external_witness_is_refused(app, login_as, world):
     staff = login_as("staff")
     freeze(staff, world.task_id)
     commit(staff, app, world.task_id)
-    assert witness(staff, app, world.task_id, "12345678901234567890", affiliation="劳动保障监察大队",
-                   external=False).status_code == 302
+    # The head of the organising section may witness, but is not from outside it.
+    assert witness(staff, app, world.task_id, "12345678901234567890", username="head_jc").status_code == 302
     r = run(staff, app, world.task_id)
     assert r.status_code == 422
-    assert "本科室以外的见证人" in r.text
-    # Ticking "outside the section" while naming the section itself is caught.
-    r = witness(staff, app, world.task_id, "1", affiliation="劳动保障监察大队二中队")
-    assert r.status_code == 422 and "不能算作本科室以外的见证人" in r.text
+    assert "组织科室以外的见证人" in r.text
     assert _attempts(app, world.task_id)[0]["entropy"] is None
-    assert witness(staff, app, world.task_id, "1", affiliation="纪检监察室").status_code == 302
+    # The record takes who the witness is from their account, not from anything typed.
+    assert witness(staff, app, world.task_id, "1").status_code == 302
+    with app.app_context():
+        rows = db.session.execute(select(DrawWitness).order_by(DrawWitness.id)).scalars().all()
+        assert [(w.user.username, w.affiliation, w.external, w.identified_by) for w in rows] == [
+            ("head_jc", "劳动保障监察大队", False, "password"),
+            ("discipline", "纪检监察室", True, "password"),
+        ]
     assert run(staff, app, world.task_id).status_code == 302
 
 

@@ -23,13 +23,13 @@ def test_the_projector_view_refreshes_with_htmx_and_without_javascript(app, logi
     staff = login_as("staff")
     freeze(staff, world.task_id)
     commit(staff, app, world.task_id)
-    witness(staff, app, world.task_id, "3516244165", name="王明")
+    witness(staff, app, world.task_id, "3516244165", username="head_jc")
     full = staff.get(draw_url(world.task_id, "screen"))
     assert full.status_code == 200 and "HX-Request" in full.headers["Vary"]
     assert 'class="topbar"' not in full.text  # no navigation chrome
     assert '<noscript><meta http-equiv="refresh"' in full.text
     assert 'hx-trigger="every 3s"' in full.text
-    assert "王明" in full.text and "3516244165" in full.text
+    assert "head_jc（劳动保障监察大队）" in full.text and "3516244165" in full.text
     part = staff.get(draw_url(world.task_id, "screen"), headers={"HX-Request": "true"})
     assert part.text.lstrip().startswith('<main id="screen"')
     assert "<html" not in part.text and "HX-Request" in part.headers["Vary"]
