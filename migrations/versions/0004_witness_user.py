@@ -1,7 +1,7 @@
 """Witnesses are users who enter their own digits (ssj-draw-v2, SPEC §3)
 
-Revision ID: 0003_witness_user
-Revises: 0002_complete_baseline
+Revision ID: 0004_witness_user
+Revises: 0003_instance_identity
 
 Two nullable columns on draw_witness: which user the witness is, and how
 they were identified (their own session, or their password re-entered on
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0003_witness_user"
-down_revision = "0002_complete_baseline"
+revision = "0004_witness_user"
+down_revision = "0003_instance_identity"
 branch_labels = None
 depends_on = None
 
