@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from . import clock
 from .extensions import db
 
 
@@ -239,7 +240,7 @@ def keys_rotate():
         count += 1
     audit.record("keys_rotated", objects={"rewrapped": count, "new_kek_id": new_id}, username="cli")
     db.session.commit()
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
     current = key_dir / "kek.key"
     retired = key_dir / f"kek.key.retired-{stamp}"
     os.replace(current, retired)

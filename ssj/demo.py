@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import random
 from bisect import bisect
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 from itertools import accumulate
 from typing import Any, Iterator, NamedTuple, Optional
 
 from sqlalchemy import insert, select
 
+from . import clock
 from . import audit
 from .auth.passwords import hash_password
 from .auth.roles import ADMIN, DISCIPLINE, INSPECTOR, ROLE_NAMES, SECTION_HEAD, STAFF, SUPERVISOR
@@ -443,7 +444,7 @@ def _specialties(rng: random.Random, section: DemoSection) -> str:
 
 def _load_inspectors(depts, sections, users, added) -> dict[str, Inspector]:
     rng = random.Random("ssj-demo|inspectors")
-    today = date.today()
+    today = clock.today()
     by_staff_no = {u.staff_no: users[u.username] for u in USERS if u.staff_no}
     existing = {i.staff_no: i for i in db.session.scalars(select(Inspector))}
     taken_names = {u.display_name for u in USERS}
@@ -488,7 +489,7 @@ def _load_inspectors(depts, sections, users, added) -> dict[str, Inspector]:
 def _load_targets(dept: Department, townships: dict[str, int], count: int, added) -> list[dict]:
     """Insert the employers in bulk; return the first few hundred for the conflicts."""
     existing = set(db.session.scalars(select(Target.credit_code).where(Target.department_id == dept.id)))
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     picks: list[dict] = []
     batch: list[dict] = []
     new = 0

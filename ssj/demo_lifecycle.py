@@ -32,13 +32,14 @@ import struct
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Iterator, Optional
 
 from flask import current_app
 from flask_login import login_user, logout_user
 from sqlalchemy import func, select
 
+from . import clock
 from .auth.passwords import hash_password
 from .auth.roles import INSPECTOR
 from .auth.sessions import start_session
@@ -227,7 +228,7 @@ def acting_as(user: User) -> Iterator[User]:
         try:
             yield user
         finally:
-            s.revoked_at, s.revoked_reason = datetime.now(timezone.utc), "logout"
+            s.revoked_at, s.revoked_reason = clock.now(), "logout"
             logout_user()
 
 
@@ -301,7 +302,7 @@ def load_lifecycle() -> dict[str, int]:
     casts = {code: _Cast(code) for code in SECTION_PEOPLE}
     if db.session.scalar(select(func.count(Task.id)).where(Task.section_id == casts["JCDD"].section.id)):
         return added
-    today = plans.local_today()
+    today = clock.today()
     added["inspector_accounts"] = _inspector_accounts(casts["JCDD"].staff.department_id)
     specs = [(spec, *_dates(spec, today)) for spec in TASKS]
     # Every task's year needs its section's approved plan, and the demo year every section's.

@@ -1,22 +1,19 @@
 """Template globals and filters: CSRF token, role names, local times."""
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, request
 from flask_login import current_user
 
+from . import clock
 from .auth.roles import ROLE_NAMES
 from .security.csrf import csrf_token
 
 
 def init_app(app: Flask) -> None:
-    zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
-
     @app.template_filter("local")
-    def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-        if value is None:
-            return ""
-        return value.astimezone(zone).strftime(fmt)
+    def local(value: datetime | None, fmt: str = clock.SHOWN) -> str:
+        """A stored (UTC) time as the bureau reads it: `2026-12-02 16:29` local time."""
+        return clock.show(value, fmt)
 
     @app.template_filter("day")
     def day(value: date | None) -> str:

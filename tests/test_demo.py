@@ -312,7 +312,7 @@ def _signed_in(demo_app, username: str):
 
 
 def current_app_request():
-    """A request context: local_today() reads the app's time zone, as the pages do."""
+    """A request context: clock.today() reads the app's time zone, as the pages do."""
     from flask import current_app
 
     return current_app.test_request_context()
@@ -347,11 +347,11 @@ def test_staff_see_a_task_in_every_stage_on_their_task_list(demo_app):
 
 
 def test_the_sections_plan_is_approved_and_one_task_is_out_of_plan(ctx):
-    from ssj.plans.service import local_today
+    from ssj import clock
 
     jc = db.session.scalar(select(Section).where(Section.code == "JCDD"))
     with current_app_request():
-        year = local_today().year
+        year = clock.today().year
     plan = db.session.scalar(select(AnnualPlan).where(AnnualPlan.section_id == jc.id, AnnualPlan.year == year))
     assert plan is not None and plan.status == "approved" and plan.decided_by.username == "leader"
     assert {p.section.code for p in db.session.scalars(
@@ -418,10 +418,10 @@ def test_the_published_bundle_verifies_with_the_standalone_verifier(demo_app, tm
 
 
 def test_the_published_task_has_its_follow_ups(ctx):
-    from ssj.plans.service import local_today
+    from ssj import clock
 
     with current_app_request():
-        today = local_today()
+        today = clock.today()
     task = _task("published")
     rows = db.session.scalars(select(FollowUp).where(FollowUp.task_id == task.id)).all()
     rectify = [f for f in rows if f.deadline is not None]

@@ -2,12 +2,12 @@
 
 The admin manages accounts and the organisation but never sees sealed lists.
 """
-from datetime import datetime, timezone
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
+from .. import clock
 from .. import audit
 from ..auth.roles import ADMIN, ALL_ROLES, ROLE_DUTIES
 from ..extensions import db
@@ -39,7 +39,7 @@ def users():
         like = f"%{q}%"
         stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
     rows = db.session.execute(stmt).scalars().all()
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     return render_template("admin/users.html", users=rows, q=q, now=now)
 
 
@@ -72,7 +72,7 @@ def edit_user(user_id: int):
     status = 422 if form.errors else 200
     return render_template(
         "admin/user_form.html", form=form, user=user, departments=_organisation(),
-        all_roles=ALL_ROLES, duties=ROLE_DUTIES, now=datetime.now(timezone.utc),
+        all_roles=ALL_ROLES, duties=ROLE_DUTIES, now=clock.now(),
     ), status
 
 

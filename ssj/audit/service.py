@@ -17,6 +17,7 @@ from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import bindparam, select, update
 
+from .. import clock
 from ..extensions import db
 from ..models import AccessLogEntry, AuditChainHead, AuditCheckpoint
 from . import chain
@@ -93,7 +94,7 @@ def record(
         if row is None:
             raise AuditWriteError("access log has no head row: run `flask --app app init`")
         seq, prev_hash = row
-        at = datetime.now(timezone.utc)
+        at = clock.now()
         body = {
             "seq": seq,
             "at": _iso(at),
@@ -149,7 +150,7 @@ def discard_uncommitted() -> None:
 def _sign_checkpoint(seq: int, head_hash: str) -> AuditCheckpoint:
     keys = keyring()
     # One instant for the column and the signed text, so they never disagree.
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     statement = chain.checkpoint_statement(seq, head_hash, _iso(now))
     signature = keys.signing_key.sign(statement.encode("utf-8")).hex()
     cp = AuditCheckpoint(

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 
+from .. import clock
 from . import chain
 
 EXPORT_FORMAT = "ssj-audit-checkpoints-v1"
@@ -329,5 +330,5 @@ def export_checkpoints(head: Optional[tuple[int, str]] = None) -> tuple[dict[str
 
     keys = keyring()
     valid, problems = checkpoint_problems(stored_checkpoints(), keys.verify_key)
-    doc = export_document(valid, keys.verify_key, _iso(datetime.now(timezone.utc)), head or head_row())
+    doc = export_document(valid, keys.verify_key, _iso(clock.now()), head or head_row())
     return doc, problems

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from .. import clock
 from .. import audit
 from ..security import access, csrf
 from . import bp
@@ -53,7 +54,7 @@ def logout():
     if s is not None:
         from datetime import datetime, timezone
 
-        s.revoked_at, s.revoked_reason = datetime.now(timezone.utc), "logout"
+        s.revoked_at, s.revoked_reason = clock.now(), "logout"
     logout_user()
     session.clear()
     return redirect(url_for("auth.login", ended="logout"))

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Optional
 
 from flask import current_app
 from sqlalchemy import select
 
+from .. import clock
 from .. import audit
 from ..extensions import db
 from ..models import User
@@ -24,7 +24,7 @@ def authenticate(username: str, password: str) -> LoginResult:
     """Check a login; every attempt is logged, failures count towards a lockout."""
     username = username.strip()
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     generic = "用户名或密码错误。"
 
     if user is not None and user.locked_until is not None and user.locked_until > now:

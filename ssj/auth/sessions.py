@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Optional
 
 from flask import current_app, g, request
 from sqlalchemy import select, update
 
+from .. import clock
 from ..extensions import db, login_manager
 from ..models import User, UserSession
 
@@ -40,7 +41,7 @@ def revoke_all(user_id: int, reason: str, except_session_id: Optional[int] = Non
     stmt = (
         update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(timezone.utc), revoked_reason=reason)
+        .values(revoked_at=clock.now(), revoked_reason=reason)
     )
     if except_session_id is not None:
         stmt = stmt.where(UserSession.id != except_session_id)
@@ -66,7 +67,7 @@ def load_user(token: str) -> Optional[User]:
     ).scalar_one_or_none()
     if s is None:
         return None
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     reason = _expiry_reason(s, now)
     if reason is None and not s.user.enabled:
         reason = "user_disabled"
@@ -84,7 +85,7 @@ def touch(user: User) -> None:
     """Record activity for the idle timeout (called once per request, at commit)."""
     s = user.current_session
     if s is not None and s.revoked_at is None:
-        s.last_seen_at = datetime.now(timezone.utc)
+        s.last_seen_at = clock.now()
 
 
 SESSION_END_MESSAGES = {

@@ -8,13 +8,13 @@ package's data comes back once with the warning and a box to confirm.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Optional
-from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import clock
 from ..auth.roles import ADMIN
 from ..directories.listing import wants_fragment
 from ..extensions import db
@@ -25,10 +25,6 @@ from .service import YEAR_MAX, YEAR_MIN, AddForm, BulkForm, current_calendar
 
 MAX_CALCULATOR_DAYS = 120
 
-
-def local_today() -> date:
-    """Today in the bureau's time zone: a deadline is a date in China, not in UTC."""
-    return datetime.now(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
 
 
 def _year_arg(raw: Optional[str]) -> Optional[int]:
@@ -48,7 +44,7 @@ def _default_year(statuses, today: date) -> int:
 
 def _page(year: Optional[int], add: Optional[AddForm] = None, bulk: Optional[BulkForm] = None,
           mark_error: Optional[str] = None, status: int = 200):
-    today = local_today()
+    today = clock.today()
     statuses = service.year_statuses(today, also=year)
     if year is None:
         year = _default_year(statuses, today)
@@ -113,7 +109,7 @@ def bulk():
         return _page(year, bulk=form, status=422 if form.errors else 200)
     if not form.entries:
         flash(f"粘贴的 {form.unchanged} 天都已录入过，内容相同，没有改动。", "info")
-        return _to_year(year or local_today().year)
+        return _to_year(year or clock.today().year)
     service.add_entries(form.entries, current_user, "bulk_added", form.warnings)
     years = sorted({e.date.year for e in form.entries})
     note = f"另有 {form.unchanged} 天已录入过，内容相同，未改动。" if form.unchanged else ""
@@ -160,7 +156,7 @@ def mark_year(year: int):
 @access.signed_in
 def workdays():
     """工作日计算: the date a number of working days after a start date, with each day counted and any warning."""
-    today = local_today()
+    today = clock.today()
     raw_start = request.args.get("start", "").strip() or today.isoformat()
     raw_days = request.args.get("days", "").strip() or "5"
     errors: dict[str, str] = {}

@@ -17,12 +17,13 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import NamedTuple, Optional
 
 from flask import g
 from sqlalchemy import func, select
 
+from .. import clock
 from .. import audit
 from ..extensions import db
 from ..models import Holiday, HolidayYear, User
@@ -433,7 +434,7 @@ def year_schedule(cal: Calendar, year: int, entered: set[date]) -> list[Schedule
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def add_entries(entries: list[Entry], user: User, how: str, overrides: list[str]) -> list[Holiday]:

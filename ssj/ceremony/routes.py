@@ -10,13 +10,13 @@ ssj.security.headers) and their prints and exports carry a watermark.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from io import BytesIO
-from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, g, make_response, redirect, render_template, request, send_file, url_for
+from flask import flash, g, make_response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from .. import clock
 from ..auth.roles import DISCIPLINE, INSPECTOR, SECTION_HEAD, STAFF, SUPERVISOR
 from ..extensions import db
 from ..models import Inspector
@@ -48,13 +48,12 @@ def ceremony_helpers():
 
 
 def _local(value: datetime) -> str:
-    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return clock.show(value)
 
 
 def watermark() -> str:
     """Who is looking and when: printed across every page and sheet of sealed content (Art 12)."""
-    return f"保密 · {current_user.display_name}（{current_user.username}）· {_local(datetime.now(timezone.utc))} · 不得复制传播"
+    return f"保密 · {current_user.display_name}（{current_user.username}）· {_local(clock.now())} · 不得复制传播"
 
 
 # --- the ceremony page -----------------------------------------------------------
@@ -298,7 +297,7 @@ def commitment(task_id: int):
     task = policy.get_task_to_watch(task_id)
     attempt = service.current_attempt(task)
     return render_template("ceremony/commitment.html", task=task, attempt=attempt, printed_by=current_user,
-                           printed_at=datetime.now(timezone.utc))
+                           printed_at=clock.now())
 
 
 @bp.route("/tasks/<int:task_id>/draw/record")
@@ -311,7 +310,7 @@ def record(task_id: int):
         task=task,
         attempts=_attempts_view(task),
         printed_by=current_user,
-        printed_at=datetime.now(timezone.utc),
+        printed_at=clock.now(),
     )
 
 
@@ -329,7 +328,7 @@ def screen(task_id: int):
         step=service.current_step(attempt),
         digits=service.digits_entered(attempt) if attempt else 0,
         needs_external=bool(attempt) and attempt.state == "committed" and not service.has_external_witness(attempt),
-        updated_at=datetime.now(timezone.utc),
+        updated_at=clock.now(),
         void_count=sum(1 for a in service.attempts_of(task) if a.state == "void"),
     )
     template = "ceremony/_screen.html" if request.headers.get("HX-Request") else "ceremony/screen.html"
@@ -371,7 +370,7 @@ def sealed_list_xlsx(task_id: int):
         return redirect(url_for("ceremony.draw", task_id=task.id))
     # Built in memory: a temporary file would leave the list in plaintext on disk.
     body = BytesIO(exports.sealed_list_xlsx(listing, watermark()))
-    stamp = datetime.now(timezone.utc).astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
+    stamp = clock.local_now()
     response = send_file(
         body, mimetype=XLSX_MIME, as_attachment=True,
         download_name=f"抽查名单-任务{task.id}-{stamp:%Y%m%d-%H%M}.xlsx",

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Iterable, Optional
 
 from sqlalchemy import func, select, update
@@ -37,7 +37,8 @@ from ..draws import algorithm as alg
 from ..extensions import db
 from ..models import Assignment, Conflict, DrawAttempt, DrawWitness, Inspector, Target, Task, TaskKey, Township, User
 from ..models.draws import Recusal
-from ..plans.service import eligible_pools, local_today
+from .. import clock
+from ..plans.service import eligible_pools
 from ..sealing.service import open_json, read_sealed, seal_json
 from . import policy
 
@@ -61,7 +62,7 @@ class CeremonyError(ValueError):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def canonical_json(value: Any) -> str:
@@ -183,7 +184,7 @@ def freeze(task: Task, user: User) -> DrawAttempt:
         raise CeremonyError(f"任务当前为“{task.status_label}”，只有“已计划”的任务可以开始摇号。")
     if not task.strata:
         raise CeremonyError("任务还没有设置分层和抽取比例，请先在任务页“修改设置”中填写。")
-    on_date = local_today()
+    on_date = clock.today()
     excluded = recently_inspected_codes(task, on_date)
     pools, inspectors = eligible_pools(task, on_date, frozenset(excluded))
     strata_public, strata_sealed = [], []

@@ -11,6 +11,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from .. import clock
 from ..auth.roles import DIRECTORY_EDITORS, DIRECTORY_READERS, INSPECTOR
 from ..extensions import db
 from ..models import Conflict, Inspector, Section, Township, User, UserRole
@@ -151,7 +152,7 @@ def matter_versions(matter_id: int):
 @access.roles(*DIRECTORY_READERS)
 def inspectors():
     """执法检查人员名录库 of the department, with who can be drawn today."""
-    today = service.local_today()
+    today = clock.today()
     filters = queries.InspectorFilters.from_args(request.args)
     query = queries.inspectors(current_user.department_id, filters, today)
     page = paginate(query.stmt, query.count)
@@ -189,7 +190,7 @@ def _inspector_form_page(form: InspectorForm, inspector, status: int = 200):
         inspector=inspector,
         sections=_sections(),
         accounts=_inspector_accounts(inspector),
-        today=service.local_today(),
+        today=clock.today(),
     ), status
 
 
@@ -215,7 +216,7 @@ def inspector(inspector_id: int):
     conflicts = db.session.execute(
         select(Conflict).where(Conflict.inspector_id == person.id).order_by(Conflict.declared_at.desc())
     ).scalars().all()
-    eligible, reasons = service.eligibility(person, service.local_today())
+    eligible, reasons = service.eligibility(person, clock.today())
     return render_template(
         "directories/inspector.html", inspector=person, eligible=eligible, reasons=reasons, conflicts=conflicts
     )

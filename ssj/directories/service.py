@@ -15,10 +15,9 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Optional
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 
+from .. import clock
 from .. import audit
 from ..extensions import db
 from ..models import Conflict, Inspector, Matter, Section, Target, User
@@ -26,10 +25,6 @@ from ..models.directories import MATTER_METHODS, MATTER_STATUSES
 from .forms import ART7_MIN_FREQUENCY, ConflictForm, InspectorForm, MatterForm, TargetForm, ratio_below_art7
 from .versions import apply_matter_changes
 
-
-def local_today() -> date:
-    """Today in the bureau's time zone: a certificate expiring today is still valid today."""
-    return datetime.now(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
 
 
 # --- matters ---------------------------------------------------------------
@@ -165,7 +160,7 @@ def save_inspector(form: InspectorForm, inspector: Optional[Inspector], user: Us
         for k in changed:
             setattr(inspector, k, values[k])
         action = "inspector_updated"
-    inspector.updated_at = datetime.now(timezone.utc)
+    inspector.updated_at = clock.now()
     db.session.flush()
     audit.record(action, objects={"inspector": inspector.id, "staff_no": inspector.staff_no, "fields": sorted(changed)})
     return inspector, changed
@@ -197,7 +192,7 @@ def save_target(form: TargetForm, target: Optional[Target], user: User) -> tuple
         for k in changed:
             setattr(target, k, values[k])
         action = "target_updated"
-    target.updated_at = datetime.now(timezone.utc)
+    target.updated_at = clock.now()
     db.session.flush()
     log_target(action, target, fields=sorted(changed))
     return target, changed
@@ -213,7 +208,7 @@ def record_conflict(form: ConflictForm, user: User, by_self: bool) -> Conflict:
         kind=form.kind,
         reason=form.reason,
         declared_by_id=user.id,
-        declared_at=datetime.now(timezone.utc),
+        declared_at=clock.now(),
     )
     db.session.add(conflict)
     db.session.flush()

@@ -7,9 +7,9 @@ what changed. Nothing else writes Matter fields.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Any, Optional
 
+from .. import clock
 from ..extensions import db
 from ..models import Matter, MatterVersion, User
 
@@ -40,7 +40,7 @@ def apply_matter_changes(
     An update that changes nothing writes nothing (re-importing the same
     file is a no-op). `kind` is "create", "update" or "import".
     """
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     if matter is None:
         matter = Matter(version=0, **{f: values[f] for f in MATTER_FIELDS if f in values})
         changes = {f: [None, getattr(matter, f)] for f in MATTER_FIELDS if f in values}

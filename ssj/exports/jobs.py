@@ -28,7 +28,7 @@ import os
 import secrets
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, Optional
 
@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app, g, render_template
 from sqlalchemy import func, select, update
 
+from .. import clock
 from .. import audit
 from ..background import Workers
 from ..extensions import db
@@ -139,7 +140,7 @@ def _remove_file(job: ExportJob) -> None:
 
 def purge(now: Optional[datetime] = None) -> int:
     """Delete files of jobs older than KEEP and of jobs cut off mid-way; return how many jobs were cleared."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     cleared = 0
     old = db.session.execute(
         select(ExportJob).where(
@@ -266,7 +267,7 @@ class Progress:
 
     def _write(self, done: int) -> None:
         self.last = done
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         total = max(self.total, done)
         if self.in_request:
             self.job.rows_done, self.job.rows_total, self.job.updated_at = done, total, now
@@ -291,7 +292,7 @@ def run(job_id: int, *, in_request: bool) -> None:
         g._login_user = user  # flask_login's current_user for policy checks and log entries
     save: Callable[[], None] = db.session.flush if in_request else db.session.commit
     job.state = "running"
-    job.updated_at = datetime.now(timezone.utc)
+    job.updated_at = clock.now()
     # Named and committed before anything is written, so a purge after a
     # crash finds the partial file; and so the job's session holds no write
     # while progress goes through a connection of its own.
@@ -314,7 +315,7 @@ def run(job_id: int, *, in_request: bool) -> None:
             job = db.session.get(ExportJob, job_id)
         job.state, job.message = "failed", FAILED_MESSAGE
         job.file_token, job.wrapped_key = None, None
-        job.finished_at = job.updated_at = datetime.now(timezone.utc)
+        job.finished_at = job.updated_at = clock.now()
         audit.record("job_export_failed", outcome="error", task_id=job.task_id,
                      objects={"kind": job.kind, "job": job.id}, user=user)
         save()
@@ -325,7 +326,7 @@ def run(job_id: int, *, in_request: bool) -> None:
     job.rows_done = job.rows_total = built.rows
     job.params = json.dumps({**json.loads(job.params or "{}"), "log": built.log}, ensure_ascii=False, sort_keys=True)
     job.state = "done"
-    job.finished_at = job.updated_at = datetime.now(timezone.utc)
+    job.finished_at = job.updated_at = clock.now()
     audit.record("job_export_built", task_id=job.task_id, user=user,
                  objects={"kind": job.kind, "job": job.id, "rows": built.rows, "sha256": job.file_sha256})
     save()
@@ -338,7 +339,7 @@ def _builder_name(kind: str) -> str:
 def _local_now() -> datetime:
     from zoneinfo import ZoneInfo
 
-    return datetime.now(timezone.utc).astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
+    return clock.local_now()
 
 
 # --- the builders ----------------------------------------------------------------------------
@@ -481,7 +482,7 @@ def _build_archive(job: ExportJob, user: User, out: BinaryIO, progress: Progress
     task = db.session.get(Task, job.task_id)
     notice, matters = _published(job)
     rows = exports.rows(notice, matters)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     progress.start(ARCHIVE_STEPS)
     xlsx_body, csv_body = io.BytesIO(), io.BytesIO()
     exports.results_xlsx(xlsx_body, rows)
@@ -551,7 +552,7 @@ def recent_jobs(user: User, limit: int = 20) -> list[ExportJob]:
 
 
 def is_stale(job: ExportJob) -> bool:
-    return job.running and datetime.now(timezone.utc) - job.updated_at > STALE_AFTER
+    return job.running and clock.now() - job.updated_at > STALE_AFTER
 
 
 def expires_at(job: ExportJob) -> datetime:
@@ -566,7 +567,7 @@ def plaintext(job: ExportJob) -> Iterator[bytes]:
     """
     if job.state != "done" or not job.file_token:
         raise ExportRefused("这个导出还没有生成好，或已过期被清理。")
-    if datetime.now(timezone.utc) > expires_at(job):
+    if clock.now() > expires_at(job):
         # Expired even if no later export has purged it yet.
         raise ExportRefused("文件已过期（导出的文件只保留 24 小时）。请回到原页面重新导出。")
     path = file_path(job)

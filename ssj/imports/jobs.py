@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from contextlib import nullcontext
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Callable, Iterator, Optional
 
@@ -34,6 +34,7 @@ from flask import Flask, current_app
 from sqlalchemy import insert, select
 from werkzeug.datastructures import FileStorage
 
+from .. import clock
 from .. import audit
 from ..background import Workers
 from ..extensions import db
@@ -203,14 +204,14 @@ def _record(job: ImportJob, user: User, phase: str, outcome: str = "ok") -> None
 
 
 def _touch(job: ImportJob) -> None:
-    job.updated_at = datetime.now(timezone.utc)
+    job.updated_at = clock.now()
 
 
 def _finish(job: ImportJob, user: User, state: str, *, outcome: str, message: Optional[str] = None) -> None:
     job.state = state
     if message is not None:
         job.message = message
-    job.finished_at = datetime.now(timezone.utc)
+    job.finished_at = clock.now()
     _touch(job)
     _record(job, user, "end", outcome)
 
@@ -355,7 +356,7 @@ def recent_jobs(user: User, limit: int = 10) -> list[ImportJob]:
 
 
 def is_stale(job: ImportJob) -> bool:
-    return job.running and datetime.now(timezone.utc) - job.updated_at > STALE_AFTER
+    return job.running and clock.now() - job.updated_at > STALE_AFTER
 
 
 def error_page(job: ImportJob, page: int, per_page: int) -> list[ImportRowError]:

@@ -11,11 +11,11 @@ import io
 import tempfile
 from datetime import datetime
 from math import ceil
-from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from .. import clock
 from .. import audit
 from ..auth.roles import DIRECTORY_EDITORS, DIRECTORY_READERS
 from ..directories import queries as directory_queries
@@ -38,7 +38,7 @@ def _own_job(token: str):
 
 
 def _local(at: datetime) -> datetime:
-    return at.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
+    return clock.local(at)
 
 
 def _xlsx_response(body, filename: str):

@@ -14,6 +14,7 @@ from typing import Optional
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import clock
 from .. import audit
 from ..extensions import db
 from ..models import FollowUp, Task
@@ -58,7 +59,7 @@ def recheck(task: Task, row: FollowUp, form) -> None:
     outcome = (form.get("recheck_outcome") or "").strip()
     if when is None:
         raise RecordError("请填写复查日期（格式如 2026-03-15）。")
-    if when > date.today():
+    if when > clock.today():
         raise RecordError("复查日期不能晚于今天。")
     if not outcome:
         raise RecordError("请填写复查结果，例如“已按期改正，补发工资已到账”。")
@@ -89,7 +90,7 @@ def overdue(task_ids: list[int], today: date | None = None) -> list[FollowUp]:
     """Open rectification orders past their deadline, by plaintext columns only."""
     if not task_ids:
         return []
-    today = today or date.today()
+    today = today or clock.today()
     return list(db.session.execute(
         select(FollowUp).where(FollowUp.task_id.in_(task_ids), FollowUp.closed.is_(False),
                                FollowUp.deadline.is_not(None), FollowUp.deadline < today)

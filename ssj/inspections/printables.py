@@ -31,6 +31,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from .. import clock
 from .. import audit
 from ..auth.roles import SECTION_HEAD, STAFF
 from ..ceremony import policy as ceremony_policy
@@ -185,11 +186,7 @@ def cn_date(value: str | date | None) -> str:
 
 
 def _parse_date(raw: str) -> Optional[date]:
-    raw = (raw or "").strip()
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
+    return clock.parse_date(raw)
 
 
 def _parse_time(raw: str) -> Optional[time]:
@@ -329,7 +326,7 @@ def read(row: InspectionNotice, purpose: str) -> dict:
 
 def save(task: Task, position: int, form: NoticeForm, facts: dict) -> InspectionNotice:
     """Seal the validated notice under the task's key; a second save replaces it and counts a version."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     value = {
         **form.value(),
         "target": {k: facts.get(k, "") for k in ("credit_code", "name", "address", "legal_rep")},

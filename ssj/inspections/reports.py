@@ -12,19 +12,20 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Optional
 
 from flask import current_app
 from flask_login import current_user
 
+from .. import clock
 from .. import audit
 from ..auth.roles import SECTION_HEAD, STAFF
 from ..calendar_admin.service import current_calendar
 from ..extensions import db
 from ..models import FinalReport, Task
 from ..sealing.service import open_json, read_sealed, seal_json
-from ..workdays import Countdown
+from ..workdays import Calendar, Countdown, DueDate
 from . import REPORT_DUE_WORKING_DAYS
 from .service import HANDLINGS, RESULT_CATEGORIES, RecordError, ended_on
 
@@ -41,24 +42,36 @@ class Due:
         return self.countdown.overdue
 
 
-def due_after(ended: date, working_days: int, today: date | None = None) -> Due:
-    cal = current_calendar()
-    d = cal.add_working_days(ended, working_days)
-    cd = cal.working_days_left(today or date.today(), d.due)
+def report_due_date(ended: date, cal: Calendar | None = None) -> DueDate:
+    """Art 9: an inspection's report is due REPORT_DUE_WORKING_DAYS (5) working days after it ended.
+
+    The one place this rule is computed: the record page, the section's 待办
+    and the oversight dashboard all ask here, so they cannot disagree.
+    """
+    return (cal or current_calendar()).add_working_days(ended, REPORT_DUE_WORKING_DAYS)
+
+
+def _due(ended: date, d: DueDate, cal: Calendar, today: date | None) -> Due:
+    """A due date with its countdown from the bureau's today (the one clock)."""
+    cd = cal.working_days_left(today or clock.today(), d.due)
     warnings = list(dict.fromkeys([*d.warnings, *cd.warnings]))
     return Due(ended, d.due, cd, warnings)
 
 
 def report_due(value: dict, today: date | None = None) -> Optional[Due]:
     ended = ended_on(value)
-    return due_after(ended, REPORT_DUE_WORKING_DAYS, today) if ended else None
+    if ended is None:
+        return None
+    cal = current_calendar()
+    return _due(ended, report_due_date(ended, cal), cal, today)
 
 
 def results_due(values: list[dict], today: date | None = None) -> Optional[Due]:
     ends = [e for e in (ended_on(v) for v in values) if e]
     if not ends:
         return None
-    return due_after(max(ends), current_app.config["RESULTS_DUE_WORKING_DAYS"], today)
+    cal = current_calendar()
+    return _due(max(ends), cal.add_working_days(max(ends), current_app.config["RESULTS_DUE_WORKING_DAYS"]), cal, today)
 
 
 def final_report_due(task: Task, today: date | None = None) -> Optional[Due]:
@@ -69,7 +82,8 @@ def final_report_due(task: Task, today: date | None = None) -> Optional[Due]:
     """
     if task.planned_end is None or task.status not in ("sealed", "inspecting"):
         return None
-    return due_after(task.planned_end, REPORT_DUE_WORKING_DAYS, today)
+    cal = current_calendar()
+    return _due(task.planned_end, report_due_date(task.planned_end, cal), cal, today)
 
 
 def summary(values: list[dict], positions: int) -> dict:
@@ -119,7 +133,7 @@ def draft(task: Task, values: list[dict], positions: int, text: str) -> FinalRep
         db.session.add(row)
     row.state = "draft"
     row.drafted_by_id = current_user.id
-    row.drafted_at = datetime.now(timezone.utc)
+    row.drafted_at = clock.now()
     row.approved_by_id = None
     row.approved_at = None
     row.sealed = seal_json(task.id, "final_report", task.id, {"summary": s, "text": text.strip()[:20000],
@@ -147,6 +161,6 @@ def approve(task: Task, row: Optional[FinalReport]) -> None:
         raise RecordError("只有本科室负责人可以审核总结报告。", 403)
     row.state = "approved"
     row.approved_by_id = current_user.id
-    row.approved_at = datetime.now(timezone.utc)
+    row.approved_at = clock.now()
     task.status = "reported"
     audit.record("final_report_approve", task_id=task.id, objects={"drafted_by": row.drafted_by_id})

@@ -9,7 +9,6 @@ begun is undone first, and the re-render's own logged reads are kept.
 """
 from __future__ import annotations
 
-from datetime import date
 
 from flask import flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -23,7 +22,7 @@ from ..ceremony.routes import watermark
 from ..extensions import db
 from ..models import Section, Task
 from ..security import access
-from ..plans.service import local_today
+from .. import clock
 from . import bp, evidence, followup, printables, reports, service
 from .service import HANDLINGS, METHODS, RESULT_CATEGORIES, RecordError, RecordForm
 
@@ -117,7 +116,7 @@ def _record_page(task, position, mine, form=None, status=200):
     body = render_template(
         "inspections/record.html", task=task, position=position, row=row, value=value, facts=facts, form=form,
         history=history, files=evidence.listing(task, position, code), followups=followups, writable=writable,
-        items=service.content_items(task), due=reports.report_due(value) if value else None, today=date.today(),
+        items=service.content_items(task), due=reports.report_due(value) if value else None, today=clock.today(),
     )
     return make_response(body, status)
 
@@ -175,7 +174,7 @@ def _notice_page(task, position, mine, form=None, status=200):
     writable = printables.may_write(task, mine) and task.status in service.WORKING_STATES
     if form is None:
         form = printables.NoticeForm.from_value(value) if value else printables.NoticeForm.prefilled(
-            task, facts, local_today())
+            task, facts, clock.today())
     body = render_template(
         "inspections/notice.html", task=task, position=position, row=row, value=value, facts=facts, form=form,
         writable=writable, warning=form.day_warning() if writable else None,

@@ -14,13 +14,14 @@ discipline never read.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Optional
 
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import clock
 from .. import audit
 from ..auth.roles import ADMIN, DISCIPLINE, INSPECTOR
 from ..ceremony import policy as ceremony_policy
@@ -189,13 +190,7 @@ def content_items(task: Task) -> list[str]:
 
 
 def _parse_date(raw: str) -> Optional[date]:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
+    return clock.parse_date(raw)
 
 
 @dataclass
@@ -258,7 +253,7 @@ class RecordForm:
                 e.setdefault("started", "请填写检查开始日期。")
             if not t:
                 e.setdefault("ended", "请填写检查结束日期（报告期限从这一天起算5个工作日）。")
-            if t and t > date.today():
+            if t and t > clock.today():
                 e["ended"] = "检查结束日期不能晚于今天；检查尚未结束时请先保存草稿。"
             if not self.items:
                 e["items"] = "请至少勾选一项检查内容。"
@@ -296,7 +291,7 @@ class RecordForm:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def _stamp(value: dict, facts: dict, team: list[str]) -> dict:

@@ -12,11 +12,10 @@ from flask import url_for
 from sqlalchemy import and_, select
 
 from ..auth.roles import INSPECTOR, SECTION_HEAD, STAFF
-from ..calendar_admin.service import current_calendar
 from ..extensions import db
 from ..main.todo import TodoItem, provider
 from ..models import Assignment, FinalReport, FollowUp, Inspector, Task
-from . import REPORT_DUE_WORKING_DAYS
+from .reports import report_due_date
 
 
 @provider
@@ -60,7 +59,7 @@ def section_reports(user, today: date) -> list[TodoItem]:
             items.append(TodoItem(f"审核总结报告：{task.name}", "本科室工作人员已起草总结报告，请审核后报局领导（细则第九条）。",
                                   url_for("inspections.final_report", task_id=task.id), article="细则第九条"))
         elif report is None and task.planned_end is not None:
-            due = current_calendar().add_working_days(task.planned_end, REPORT_DUE_WORKING_DAYS).due
+            due = report_due_date(task.planned_end).due
             items.append(TodoItem(f"形成检查报告：{task.name}",
                                   "检查结束后5个工作日内形成检查报告，科室汇总后报局领导（细则第九条）。",
                                   url_for("inspections.task", task_id=task.id), due=due, article="细则第九条"))

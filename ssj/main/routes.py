@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from ..auth.roles import ROLE_DUTIES
 from ..calendar_admin.service import current_calendar
-from ..plans.service import local_today
+from .. import clock
 from ..security import access
 from . import bp
 from .todo import items_for
@@ -23,7 +23,7 @@ def index():
 @access.signed_in
 def todo():
     """待办: what needs doing now, by whom and by when, for each of the user's roles."""
-    today = local_today()
+    today = clock.today()
     calendar = current_calendar()
     items = [
         (item, calendar.working_days_left(today, item.due) if item.due else None)

@@ -2,10 +2,11 @@
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, TypeDecorator
+from .. import clock
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator):

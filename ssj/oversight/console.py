@@ -24,9 +24,9 @@ from math import ceil
 from typing import Any, Iterable, Mapping, Optional
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import and_, func, or_, select
 
+from .. import clock
 from .. import creditcode
 from ..audit import chain, service as log
 from ..audit import verify as log_verify
@@ -100,11 +100,8 @@ ACTION_LABELS = {
 
 
 def zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    return clock.zone()
 
-
-def local_today() -> dt.date:
-    return dt.datetime.now(zone()).date()
 
 
 def calendar() -> Calendar:
@@ -496,7 +493,7 @@ class FlagRange:
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> "FlagRange":
-        today = local_today()
+        today = clock.today()
         r = cls((args.get("since") or "").strip(), (args.get("until") or "").strip())
         try:
             r.first_day = dt.date.fromisoformat(r.since) if r.since else today - dt.timedelta(days=DEFAULT_FLAG_DAYS - 1)

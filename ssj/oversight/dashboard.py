@@ -26,19 +26,18 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Optional
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import and_, false, func, or_, select
 
+from .. import clock
 from ..auth.roles import DISCIPLINE, SECTION_HEAD, STAFF, SUPERVISOR
 from ..calendar_admin.service import current_calendar
 from ..extensions import db
-from ..inspections import REPORT_DUE_WORKING_DAYS
+from ..inspections.reports import report_due_date
 from ..inspections.followup import overdue as overdue_followups
 from ..inspections.service import RESULT_CATEGORIES
 from ..models import (
@@ -66,9 +65,6 @@ DEPARTMENT_WIDE = (SUPERVISOR, DISCIPLINE)
 SECTION_ONLY = (SECTION_HEAD, STAFF)
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
-
-def local_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
 
 
 def percent_text(value: Optional[Fraction], places: int = 2) -> str:
@@ -398,13 +394,13 @@ def reports(tasks: list[DrawnTask], today: date) -> Reports:
     }
     by_id = {d.task.id: d.task for d in drawn}
     cal = current_calendar()
-    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    zone = clock.zone()
     dues: dict[date, date] = {}
     warnings: list[str] = []
 
     def due_of(ended: date) -> date:
         if ended not in dues:
-            d = cal.add_working_days(ended, REPORT_DUE_WORKING_DAYS)
+            d = report_due_date(ended, cal)
             dues[ended] = d.due
             warnings.extend(d.warnings)
         return dues[ended]
@@ -650,7 +646,7 @@ class Dashboard:
 
 
 def build(scope: Scope, year: int, today: Optional[date] = None) -> Dashboard:
-    today = today or local_today()
+    today = today or clock.today()
     tasks = tasks_of(scope, year)
     plans = approved_plans(scope, year)
     matters = matter_rows(scope, year, tasks, plans, today)

@@ -17,12 +17,12 @@ plaintext aggregates (`dashboard`), never from sealed content.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from io import BytesIO
 
 from flask import abort, flash, g, make_response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from .. import clock
 from .. import audit
 from ..audit import service as log
 from ..audit import verify as log_verify
@@ -175,7 +175,7 @@ def export_checkpoints():
             "left_out": [p.seq for p in problems],
         },
     )
-    stamp = datetime.now(timezone.utc).astimezone(console.zone())
+    stamp = clock.now().astimezone(console.zone())
     body = BytesIO((json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return send_file(
         body, mimetype="application/json", as_attachment=True,
@@ -199,7 +199,7 @@ def print_checkpoints():
         key_id=keys.signing_key_id,
         public_key=log_verify.raw_public_key(keys.verify_key).hex(),
         printed_by=current_user,
-        printed_at=datetime.now(timezone.utc),
+        printed_at=clock.now(),
     )
 
 
@@ -247,7 +247,7 @@ def _dashboard_charts(d: dash.Dashboard) -> dict:
 @access.roles(SUPERVISOR, SECTION_HEAD, STAFF, DISCIPLINE)
 def dashboard():
     """监管看板: one year's figures against Art 7, 9, 10, 15, 18 and 19, for the department or one section."""
-    today = dash.local_today()
+    today = clock.today()
     year, error = dash.parse_year(request.args.get("year"), today)
     raw_section = (request.args.get("section") or "").strip()
     section_id = int(raw_section) if raw_section.isdigit() else None

@@ -8,13 +8,13 @@ flags — so the reminder needs no state of its own.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta, timezone
+from datetime import date, timedelta
 from typing import Optional
-from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import func, select
 
+from .. import clock
 from ..auth.roles import DISCIPLINE
 from ..extensions import db
 from ..main.todo import TodoItem, provider
@@ -29,7 +29,7 @@ def _last(action: str) -> Optional[date]:
     at = db.session.scalar(select(func.max(AccessLogEntry.at)).where(AccessLogEntry.action == action))
     if at is None:
         return None
-    return at.replace(tzinfo=at.tzinfo or timezone.utc).astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
+    return clock.local_date(at)
 
 
 @provider

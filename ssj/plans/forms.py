@@ -15,6 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Callable, Optional
 
+from .. import clock
 from ..directories.forms import parse_ratio
 from ..models import AnnualPlan, Department, Matter, Task, Township
 from ..models.draws import STRATUM_KINDS
@@ -42,11 +43,7 @@ def _percent(share: Fraction) -> str:
 
 
 def parse_day(raw: str) -> Optional[date]:
-    raw = raw.strip().replace("/", "-").replace(".", "-")
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
+    return clock.parse_date(raw)
 
 
 # --- annual plans -------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import clock
 from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
 from ..directories.listing import paginate, render_list, wants_fragment
 from ..extensions import db
@@ -62,7 +63,7 @@ def plans():
 def plan_new():
     """Start the section's annual plan for a year, one line per active matter."""
     section_id = require_section()
-    this_year = service.local_today().year
+    this_year = clock.today().year
     years = [this_year, this_year + 1]
     if request.method == "GET":
         return render_template("plans/plan_new.html", form=NewPlanForm(year=str(this_year)), years=years)
@@ -234,7 +235,7 @@ def task_new():
     """Set up a new inspection task of the user's section."""
     section = db.session.get(Section, require_section())
     if request.method == "GET":
-        year = service.local_today().year
+        year = clock.today().year
         form = TaskForm.blank(year, service.default_general_ratio(section.id, year))
         return _task_form_page(form, None, service.task_choices(section, year))
     form = TaskForm.from_request(request.form)
@@ -253,7 +254,7 @@ def _task_page(task, status: int = 200, error: str | None = None):
     return render_template(
         "plans/task.html",
         task=task,
-        preview=service.preview(task, service.local_today()),
+        preview=service.preview(task, clock.today()),
         live_plan=plan,
         live_uncovered=uncovered,
         township_names=service.township_names(task.township_id_list),
@@ -277,7 +278,7 @@ def task_preview(task_id: int):
     if not wants_fragment():
         return redirect(url_for("plans.task", task_id=t.id))
     response = make_response(
-        render_template("plans/_preview.html", task=t, preview=service.preview(t, service.local_today()))
+        render_template("plans/_preview.html", task=t, preview=service.preview(t, clock.today()))
     )
     response.vary.add("HX-Request")
     return response

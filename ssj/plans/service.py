@@ -12,14 +12,13 @@ recently inspected targets (Art 16) through `exclude_codes`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Iterable, Optional
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import clock
 from .. import audit
 from ..auth.roles import SUPERVISOR
 from ..draws.algorithm import SampleSizeError, sample_size
@@ -44,13 +43,9 @@ from .forms import PlanForm, TaskChoices, TaskForm
 from .policy import PLANNERS
 
 
-def local_today() -> date:
-    """Today in the bureau's time zone: certificates and dates are read as the bureau reads them."""
-    return datetime.now(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
-
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def _plan_ref(plan: AnnualPlan) -> dict[str, Any]:
@@ -224,7 +219,7 @@ def approved_plans(year: Optional[int] = None) -> list[dict[str, Any]]:
     )
     if year is not None:
         stmt = stmt.where(AnnualPlan.year == year)
-    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    zone = clock.zone()
     out = []
     for plan in db.session.execute(stmt).scalars():
         items = [

@@ -3,7 +3,7 @@
 from flask import request
 
 from ..directories.listing import Page, paginate, render_list
-from ..directories.service import local_today
+from .. import clock
 from ..models.directories import MATTER_METHODS
 from ..security import access
 from . import bp, service
@@ -29,6 +29,6 @@ def matters():
 def inspectors():
     """The published 执法检查人员名录 (Art 5): name, section, certificate number."""
     q = request.args.get("q", "").strip()
-    stmt, count = service.inspectors(q, local_today())
+    stmt, count = service.inspectors(q, clock.today())
     page = _public_page(stmt, count, service.PUBLIC_INSPECTOR_FIELDS)
     return render_list("public/inspectors.html", "public/_inspectors_results.html", page=page, q=q)

@@ -21,7 +21,7 @@ from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
 from ..ceremony import policy as ceremony_policy
 from ..exports import jobs as export_jobs
 from ..models import PublishedTask
-from ..plans.service import local_today
+from .. import clock
 from ..security import access
 from . import bp, service
 
@@ -44,7 +44,7 @@ def _page(task, status: int = 200, error: str | None = None, note: str = ""):
         task=task,
         notice=notice,
         pending=service.pending_request(task),
-        date_problem=service.date_problem(task, local_today()),
+        date_problem=service.date_problem(task, clock.today()),
         may_request=service.may_request(current_user, task),
         may_approve=service.may_approve(current_user, task),
         may_archive=ceremony_policy.may_read_list(current_user, task),

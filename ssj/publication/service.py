@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Optional
 
 from flask import current_app, g
@@ -35,7 +35,7 @@ from ..inspections import followup as followups
 from ..inspections import printables
 from ..inspections import service as inspections
 from ..models import EvidenceFile, FollowUp, InspectionNotice, PublicationRequest, PublishedResult, PublishedTask, Task, User
-from ..plans.service import local_today
+from .. import clock
 
 # A task may be put forward for publication once its draw is sealed; the
 # inspection stages in between are the inspection area's business.
@@ -53,7 +53,7 @@ class PublicationError(ValueError):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def _refuse(task: Task, reason: str, message: str, status: int = 409, outcome: str = "denied") -> PublicationError:
@@ -117,7 +117,7 @@ def request_publication(task: Task, user: User, note: str) -> PublicationRequest
         raise PublicationError("本任务已有一份等待局领导审批的公开申请，请等待审批。")
     if task.status not in REQUESTABLE or ceremony.sealed_attempt(task) is None:
         raise PublicationError(f"任务当前为“{task.status_label}”，只有已完成摇号并封存结果的任务才能申请公开。")
-    problem = date_problem(task, local_today())
+    problem = date_problem(task, clock.today())
     if problem:
         raise _refuse(task, "before_publish_date", problem)
     req = PublicationRequest(task_id=task.id, state="pending", note=note, requested_by_id=user.id, requested_at=_now())
@@ -159,7 +159,7 @@ def approve(task: Task, user: User, password: str) -> PublishedTask:
     req = pending_request(task)
     if req is None:
         raise PublicationError("本任务没有等待审批的公开申请。请先由组织人或科室负责人提出申请。")
-    problem = date_problem(task, local_today())
+    problem = date_problem(task, clock.today())
     if problem:
         raise _refuse(task, "before_publish_date", problem)
     if req.requested_by_id == user.id:
@@ -270,10 +270,7 @@ class Outcome:
 
 
 def _day(raw) -> Optional[date]:
-    try:
-        return date.fromisoformat((raw or "").strip()) if raw else None
-    except ValueError:
-        return None
+    return clock.parse_date(raw or "")
 
 
 def handling_text(value: dict) -> str:

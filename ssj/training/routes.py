@@ -17,7 +17,8 @@ from ..extensions import db
 from ..models import TrainingSession
 from ..security import access
 from . import bp, service
-from .service import TrainingForm, local_today
+from .. import clock
+from .service import TrainingForm
 
 EDITORS = (STAFF, SECTION_HEAD)
 READERS = (STAFF, SECTION_HEAD, SUPERVISOR)
@@ -48,7 +49,7 @@ def _form_page(form: TrainingForm, session: TrainingSession | None, status: int 
         sections=sections,
         by_section=[(sec, people) for sec, people in by_section if people],
         no_section=no_section,
-        today=local_today(),
+        today=clock.today(),
     ), status
 
 
@@ -56,14 +57,14 @@ def _validate(form: TrainingForm) -> tuple[bool, dict]:
     dept = current_user.department_id
     users = {u.id: u for u in service.department_users(dept)}
     sections = {s.id for s in service.department_sections(dept)}
-    return form.validate(local_today(), sections, set(users)), users
+    return form.validate(clock.today(), sections, set(users)), users
 
 
 @bp.route("/training")
 @access.roles(*READERS)
 def sessions():
     """业务培训: the department's sessions of one year, and whether that year meets Art 15."""
-    today = local_today()
+    today = clock.today()
     raw = request.args.get("year", "").strip()
     year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= today.year + 1 else today.year
     summary = service.training_summary(current_user.department_id, year)

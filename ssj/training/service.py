@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import clock
 from .. import audit
 from ..auth.roles import SECTION_HEAD, STAFF
 from ..extensions import db
@@ -40,11 +39,7 @@ _SPLIT = re.compile(r"[\s,，、;；]+", re.UNICODE)
 
 
 def parse_day(raw: str) -> Optional[date]:
-    raw = raw.strip().replace("/", "-").replace(".", "-")
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
+    return clock.parse_date(raw)
 
 
 # --- the form -------------------------------------------------------------------
@@ -279,7 +274,7 @@ def art15_indicator(summary: dict, this_year: int) -> tuple[bool, str]:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 FIELD_LABELS = {
@@ -395,10 +390,6 @@ _DEMO = [
 ]
 
 
-def local_today() -> date:
-    """Today in the bureau's time zone: a session held "today" in China is not in the future."""
-    return datetime.now(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
-
 
 def load_demo_training(today: Optional[date] = None, department_code: str = "RSJ") -> int:
     """Add the demo's training sessions (two this year, one last year) to the session; returns how many were added.
@@ -406,7 +397,7 @@ def load_demo_training(today: Optional[date] = None, department_code: str = "RSJ
     Idempotent: a session with the same department, date and title is kept.
     Needs the demo's department, sections and users; without them it adds nothing.
     """
-    today = today or local_today()
+    today = today or clock.today()
     dept = db.session.scalar(select(Department).where(Department.code == department_code))
     if dept is None:
         return 0

@@ -98,10 +98,10 @@ def _move_publish_date_into_the_past(app, task_id: int) -> None:
     """Let the publish date come. Publication is refused before it (Art 13) and the
     task's date is weeks ahead; a test cannot wait for the calendar, and a drawn task's
     settings can no longer be edited in the browser, so the date moves in the database."""
-    from ssj.plans.service import local_today
+    from ssj import clock
 
     with app.app_context():
-        db.session.get(Task, task_id).publish_date = local_today() - timedelta(days=1)
+        db.session.get(Task, task_id).publish_date = clock.today() - timedelta(days=1)
         db.session.commit()
         db.engine.dispose()
 

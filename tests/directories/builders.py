@@ -84,7 +84,7 @@ def conflict(app, inspector_id: int, target_id: int, kind: str = "relative", rea
 
 def bureau_today(app) -> date:
     """Today in the bureau's time zone, which decides whether a certificate is valid."""
-    from ssj.directories.service import local_today
+    from ssj import clock
 
     with app.app_context():
-        return local_today()
+        return clock.today()

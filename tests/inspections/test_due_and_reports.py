@@ -17,18 +17,18 @@ from .conftest import record_url, submit, task_status
 
 def test_report_due_skips_the_national_day_holiday_and_counts_the_make_up_saturday(app):
     with app.test_request_context():
-        due = reports.due_after(date(2025, 9, 30), 5, today=date(2025, 10, 9))
+        due = reports.report_due({"ended": "2025-09-30"}, today=date(2025, 10, 9))
         # 10-01..10-08 are holidays; Saturday 10-11 is a make-up working day.
         assert due.due == date(2025, 10, 14)
         assert not due.overdue and due.countdown.label == "还剩4个工作日"
         assert not due.warnings
-        late = reports.due_after(date(2025, 9, 30), 5, today=date(2025, 10, 15))
+        late = reports.report_due({"ended": "2025-09-30"}, today=date(2025, 10, 15))
         assert late.overdue and late.countdown.label == "已逾期1个工作日"
 
 
 def test_a_year_without_holiday_data_warns_and_does_not_crash(app, login_as, drawn):
     with app.test_request_context():
-        due = reports.due_after(date(2030, 12, 27), 5, today=date(2030, 12, 27))
+        due = reports.report_due({"ended": "2030-12-27"}, today=date(2030, 12, 27))
         assert any("2031年的法定节假日尚未录入" in w for w in due.warnings)
     p = drawn.own_position()
     me = login_as("inspector_jc")

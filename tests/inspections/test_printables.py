@@ -12,7 +12,7 @@ from ssj import audit
 from ssj.audit import chain
 from ssj.extensions import db
 from ssj.models import AccessLogEntry, InspectionNotice, Inspector, Matter
-from ssj.plans.service import local_today
+from ssj import clock
 from tests.ceremony.conftest import text_of
 from tests.conftest import post
 
@@ -77,7 +77,7 @@ def test_the_assigned_inspector_fills_in_and_prints_the_notice_with_the_matters_
     for d in DOCUMENTS:  # prefilled from the matter directory
         assert d in form.text
     with app.app_context():
-        year = local_today().year
+        year = clock.today().year
     assert f"劳动监察检通〔{year}〕1号" in form.text  # the suggested number
     assert "还没有检查通知书" not in text
 

@@ -96,7 +96,7 @@ def matters(app) -> dict[str, int]:
 
 
 def this_year(app) -> int:
-    from ssj.plans.service import local_today
+    from ssj import clock
 
     with app.test_request_context():
-        return local_today().year
+        return clock.today().year

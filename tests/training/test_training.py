@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from ssj.extensions import db
 from ssj.models import AccessLogEntry, Section, TrainingAttendance, TrainingSession, User
-from ssj.training.service import load_demo_training, local_today, training_summary
+from ssj import clock
+from ssj.training.service import load_demo_training, training_summary
 from tests.conftest import post
 
 NOT_MET = "本年度尚未开展业务培训（细则第十五条要求每年至少1次）"
@@ -17,7 +18,7 @@ NOT_MET = "本年度尚未开展业务培训（细则第十五条要求每年至
 
 def _today(app) -> date:
     with app.app_context():
-        return local_today()
+        return clock.today()
 
 
 def _ids(app, *usernames) -> list[int]:
@@ -227,7 +228,7 @@ def test_another_department_neither_sees_nor_changes_the_records(app, login_as):
 
 def test_the_demo_adds_two_sessions_this_year_and_one_last_year_once(app):
     with app.app_context():
-        today = local_today()
+        today = clock.today()
         assert load_demo_training() == 3
         assert load_demo_training() == 0
         rsj = db.session.scalar(select(User.department_id).where(User.username == "staff_jc"))
