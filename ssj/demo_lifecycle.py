@@ -552,7 +552,7 @@ def _write_record(task: Task, spec: TaskSpec, position: int, visit: tuple[date, 
         final = outcome is not None
         if not form.validate(task, final=final):
             raise RuntimeError(f"demo record does not validate: {form.errors}")
-        inspections.save(task, mine, form, "submit" if final else "save")
+        inspections.save(task, mine, form, "submit" if final else "save", loaded_version=None)  # a new record
         counts["inspection_records"] = counts.get("inspection_records", 0) + 1
         if photo:
             name, note = (f"现场照片-{position:02d}.png", "单位门头及劳动保障公示栏") if spec.method == "onsite" \

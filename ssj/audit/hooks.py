@@ -41,15 +41,20 @@ def _target_ref(target_id) -> dict:
     return {"target_ref": sealed_ref(code if code is not None else f"target-id:{target_id}")}
 
 
+def logged_view_args() -> dict:
+    """The URL's arguments as the log may hold them: a target only by its HMAC reference."""
+    return {
+        k: _target_ref(v) if k == "target_id" else v
+        for k, v in (request.view_args or {}).items()
+        if isinstance(v, (int, str))
+    }
+
+
 def _generic_entry(response) -> None:
     verb = "read" if request.method in ("GET", "HEAD") else "change"
     objects = {"endpoint": request.endpoint, "method": request.method}
     if request.view_args:
-        objects["args"] = {
-            k: _target_ref(v) if k == "target_id" else v
-            for k, v in request.view_args.items()
-            if isinstance(v, (int, str))
-        }
+        objects["args"] = logged_view_args()
     if request.args:
         # Names only: a search term typed by a user stays out of the log.
         objects["query"] = sorted(request.args.keys())

@@ -17,6 +17,8 @@ from sqlalchemy import select
 from ..auth.roles import INSPECTOR, SECTION_HEAD, STAFF, SUPERVISOR
 from ..ceremony import policy as ceremony_policy
 from .. import audit
+from ..audit.refusals import refuse_change
+from ..concurrency import StaleEdit, submitted_version
 from ..ceremony import service as ceremony
 from ..ceremony.routes import watermark
 from ..extensions import db
@@ -37,12 +39,11 @@ def inspection_helpers():
             "VIEWABLE": evidence.VIEWABLE}
 
 
-def _refused(message: str, status: int):
-    # Undo anything begun; keep the logged reads of the page shown instead.
-    audit.discard_uncommitted()
-    g.keep_changes = True
+def _refused(message: str, status: int, reason: str = "invalid_input"):
+    # Undo anything begun and log the refusal with its reason; the page shown
+    # instead adds its own logged reads.
     flash(message, "error")
-    return status
+    return refuse_change(reason, status)
 
 
 # --- overviews ---------------------------------------------------------------------------
@@ -103,9 +104,14 @@ def task(task_id: int):
 # --- one target's record -------------------------------------------------------------------
 
 
-def _record_page(task, position, mine, form=None, status=200):
+STALE_RECORD = ("您打开这份检查记录之后，同组的人已经保存了新的内容，您这次的修改没有保存。"
+                "下面列出现在保存的内容与您填写的不同之处；您填写的内容仍在表单中，请核对后再保存或提交。")
+
+
+def _record_page(task, position, mine, form=None, status=200, stale=False):
     row = service.get_record(task, position)
     value = service.read_record(row) if row else None
+    changes = service.changes_since(value or {}, form) if stale and form is not None else None
     facts = value["target"] if value else (service.target_facts(task, mine) if mine else {})
     code = facts.get("credit_code")
     if form is None:
@@ -117,6 +123,7 @@ def _record_page(task, position, mine, form=None, status=200):
         "inspections/record.html", task=task, position=position, row=row, value=value, facts=facts, form=form,
         history=history, files=evidence.listing(task, position, code), followups=followups, writable=writable,
         items=service.content_items(task), due=reports.report_due(value) if value else None, today=clock.today(),
+        changes=changes,
     )
     return make_response(body, status)
 
@@ -136,13 +143,15 @@ def record(task_id: int, position: int):
         task, mine = service.position_for_writing(task_id, position)
     except RecordError as exc:
         task, mine = service.position_for_reading(task_id, position)
-        return _record_page(task, position, mine, form, _refused(str(exc), exc.status))
+        return _record_page(task, position, mine, form, _refused(str(exc), exc.status, exc.reason))
     if not form.validate(task, final=action != "save", correcting=action == "correct"):
         return _record_page(task, position, mine, form, _refused("检查记录没有保存，请按红字提示修改后重新提交。", 422))
     try:
-        service.save(task, mine, form, action)
+        service.save(task, mine, form, action, submitted_version(request.form))
+    except StaleEdit:
+        return _record_page(task, position, mine, form, _refused(STALE_RECORD, 409, "stale_version"), stale=True)
     except RecordError as exc:
-        return _record_page(task, position, mine, form, _refused(str(exc), exc.status))
+        return _record_page(task, position, mine, form, _refused(str(exc), exc.status, exc.reason))
     flash({"save": "草稿已保存。", "submit": "检查记录已提交。之后如需修改，请使用“更正”并写明原因。",
            "correct": "更正已保存，原版本已留存。"}[action], "success")
     return redirect(url_for("inspections.record", task_id=task.id, position=position))
@@ -195,7 +204,7 @@ def notice(task_id: int, position: int):
         task, mine = printables.position_for_notice_writing(task_id, position)
     except RecordError as exc:
         task, mine = service.position_for_reading(task_id, position)
-        return _notice_page(task, position, mine, form, _refused(str(exc), exc.status))
+        return _notice_page(task, position, mine, form, _refused(str(exc), exc.status, exc.reason))
     if not form.validate():
         return _notice_page(task, position, mine, form, _refused("检查通知书没有保存，请按红字提示修改后重新保存。", 422))
     facts = printables.target_facts(task, position, mine, "notice_write")
@@ -252,7 +261,7 @@ def evidence_upload(task_id: int, position: int):
         evidence.add(task, position, upload.filename if upload else "", body, request.form.get("note", ""))
     except RecordError as exc:
         task, mine = service.position_for_reading(task_id, position)
-        return _record_page(task, position, mine, None, _refused(str(exc), exc.status))
+        return _record_page(task, position, mine, None, _refused(str(exc), exc.status, exc.reason))
     flash("证据文件已加密保存。", "success")
     return redirect(url_for("inspections.record", task_id=task.id, position=position) + "#evidence")
 
@@ -297,7 +306,7 @@ def followup_add(task_id: int, position: int):
         followup.add(task, position, request.form)
     except RecordError as exc:
         task, mine = service.position_for_reading(task_id, position)
-        return _record_page(task, position, mine, None, _refused(str(exc), exc.status))
+        return _record_page(task, position, mine, None, _refused(str(exc), exc.status, exc.reason))
     flash("处理措施已记录。", "success")
     return redirect(url_for("inspections.record", task_id=task.id, position=position) + "#followups")
 
@@ -315,7 +324,7 @@ def followup_recheck(task_id: int, position: int, followup_id: int):
             ceremony_policy.refuse("not_own_assignment")
         followup.recheck(task, row, request.form)
     except RecordError as exc:
-        return _record_page(task, position, mine, None, _refused(str(exc), exc.status))
+        return _record_page(task, position, mine, None, _refused(str(exc), exc.status, exc.reason))
     flash("复查结果已记录。", "success")
     return redirect(url_for("inspections.record", task_id=task.id, position=position) + "#followups")
 
@@ -346,7 +355,7 @@ def final_report(task_id: int):
         try:
             reports.draft(task, _final_values(task), len(service.positions_of(task)), text)
         except RecordError as exc:
-            status = _refused(str(exc), exc.status)
+            status = _refused(str(exc), exc.status, exc.reason)
             return render_template("inspections/final_report.html", task=task, row=row, value=None, text=text,
                                    may_draft=True, may_approve=False, mark=watermark()), status
         flash("总结报告已起草，请本科室负责人（起草人以外）审核。", "success")
@@ -365,7 +374,7 @@ def final_report_approve(task_id: int):
     try:
         reports.approve(task, reports.get(task))
     except RecordError as exc:
-        status = _refused(str(exc), exc.status)
+        status = _refused(str(exc), exc.status, exc.reason)
         if status == 403:
             g.denied, g.denial_reason = True, "drafter_cannot_approve"
         row = reports.get(task)

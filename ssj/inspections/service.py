@@ -21,8 +21,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import clock
-from .. import audit
+from .. import audit, clock, concurrency
 from ..auth.roles import ADMIN, DISCIPLINE, INSPECTOR
 from ..ceremony import policy as ceremony_policy
 from ..ceremony import service as ceremony
@@ -52,11 +51,29 @@ TEXT_LIMIT = 20_000
 
 
 class RecordError(ValueError):
-    """A Chinese message for the person; nothing was changed."""
+    """A Chinese message for the person; nothing was changed. `reason` names it in the access log."""
 
-    def __init__(self, message: str, status: int = 422) -> None:
+    def __init__(self, message: str, status: int = 422, reason: str = "") -> None:
         super().__init__(message)
         self.status = status
+        self.reason = reason or ("invalid_input" if status == 422 else "rule")
+
+
+# The record's fields as the person sees them, for "what changed" after a refused stale save.
+FIELD_LABELS = {
+    "method": "检查方式", "started": "检查开始日期", "ended": "检查结束日期", "items": "检查内容",
+    "findings": "发现的问题", "onsite_record": "现场检查笔录", "evaluation": "评价", "result": "检查结果",
+    "handling": "处理方式", "handling_detail": "处理情况", "rectify_deadline": "改正期限",
+    "decision_no": "处罚决定书文号",
+}
+
+
+def changes_since(saved: dict, form: "RecordForm") -> list[dict[str, str]]:
+    """Where the record as saved now differs from what the person typed (Chinese labels and values)."""
+    def shown(value: dict) -> dict:
+        return {**value, "method": METHODS.get(value.get("method"), value.get("method")),
+                "handling": HANDLINGS.get(value.get("handling"), value.get("handling"))}
+    return concurrency.differences(FIELD_LABELS, shown(saved), shown(form.value()))
 
 
 def record_id(task_id: int, position: int) -> str:
@@ -304,14 +321,20 @@ def _stamp(value: dict, facts: dict, team: list[str]) -> dict:
     }
 
 
-def save(task: Task, assignment: Assignment, form: RecordForm, action: str) -> InspectionRecord:
-    """Save a draft (`save`), submit it (`submit`) or correct a submitted record (`correct`)."""
+def save(task: Task, assignment: Assignment, form: RecordForm, action: str,
+         loaded_version: Optional[int]) -> InspectionRecord:
+    """Save a draft (`save`), submit it (`submit`) or correct a submitted record (`correct`).
+
+    `loaded_version` is the row_version the person's form was loaded at: a save
+    over someone else's newer save raises StaleEdit and writes nothing."""
     row = get_record(task, assignment.position)
+    concurrency.check(row, loaded_version)
     if action == "correct":
         if row is None or row.state != "submitted":
             raise RecordError("只有已提交的检查记录才需要更正；草稿可以直接修改。", 409)
     elif row is not None and row.state == "submitted":
-        raise RecordError("检查记录已提交，不能直接修改。如需修改，请使用“更正”并写明原因。", 409)
+        raise RecordError("检查记录已提交，不能直接修改。如需修改，请使用“更正”并写明原因。", 409,
+                          "submitted_record")
     facts = target_facts(task, assignment, "record_write")
     value = _stamp(form.value(), facts, list(facts.get("team") or []))
     rid = record_id(task.id, assignment.position)
@@ -331,9 +354,10 @@ def save(task: Task, assignment: Assignment, form: RecordForm, action: str) -> I
     row.sealed = seal_json(task.id, "record", rid, value)
     row.ended_on = _parse_date(form.ended)
     row.updated_at = _now()
+    concurrency.flush()  # a save that landed since `check` makes this UPDATE match nothing
     if task.status == "sealed":
         task.status = "inspecting"  # the first record starts the inspection phase
-    db.session.flush()
+        db.session.flush()
     audit.record(
         f"inspection_record_{action}",
         task_id=task.id,

@@ -8,6 +8,7 @@ from typing import Optional
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..concurrency import Versioned
 from ..extensions import db
 from ._types import UTCDateTime, utcnow
 from .accounts import Department, Section, User
@@ -20,7 +21,7 @@ CREDIT_GRADES = {"A": "A级（诚信）", "B": "B级（较好）", "C": "C级（
 CONFLICT_KINDS = {"relative": "近亲属关系", "former_employer": "曾在该单位任职", "other": "其他利害关系"}
 
 
-class Matter(db.Model):
+class Matter(Versioned, db.Model):
     """An entry of the public 随机抽查事项清单. Every change is kept in MatterVersion."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,7 +69,7 @@ class MatterVersion(db.Model):
     changed_by: Mapped[Optional[User]] = relationship()
 
 
-class Inspector(db.Model):
+class Inspector(Versioned, db.Model):
     """An entry of the 执法检查人员名录库, shared by the department."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,7 +101,7 @@ class Township(db.Model):
     name: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class Target(db.Model):
+class Target(Versioned, db.Model):
     """An entry of the 检查对象名录库, shared by the department, keyed by credit code."""
 
     __table_args__ = (
@@ -157,7 +158,7 @@ class Target(db.Model):
         )
 
 
-class Conflict(db.Model):
+class Conflict(Versioned, db.Model):
     """A declared 回避关系: this inspector is never drawn for this target."""
 
     __table_args__ = (UniqueConstraint("inspector_id", "target_id"),)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -48,6 +48,9 @@ class AnnualPlan(db.Model):
     section_id: Mapped[int] = mapped_column(ForeignKey("section.id"))
     year: Mapped[int] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), default="draft")
+    # Checked by the edit form's save (ssj.concurrency.claim), not by every UPDATE:
+    # approval and the tasks under the plan change it through their own rules.
+    row_version: Mapped[int] = mapped_column(server_default=text("1"))
     shortfall_reason: Mapped[str] = mapped_column(Text, default="")
     submitted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     submitted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
@@ -98,6 +101,9 @@ class Task(db.Model):
     year: Mapped[int] = mapped_column()
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="planned")
+    # Checked by the edit form's save (ssj.concurrency.claim), not by every UPDATE:
+    # the ceremony, inspections and publication move the status through their own locks.
+    row_version: Mapped[int] = mapped_column(server_default=text("1"))
     # Scope filters; empty means "all".
     industries: Mapped[str] = mapped_column(Text, default="")  # one per line
     township_ids: Mapped[str] = mapped_column(String(255), default="")  # comma-separated ids

@@ -14,6 +14,7 @@ from typing import Optional
 from sqlalchemy import Date, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..concurrency import Versioned
 from ..extensions import db
 from ._types import UTCDateTime, utcnow
 from .accounts import User
@@ -22,7 +23,7 @@ RECORD_STATES = {"draft": "草稿", "submitted": "已提交"}
 FINAL_REPORT_STATES = {"draft": "待审核", "approved": "已审核"}
 
 
-class InspectionRecord(db.Model):
+class InspectionRecord(Versioned, db.Model):
     """The inspection record of one drawn target (kind "record", record id "task:position")."""
 
     __table_args__ = (UniqueConstraint("task_id", "position"),)
@@ -73,7 +74,7 @@ class EvidenceFile(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class FollowUp(db.Model):
+class FollowUp(Versioned, db.Model):
     """A handling measure after an inspection (Art 10); what and whom only in `sealed`.
 
     The rectification deadline and whether it was re-checked are plaintext so
@@ -91,7 +92,7 @@ class FollowUp(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class FinalReport(db.Model):
+class FinalReport(Versioned, db.Model):
     """The section's final report of a task for the bureau's leadership (Art 9), sealed."""
 
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), primary_key=True)
@@ -110,7 +111,7 @@ class FinalReport(db.Model):
         return FINAL_REPORT_STATES.get(self.state, self.state)
 
 
-class InspectionNotice(db.Model):
+class InspectionNotice(Versioned, db.Model):
     """The 检查通知书 of one drawn target (kind "notice", record id "task:position:notice"), sealed.
 
     Number, date, place, contact, documents to prepare and the unit it is

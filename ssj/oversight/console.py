@@ -57,7 +57,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 500  # ids per IN (...) list, inside every backend's parameter limit
 _WINDOWS_PER_QUERY = 60  # OR-ed time ranges per statement, well inside SQLite's expression depth
 
-OUTCOMES = {"ok": "成功", "denied": "被拒绝", "not_found": "对象不存在", "error": "出错"}
+OUTCOMES = {"ok": "成功", "denied": "被拒绝", "refused": "修改被退回", "not_found": "对象不存在", "error": "出错"}
 ACTION_LABELS = {
     "login": "登录",
     "logout": "退出登录",

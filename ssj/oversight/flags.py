@@ -123,6 +123,12 @@ REASON_ZH = {
     "no_such_evidence": "没有这份证据",
     "no_such_followup": "没有这项后续处理",
     "not_owner": "下载他人的导出文件",
+    "stale_version": "保存时他人已修改（版本冲突）",
+    "submitted_record": "直接修改已提交的记录",
+    "invalid_input": "填写有误",
+    "rule": "不符合办理规则",
+    "conflict": "与他人同时保存",
+    "exception": "系统错误",
 }
 ENDPOINT_ZH = {
     "ceremony.sealed_list": "抽中名单",

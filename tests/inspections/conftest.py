@@ -3,6 +3,8 @@ position's team can sign in; built with the ceremony tests' world and driven thr
 the ceremony's own routes."""
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 
 import pytest
@@ -101,5 +103,18 @@ def task_status(app, task_id: int) -> str:
         return db.session.get(Task, task_id).status
 
 
+def loaded_version(client, url: str) -> str:
+    """The row_version a form page carries, as a person's browser would send it back
+    ("" where the page shows no form, e.g. a task already reported)."""
+    found = re.search(r'name="row_version" value="(\d*)"', client.get(url).text)
+    return found.group(1) if found else ""
+
+
+def save_record(client, drawn: Drawn, position: int, data: dict):
+    """Post the record form as loaded now (its row_version), like a person who opened the page first."""
+    url = record_url(drawn.task_id, position)
+    return post(client, url, {"row_version": loaded_version(client, url), **data})
+
+
 def submit(client, drawn: Drawn, position: int, **over):
-    return post(client, record_url(drawn.task_id, position), {**complete(**over), "action": "submit"})
+    return save_record(client, drawn, position, {**complete(**over), "action": "submit"})

@@ -12,7 +12,7 @@ from ssj.models import AccessLogEntry, FinalReport
 from tests.ceremony.conftest import add_user, text_of
 from tests.conftest import post
 
-from .conftest import record_url, submit, task_status
+from .conftest import record_url, save_record, submit, task_status
 
 
 def test_report_due_skips_the_national_day_holiday_and_counts_the_make_up_saturday(app):
@@ -32,7 +32,7 @@ def test_a_year_without_holiday_data_warns_and_does_not_crash(app, login_as, dra
         assert any("2031年的法定节假日尚未录入" in w for w in due.warnings)
     p = drawn.own_position()
     me = login_as("inspector_jc")
-    assert post(me, record_url(drawn.task_id, p), {"action": "save", "ended": "2030-12-27"}).status_code == 302
+    assert save_record(me, drawn, p, {"action": "save", "ended": "2030-12-27"}).status_code == 302
     page = me.get(record_url(drawn.task_id, p)).text
     assert "2031年的法定节假日尚未录入" in page and "报告期限 2031-01-03" in page
 

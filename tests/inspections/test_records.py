@@ -12,7 +12,7 @@ from ssj.models import AccessLogEntry, InspectionRecord
 from tests.ceremony.conftest import text_of
 from tests.conftest import post
 
-from .conftest import ITEMS, complete, record_url, submit, task_status
+from .conftest import ITEMS, complete, loaded_version, record_url, save_record, submit, task_status
 
 
 def _row(app, task_id, position):
@@ -27,12 +27,12 @@ def test_a_team_member_drafts_edits_submits_and_corrects_keeping_history(app, lo
     p = drawn.own_position()
     me = login_as("inspector_jc")
     assert task_status(app, drawn.task_id) == "sealed"
-    r = post(me, record_url(drawn.task_id, p), {"action": "save", "findings": "初稿：待核实", "items": ITEMS[:1]})
+    r = save_record(me, drawn, p, {"action": "save", "findings": "初稿：待核实", "items": ITEMS[:1]})
     assert r.status_code == 302
     assert task_status(app, drawn.task_id) == "inspecting"
     page = me.get(record_url(drawn.task_id, p)).text
     assert "初稿：待核实" in page and drawn.name_of(p) in page
-    assert r.status_code == 302 and post(me, record_url(drawn.task_id, p), {"action": "save", "findings": "改过的草稿"}).status_code == 302
+    assert r.status_code == 302 and save_record(me, drawn, p, {"action": "save", "findings": "改过的草稿"}).status_code == 302
     assert "改过的草稿" in me.get(record_url(drawn.task_id, p)).text
     assert _row(app, drawn.task_id, p) == ("draft", 1)
 
@@ -40,14 +40,13 @@ def test_a_team_member_drafts_edits_submits_and_corrects_keeping_history(app, lo
     assert _row(app, drawn.task_id, p) == ("submitted", 1)
 
     # a submitted record cannot be overwritten as a draft
-    r = post(me, record_url(drawn.task_id, p), {**complete(findings="偷偷改"), "action": "save"})
+    r = save_record(me, drawn, p, {**complete(findings="偷偷改"), "action": "save"})
     assert r.status_code == 409 and "更正" in r.text
     # a correction needs a reason, and nothing typed is lost
-    r = post(me, record_url(drawn.task_id, p), {**complete(findings="第二版结论"), "action": "correct"})
+    r = save_record(me, drawn, p, {**complete(findings="第二版结论"), "action": "correct"})
     assert r.status_code == 422 and "请写明更正原因" in r.text and "第二版结论" in r.text
     assert _row(app, drawn.task_id, p) == ("submitted", 1)
-    r = post(me, record_url(drawn.task_id, p),
-             {**complete(findings="第二版结论"), "action": "correct", "reason": "笔录中检查日期填错"})
+    r = save_record(me, drawn, p, {**complete(findings="第二版结论"), "action": "correct", "reason": "笔录中检查日期填错"})
     assert r.status_code == 302
     assert _row(app, drawn.task_id, p) == ("submitted", 2)
 
@@ -125,3 +124,46 @@ def test_a_tampered_record_shows_nothing_and_is_logged_as_an_integrity_failure(a
             select(AccessLogEntry).where(AccessLogEntry.action == "sealed_integrity_failure")
         ).scalars().all()
     assert len(failures) == 1 and failures[0].task_id == drawn.task_id
+
+
+def _refusals(app, reason: str) -> list:
+    from ssj.models import AccessLogEntry
+
+    with app.app_context():
+        return db.session.execute(
+            select(AccessLogEntry.action).where(AccessLogEntry.outcome == "refused", AccessLogEntry.body.contains(reason))
+        ).scalars().all()
+
+
+def test_a_draft_saved_over_a_teammates_newer_save_is_refused_showing_what_changed(app, login_as, drawn):
+    p = drawn.own_position()
+    me, mate = login_as("inspector_jc"), login_as(next(u for u in drawn.team_of[p] if u != "inspector_jc"))
+    url = record_url(drawn.task_id, p)
+    assert save_record(me, drawn, p, {"action": "save", "findings": "初稿"}).status_code == 302
+    stale = loaded_version(me, url)  # both open the draft at the same version
+    assert save_record(mate, drawn, p, {"action": "save", "findings": "同事补充的发现"}).status_code == 302
+    r = post(me, url, {"row_version": stale, "action": "save", "findings": "我的修改"})
+    assert r.status_code == 409
+    assert "别人已经保存了新的内容" in r.text
+    assert "同事补充的发现" in r.text and "我的修改" in r.text  # theirs shown, mine kept in the form
+    page = me.get(url).text
+    assert "同事补充的发现" in page and "我的修改" not in page  # nothing of the refused save was written
+    assert _refusals(app, "stale_version") == ["refused:inspections.record"]
+
+
+def test_a_draft_save_after_a_teammates_submission_does_not_overwrite_it(app, login_as, drawn):
+    p = drawn.own_position()
+    me, mate = login_as("inspector_jc"), login_as(next(u for u in drawn.team_of[p] if u != "inspector_jc"))
+    url = record_url(drawn.task_id, p)
+    assert save_record(me, drawn, p, {"action": "save", "findings": "初稿"}).status_code == 302
+    stale = loaded_version(me, url)
+    assert submit(mate, drawn, p, findings="提交的结论").status_code == 302
+    r = post(me, url, {"row_version": stale, "action": "save", "findings": "半截草稿"})
+    assert r.status_code == 409 and "半截草稿" in r.text
+    assert _row(app, drawn.task_id, p) == ("submitted", 1)
+    assert "提交的结论" in me.get(url).text
+    # two first saves: the second form was loaded before any record existed
+    other = next(q for q in drawn.team_of if q != p and "inspector_jc" in drawn.team_of[q])
+    assert save_record(me, drawn, other, {"action": "save", "findings": "甲"}).status_code == 302
+    r = post(me, record_url(drawn.task_id, other), {"row_version": "", "action": "save", "findings": "乙"})
+    assert r.status_code == 409 and "乙" in r.text
