@@ -96,6 +96,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(training_bp)
     app.register_blueprint(exports_bp)
 
+    from .custody import bp as custody_bp
+    from .custody.routes import gate as sealed_gate
+
+    app.register_blueprint(custody_bp)
+    # First of all before_request functions: a sealed instance answers before
+    # CSRF, access rules or any view can touch a key.
+    app.before_request_funcs.setdefault(None, []).insert(0, sealed_gate)
+
     from . import cli, templating
 
     cli.init_app(app)
@@ -106,7 +114,13 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         if not _refuse_to_start_without_keys(app, key_dir):
             from .identity import refuse_foreign_keys
 
-            app.config["SSJ_INSTANCE_ID"] = refuse_foreign_keys(app.extensions["ssj.keys"](), str(key_dir))
+            ring = app.extensions["ssj.keys"]()
+            # Sealed: the KEK is not here yet; it is checked against the data when unsealed.
+            app.config["SSJ_INSTANCE_ID"] = refuse_foreign_keys(ring, str(key_dir), check_kek=not ring.sealed)
+            if ring.sealed and os.environ.get("SSJ_CUSTODY_FD"):
+                _receive_handover(app, ring)
+                db.session.remove()
+                db.engine.dispose()  # gunicorn --preload forks next: no connection may cross the fork
     return app
 
 
@@ -132,12 +146,26 @@ def _init_keys(app: Flask, key_dir: Path) -> None:
             version = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in key_dir.iterdir()))
         except FileNotFoundError:
             version = ()
-        return load_version(version)
+        ring = load_version(version)
+        opened = app.extensions.get("ssj.unsealed")  # sealed mode: held in this process's memory only
+        return ring.unsealed(opened) if ring.sealed and opened is not None else ring
 
     app.extensions["ssj.keys"] = load
     secret = key_dir / "secret_key"
     if app.config.get("SECRET_KEY") is None and secret.is_file():
         app.config["SECRET_KEY"] = secret.read_bytes()
+
+
+def _receive_handover(app: Flask, ring: KeyRing) -> None:
+    """`flask serve` unsealed in one process, then exec'd gunicorn (--preload) with the opened
+    keys in an inherited pipe: read them once here, in the master, so every forked worker has
+    them in memory and no file ever held them."""
+    from .custody.service import receive
+
+    fd = int(os.environ.pop("SSJ_CUSTODY_FD"))
+    with os.fdopen(fd, "rb") as pipe:
+        data = pipe.read()
+    receive(app, ring, data)
 
 
 def _refuse_to_start_without_keys(app: Flask, key_dir: Path) -> bool:

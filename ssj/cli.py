@@ -1,6 +1,7 @@
 """Command line: `flask --app app init | demo | create-user | audit ... | keys ... | backup ... | restore`."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(restore_command)
+    app.cli.add_command(serve_command)
 
 
 @click.command("init")
@@ -218,6 +220,9 @@ def keys_rotate():
     from .sealing import envelope
 
     key_dir = Path(current_app.config["KEY_DIR"])
+    if current_app.extensions["ssj.keys"]().sealed:
+        raise click.ClickException("封存模式下不能在命令行轮换密钥：本命令所在的进程没有 KEK。"
+                                   "请在维护窗口按 docs/operations.md 的“封存模式”一节操作。")
     pending = key_dir / "kek.key.new"
     if not pending.exists():  # an interrupted rotation leaves this file: reuse it
         fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -356,3 +361,84 @@ def restore_command(src, keys_src):
     db.session.commit()
     click.echo(f"已从 {src} 恢复：数据库、证据文件 {counts['evidence']} 个、导出文件 {counts['exports']} 个。")
     click.echo("请运行 `flask --app app audit verify` 核验访问日志，然后启动服务。")
+
+
+@keys_cli.command("split")
+@click.option("--shares", "count", type=int, required=True, help="How many custodians hold a share (N).")
+@click.option("--threshold", type=int, required=True, help="How many shares open the keys (K).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("share-sheets"),
+              show_default=True, help="A new directory for the printable share sheets.")
+@click.option("--custodian", "custodians", multiple=True, help="Custodian names, in share order (optional).")
+def keys_split(count, threshold, out_dir, custodians):
+    """Sealed mode: share the keys k-of-n among custodians; afterwards no file holds the KEK."""
+    from . import audit
+    from .backup import BackupError, fresh_dir
+    from .custody import service as custody
+    from .custody.shares import sheet_lines
+
+    key_dir = Path(current_app.config["KEY_DIR"])
+    keys = current_app.extensions["ssj.keys"]()
+    try:
+        fresh_dir(out_dir, "份额单")
+        doc, parts = custody.split(key_dir, keys, threshold, count, list(custodians))
+    except (BackupError, custody.CustodyError) as exc:
+        raise _CannotCheck(str(exc))
+    sheet = current_app.jinja_env.get_template("custody/share_sheet.html")
+    for share in parts:
+        # Rendered without a request (no CSRF token or user in a file to print).
+        html = sheet.render(share=share, lines=sheet_lines(share), count=count,
+                               threshold=threshold, custodian=doc["custodians"][str(share.index)],
+                               instance_id=keys.instance_id, created_at=doc["created_at"])
+        path = out_dir / f"share-{share.index}.html"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(html)
+    audit.record("keys_split", username="cli",
+                 objects={"set_id": doc["set_id"], "shares": count, "threshold": threshold,
+                          "custodians": [doc["custodians"][str(i)] for i in range(1, count + 1)]})
+    db.session.commit()
+    click.echo(f"已进入封存模式：{count} 份、门限 {threshold}，份额组 {doc['set_id']}。")
+    click.echo(f"份额单在 {out_dir}/share-1.html … share-{count}.html（A4，逐行带校验码）。")
+    click.echo("请立即逐份打印、装入信封交给保管人，然后删除这些文件（shred -u），并销毁此前 keys export 的副本中的 kek.key 和 audit.key。")
+    click.echo("重启服务后系统处于“系统已封存”状态，需 " + str(threshold) + " 位保管人在服务器本机输入份额（flask --app app serve）。")
+
+
+@click.command("serve")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="host:port, as gunicorn's --bind.")
+@click.option("--workers", default=4, show_default=True)
+@click.option("--threads", default=4, show_default=True)
+@with_appcontext
+def serve_command(bind, workers, threads):
+    """Run gunicorn; a sealed instance first serves only the unseal page, in this one process.
+
+    Once K custodians have entered their shares, the opened keys are written
+    into a pipe and this process execs gunicorn --preload with the pipe's
+    read end: the master reads them into memory before forking, so every
+    worker (and every worker it restarts) has them, and no file ever did.
+    """
+    from .custody.service import handover, is_unsealed
+
+    app = current_app._get_current_object()
+    argv = ["gunicorn", "--workers", str(workers), "--threads", str(threads), "--bind", bind]
+    env = dict(os.environ)
+    if app.extensions["ssj.keys"]().sealed and not is_unsealed(app):
+        from werkzeug.serving import make_server
+
+        host, _, port = bind.rpartition(":")
+        server = make_server(host or "127.0.0.1", int(port), app, threaded=False)
+        click.echo(f"系统已封存：请保管人在服务器本机打开 http://127.0.0.1:{port}/unseal 输入份额。", err=True)
+        while not is_unsealed(app):
+            server.handle_request()
+        server.server_close()
+        read_end, write_end = os.pipe()
+        os.write(write_end, handover(app))
+        os.close(write_end)
+        os.set_inheritable(read_end, True)
+        env["SSJ_CUSTODY_FD"] = str(read_end)
+        argv.append("--preload")
+        click.echo("已解封，启动 gunicorn。", err=True)
+    argv.append("app:app")
+    db.session.remove()
+    db.engine.dispose()
+    exe = Path(sys.executable).with_name("gunicorn")
+    os.execve(str(exe) if exe.exists() else argv[0], argv, env)

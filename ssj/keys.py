@@ -32,6 +32,12 @@ KEY_FILES = ("secret_key", "kek.key", "audit.key", "audit_signing.pem")
 # adopted by `flask init` once the keys are shown to fit the data.
 INSTANCE_FILE = "instance.json"
 SUITES = ("intl", "sm")
+# Sealed mode (k-of-n custody, `flask keys split`): kek.key and audit.key are
+# gone; the KEK and the reference key live sealed in custody.json under a
+# custody key that exists only as custodians' shares, and the log's entry
+# MAC key (needed to log even the unsealing) is kept as audit_mac.key.
+CUSTODY_FILE = "custody.json"
+SEALED_KEY_FILES = ("secret_key", "audit_mac.key", "audit_signing.pem", CUSTODY_FILE)
 
 
 class KeyError_(RuntimeError):
@@ -65,14 +71,21 @@ def read_instance_file(key_dir: Path) -> tuple[str | None, str]:
         raise KeyError_(f"{path} 内容不正确（{exc}）。请从 keys export 的副本恢复这个文件。") from exc
 
 
+def is_sealed_dir(key_dir: Path) -> bool:
+    return (key_dir / CUSTODY_FILE).exists()
+
+
 def create_keys(key_dir: Path, suite: str = "intl") -> list[str]:
     """Create whichever key files are absent; return the names created.
 
     A directory made from nothing also gets its instance id; an existing one
-    without it is left to `flask init`'s adoption (ssj.identity).
+    without it is left to `flask init`'s adoption (ssj.identity). A sealed
+    directory gets nothing: a new kek.key there would be a second, wrong KEK.
     """
     key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     made = []
+    if is_sealed_dir(key_dir):
+        return made
     if not any((key_dir / name).exists() for name in (*KEY_FILES, INSTANCE_FILE)):
         write_instance_file(key_dir, suite)
         made.append(INSTANCE_FILE)
@@ -94,27 +107,47 @@ def create_keys(key_dir: Path, suite: str = "intl") -> list[str]:
 
 
 def missing_keys(key_dir: Path) -> list[str]:
-    return [name for name in KEY_FILES if not (key_dir / name).is_file()]
+    wanted = SEALED_KEY_FILES if is_sealed_dir(key_dir) else KEY_FILES
+    return [name for name in wanted if not (key_dir / name).is_file()]
+
+
+class Sealed(RuntimeError):
+    """The instance is sealed: the KEK and the reference key exist only once custodians enter their shares."""
 
 
 @dataclass(frozen=True)
 class KeyRing:
     secret_key: bytes
-    kek: bytes
-    audit_root: bytes
+    kek: bytes | None  # None while sealed
+    audit_root: bytes | None  # None in sealed mode (only the two keys derived from it are kept)
     signing_key: Ed25519PrivateKey
     # Earlier or pending KEKs (kek.key.* files), kept through a rotation.
     other_keks: tuple[bytes, ...] = ()
     instance_id: str | None = None
     crypto_suite: str = "intl"
+    # Sealed mode: the entry MAC key from audit_mac.key; the reference key once unsealed.
+    mac_key: bytes | None = None
+    reference: bytes | None = None
+    custody: dict | None = None
+
+    @property
+    def sealed(self) -> bool:
+        return self.kek is None
 
     def kek_by_id(self, wanted: str) -> bytes | None:
         from .sealing.envelope import kek_id
 
         for candidate in (self.kek, *self.other_keks):
-            if kek_id(candidate) == wanted:
+            if candidate is not None and kek_id(candidate) == wanted:
                 return candidate
         return None
+
+    def unsealed(self, secrets_: dict) -> "KeyRing":
+        """This ring with the KEKs and reference key opened from custody (held in memory only)."""
+        from dataclasses import replace
+
+        return replace(self, kek=secrets_["kek"], other_keks=tuple(secrets_["other_keks"]),
+                       reference=secrets_["reference"])
 
     @classmethod
     def load(cls, key_dir: Path) -> "KeyRing":
@@ -129,21 +162,34 @@ class KeyRing:
         signing = serialization.load_pem_private_key(read("audit_signing.pem"), password=None)
         if not isinstance(signing, Ed25519PrivateKey):
             raise KeyError_("audit_signing.pem 不是 Ed25519 私钥。")
-        others = tuple(p.read_bytes() for p in sorted(key_dir.glob("kek.key.*")))
         instance_id, suite = read_instance_file(key_dir)
+        if is_sealed_dir(key_dir):
+            try:
+                custody = json.loads(read(CUSTODY_FILE))
+            except ValueError as exc:
+                raise KeyError_(f"{key_dir / CUSTODY_FILE} 内容不正确（{exc}）。请从 keys export 的副本恢复。") from exc
+            return cls(read("secret_key"), None, None, signing, (), instance_id, suite,
+                       mac_key=read("audit_mac.key"), custody=custody)
+        others = tuple(p.read_bytes() for p in sorted(key_dir.glob("kek.key.*")))
         return cls(read("secret_key"), read("kek.key"), read("audit.key"), signing, others, instance_id, suite)
 
     def _derive(self, label: str) -> bytes:
+        if self.audit_root is None:
+            raise Sealed("audit root is not on this machine (sealed mode)")
         return hmac.new(self.audit_root, label.encode(), hashlib.sha256).digest()
 
     @property
     def reference_key(self) -> bytes:
         """HMAC key for sealed references in the log (SPEC §5)."""
+        if self.reference is not None:
+            return self.reference
+        if self.audit_root is None:
+            raise Sealed("系统已封存：访问日志的引用密钥须由保管人输入份额后才可用。")
         return self._derive("ssj/audit/reference/v1")
 
     @property
     def entry_mac_key(self) -> bytes:
-        return self._derive("ssj/audit/entry-mac/v1")
+        return self.mac_key if self.mac_key is not None else self._derive("ssj/audit/entry-mac/v1")
 
     @property
     def verify_key(self) -> Ed25519PublicKey:

@@ -114,6 +114,8 @@ EXPECTED = {
     "publication.public_bundle": PUBLIC,
     "publication.public_verify": PUBLIC,
     "publication.public_verifier": PUBLIC,
+    # sealed mode's unseal page (custodians are not users; it says 系统已解封 when not sealed)
+    "custody.unseal": PUBLIC,
     # the discipline office's console: the discipline role and nobody else
     "oversight.search": DISCIPLINE,
     "oversight.entry": DISCIPLINE,

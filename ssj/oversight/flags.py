@@ -62,7 +62,7 @@ SEALED_READ = "sealed_read:"
 REDRAW_ACTIONS = ("redraw_requested", "redraw_approved", "redraw_declined")
 # The publication steps (Art 13); whoever builds them names their actions so.
 PUBLICATION_PREFIXES = ("publication", "publish", "unseal")
-KEY_PREFIXES = ("keys_", "key_")
+KEY_PREFIXES = ("keys_", "key_", "custody_")
 INTEGRITY_ACTIONS = ("sealed_integrity_failure",)
 ADMIN_ACTIONS = ("role_change", "user_created", "password_reset", "account_unlocked", "holiday_changed")
 # A user edit that moves someone between sections or departments, or
@@ -129,6 +129,7 @@ REASON_ZH = {
     "rule": "不符合办理规则",
     "conflict": "与他人同时保存",
     "exception": "系统错误",
+    "bad_share": "保管人份额不对",
 }
 ENDPOINT_ZH = {
     "ceremony.sealed_list": "抽中名单",
