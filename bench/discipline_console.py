@@ -56,7 +56,11 @@ def synthetic_log(n: int, days: int, reference_key: bytes, mac_key: bytes, seed:
     from ssj.audit import chain
 
     rng = random.Random(seed)
-    refs = [hmac.new(reference_key, credit_code(i).encode(), hashlib.sha256).hexdigest() for i in range(2000)]
+    codes = [credit_code(i) for i in range(2000)]
+
+    def refs(task_id: int, k: int) -> list[str]:  # per-task references, as audit.sealed_ref writes them
+        return sorted(hmac.new(reference_key, f"{task_id}|{c}".encode(), hashlib.sha256).hexdigest()
+                      for c in rng.sample(codes, k))
     times = sorted(_when(rng, days) for _ in range(n))
     prev = chain.GENESIS
     for seq, at in enumerate(times, 1):
@@ -71,7 +75,7 @@ def synthetic_log(n: int, days: int, reference_key: bytes, mac_key: bytes, seed:
             positions = sorted(rng.sample(range(1, 40), rng.choice([1, 1, 1, 12])))
             action = "sealed_read:" + ("own_assignment" if len(positions) == 1 else "task_list")
             objects = {"kind": "result", "record": task_id, "positions": positions,
-                       "target_refs": sorted(rng.sample(refs, len(positions)))}
+                       "target_refs": refs(task_id, len(positions))}
         elif roll < 0.93:
             action, outcome, reason = "read:admin.users", "denied", "role"
             objects = {"endpoint": "admin.users", "method": "GET"}
@@ -89,7 +93,7 @@ def synthetic_log(n: int, days: int, reference_key: bytes, mac_key: bytes, seed:
         digest = chain.entry_hash(prev, canonical)
         yield {
             "seq": seq, "at": at, "user_id": body["user_id"], "username": user, "action": action,
-            "outcome": outcome, "task_id": task_id, "body": canonical, "prev_hash": prev,
+            "outcome": outcome, "task_id": task_id, "department": "RSJ", "body": canonical, "prev_hash": prev,
             "entry_hash": digest, "entry_mac": chain.entry_mac(mac_key, digest),
         }
         prev = digest
@@ -159,9 +163,9 @@ def main(entries: int = 100_000, days: int = 30, repeat: int = 3) -> dict:
         assert client.post("/login", data={"username": "bench_discipline", "password": PASSWORD,
                                            "csrf_token": token}).status_code == 302
         with app.app_context():
-            from ssj.audit.service import sealed_ref
+            from ssj.oversight.console import enterprise_token
 
-            ref = sealed_ref(credit_code(17))
+            ent = enterprise_token(credit_code(17))
         cases = [
             ("search, no filter (newest 50 and the count)", "/discipline", {}),
             ("search by person", "/discipline?user=user07", {}),
@@ -169,7 +173,7 @@ def main(entries: int = 100_000, days: int = 30, repeat: int = 3) -> dict:
              {"headers": {"HX-Request": "true"}}),
             ("search by action prefix", "/discipline?action=sealed_read", {}),
             ("search by task (column and URL args)", "/discipline?task=17", {}),
-            ("search by enterprise (HMAC in the body)", f"/discipline?ref={ref}", {}),
+            ("search by enterprise (published tasks: HMAC per task in the body)", f"/discipline?ent={ent}", {}),
             ("flags over the last 30 days", "/discipline/flags", {}),
             ("verify the whole log", "/discipline/verify", {}),
         ]

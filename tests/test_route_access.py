@@ -125,6 +125,11 @@ EXPECTED = {
     "oversight.sign_checkpoint": DISCIPLINE,
     "oversight.export_checkpoints": DISCIPLINE,
     "oversight.print_checkpoints": DISCIPLINE,
+    # investigations 立案核查: the office opens, a supervisor decides (SPEC §5)
+    "oversight.investigation_list": DISCIPLINE,
+    "oversight.investigation_close": DISCIPLINE,
+    "oversight.leadership": frozenset({"supervisor"}),
+    "oversight.investigation_decide": frozenset({"supervisor"}),
     # the oversight dashboard (SPEC §8): leaders, heads and staff (own section), discipline read-only
     "oversight.dashboard": READERS | DISCIPLINE,
     # inspection records (Art 8-10): team members write, need-to-know readers read

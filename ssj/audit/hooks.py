@@ -32,19 +32,21 @@ def _outcome(status: int) -> str:
     return "error"
 
 
-def _target_ref(target_id) -> dict:
-    """A target is named in the log only by the HMAC of its credit code (SPEC §5):
-    after a draw, who looked at which enterprise could hint at the sealed list."""
+def _target_ref(target_id, task_id) -> dict:
+    """A target is named in the log only by the HMAC of its credit code, bound to the
+    task in the same URL if any (SPEC §5): after a draw, who looked at which
+    enterprise could hint at the sealed list."""
     from ..models import Target
 
     code = db.session.execute(select(Target.credit_code).where(Target.id == target_id)).scalar()
-    return {"target_ref": sealed_ref(code if code is not None else f"target-id:{target_id}")}
+    value = code if code is not None else f"target-id:{target_id}"
+    return {"target_ref": sealed_ref(value, task_id=task_id if isinstance(task_id, int) else None)}
 
 
 def logged_view_args() -> dict:
     """The URL's arguments as the log may hold them: a target only by its HMAC reference."""
     return {
-        k: _target_ref(v) if k == "target_id" else v
+        k: _target_ref(v, (request.view_args or {}).get("task_id")) if k == "target_id" else v
         for k, v in (request.view_args or {}).items()
         if isinstance(v, (int, str))
     }

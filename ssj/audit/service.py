@@ -31,14 +31,33 @@ def keyring():
     return current_app.extensions["ssj.keys"]()
 
 
-def sealed_ref(value: str) -> str:
-    """HMAC-SHA256 of a sealed value (e.g. a credit code) under the log key.
+def sealed_ref(value: str, *, task_id: Optional[int]) -> str:
+    """The log's reference to an enterprise: HMAC-SHA256(log key, task_id + "|" + credit code).
 
-    The log then records *that* an enterprise was looked at without naming
-    it; the discipline office can ask about one enterprise by computing the
-    same HMAC of its credit code.
+    The log records *that* an enterprise was looked at without naming it.
+    Bound to the task, the same enterprise gets unrelated references in
+    different tasks, so a task made public (whose bundle names its units)
+    unmasks no entry of another, still sealed task (SPEC §5). An entry about
+    no task (a directory page) uses an empty task part, "|" + code, which is
+    unrelated to every task's reference and to the old form below. The
+    discipline office finds an enterprise by computing the same values, for
+    the tasks it may search (`oversight.console`).
     """
-    return hmac.new(keyring().reference_key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    part = "" if task_id is None else str(int(task_id))
+    return _hmac(f"{part}|{value}")
+
+
+def legacy_ref(value: str) -> str:
+    """HMAC-SHA256(log key, credit code): the form written before references were per task.
+
+    Entries already in the chain keep it (rewriting them would break the
+    chain); the console still searches it, only for tasks it may search.
+    """
+    return _hmac(value)
+
+
+def _hmac(text: str) -> str:
+    return hmac.new(keyring().reference_key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _iso(at: datetime) -> str:
@@ -116,6 +135,7 @@ def record(
             action=action,
             outcome=outcome,
             task_id=task_id,
+            department=actor["department"],
             body=canonical,
             prev_hash=prev_hash,
             entry_hash=digest,
@@ -196,6 +216,7 @@ def stored_entries(batch: int = 2000):
             AccessLogEntry.action,
             AccessLogEntry.outcome,
             AccessLogEntry.task_id,
+            AccessLogEntry.department,
         )
         .order_by(AccessLogEntry.seq, AccessLogEntry.id)
         .execution_options(yield_per=batch)
@@ -210,6 +231,7 @@ def stored_entries(batch: int = 2000):
             "action": r.action,
             "outcome": r.outcome,
             "task_id": r.task_id,
+            "department": r.department,
         }
         yield chain.StoredEntry(r.id, r.seq, r.body, r.prev_hash, r.entry_hash, r.entry_mac, copies)
 

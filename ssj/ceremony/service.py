@@ -938,7 +938,7 @@ def recuse(task: Task, assignment: Assignment, reason: str, user: User) -> Recus
             "positions": [assignment.position],
             "out": leaving.staff_no,
             "in": joining.staff_no,
-            "target_refs": [audit.sealed_ref(target)],
+            "target_refs": [audit.sealed_ref(target, task_id=task.id)],
             "self": leaving.user_id == user.id,
         },
     )

@@ -5,7 +5,7 @@ request's unit of work with a specific access-log entry (the after_request
 hook commits both together). Matter changes go only through
 `versions.apply_matter_changes`, so every change is kept (Art 4 "动态更新").
 
-Log entries about a target name it by `sealed_ref(credit_code)`, never by
+Log entries about a target name it by `sealed_ref(credit_code, task_id=None)`, never by
 its id or code: once a draw has happened, who looked at which enterprise
 could hint at the sealed list (SPEC §4, §5).
 """
@@ -170,7 +170,7 @@ def save_inspector(form: InspectorForm, inspector: Optional[Inspector], user: Us
 
 
 def target_ref(target: Target) -> dict[str, str]:
-    return {"target_ref": audit.sealed_ref(target.credit_code)}
+    return {"target_ref": audit.sealed_ref(target.credit_code, task_id=None)}
 
 
 def log_target(action: str, target: Target, **extra) -> None:

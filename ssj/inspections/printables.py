@@ -349,6 +349,6 @@ def save(task: Task, position: int, form: NoticeForm, facts: dict) -> Inspection
         "inspection_notice_save",
         task_id=task.id,
         objects={"position": position, "version": row.version,
-                 "target_refs": [audit.sealed_ref(code)] if code else []},
+                 "target_refs": [audit.sealed_ref(code, task_id=task.id)] if code else []},
     )
     return row

@@ -362,7 +362,7 @@ def save(task: Task, assignment: Assignment, form: RecordForm, action: str,
         f"inspection_record_{action}",
         task_id=task.id,
         objects={"position": row.position, "version": row.version, "state": row.state,
-                 "target_refs": [audit.sealed_ref(facts["credit_code"])] if facts.get("credit_code") else []},
+                 "target_refs": [audit.sealed_ref(facts["credit_code"], task_id=task.id)] if facts.get("credit_code") else []},
     )
     return row
 

@@ -1,6 +1,6 @@
 """All database models, in one place a newcomer can find them."""
 from .accounts import Department, Section, User, UserRole, UserSession
-from .audit import AccessLogEntry, AuditChainHead, AuditCheckpoint
+from .audit import AccessLogEntry, AuditChainHead, AuditCheckpoint, Investigation
 from .calendar import Holiday, HolidayYear
 from .draws import (
     AnnualPlan,
@@ -51,6 +51,7 @@ __all__ = [
     "ImportRowError",
     "InstanceIdentity",
     "Inspector",
+    "Investigation",
     "InspectionNotice",
     "InspectionRecord",
     "InspectionRecordVersion",

@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import BigInteger, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._types import UTCDateTime
+from ._types import UTCDateTime, utcnow
 
 
 class AccessLogEntry(db.Model):
@@ -30,6 +30,9 @@ class AccessLogEntry(db.Model):
     action: Mapped[str] = mapped_column(String(64), index=True)
     outcome: Mapped[str] = mapped_column(String(16), index=True)
     task_id: Mapped[Optional[int]] = mapped_column(index=True)
+    # The actor's department code when the entry was written (None: nobody
+    # signed in, or the CLI): a discipline officer reads their own department's log only.
+    department: Mapped[Optional[str]] = mapped_column(String(32), index=True)
     body: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
@@ -60,3 +63,32 @@ class AuditCheckpoint(db.Model):
     statement: Mapped[str] = mapped_column(Text)
     signature: Mapped[str] = mapped_column(String(128))
     key_id: Mapped[str] = mapped_column(String(64))
+
+
+class Investigation(db.Model):
+    """立案核查: the discipline office's approved question "who looked at these enterprises?" (SPEC §5; Art 14, 17).
+
+    Without one, the console's enterprise search covers published tasks
+    only. An investigation names enterprises and a reason, is approved by a
+    supervisor of the office's department who is not the requester, and
+    lets the search cover every task for those enterprises until it
+    expires. The credit codes are kept in clear: an investigation says whom
+    the office suspects, not which units any task drew.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    codes_json: Mapped[str] = mapped_column(Text)  # JSON list of credit codes, sorted
+    reason: Mapped[str] = mapped_column(Text)
+    days: Mapped[int] = mapped_column()  # how long it runs once approved
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending / approved / declined / closed
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+    department = relationship("Department")

@@ -5,9 +5,24 @@ punishes abuse of office. The office does that from the access log: who
 did what, when, to which task and which enterprise. This module reads
 the log for the console's pages. It never decrypts anything: an
 enterprise is found by the HMAC of its credit code (`audit.sealed_ref`),
-the same value every sealed read wrote, so the office can ask "who looked
-at this enterprise?" without the log or the console ever holding the
-drawn list.
+the same value every read wrote, so the office can ask "who looked at
+this enterprise?" without the log or the console ever holding the drawn
+list.
+
+An enterprise search must not rebuild a sealed list (SPEC §4, §5): it
+covers entries about no task and entries of published tasks, and reaches
+a still-sealed task only under an approved, unexpired investigation
+立案核查 naming that enterprise (`investigations`). Its answer for an
+enterprise that a sealed task drew is therefore the same as for one no
+task drew. References are per task (`HMAC(task_id|code)`); entries
+written before that keep the old form `HMAC(code)`, found the same way
+and only for the same tasks. Entries of sealed tasks show no reference
+at all (an old-form one could be matched by eye against the same
+enterprise's old directory entries).
+
+Each discipline officer reads the log of their own department only
+(`Scope`): entries whose actor belonged to it when they were written;
+entries of nobody signed in go to the office of the hosting bureau.
 
 Searches run on the copied columns (indexed) and, for the enterprise and
 for a task named only in a URL, on the hashed body text; both are
@@ -16,14 +31,20 @@ search shows up as tampering.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from math import ceil
 from typing import Any, Iterable, Mapping, Optional
 from zoneinfo import ZoneInfo
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import and_, func, or_, select
 
 from .. import clock
@@ -39,6 +60,7 @@ from ..models import (
     Department,
     DrawAttempt,
     Inspector,
+    Investigation,
     PublishedTask,
     Section,
     Task,
@@ -56,6 +78,8 @@ PRINT_RECENT = 30  # checkpoints listed on the printed sheet besides the latest
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 500  # ids per IN (...) list, inside every backend's parameter limit
 _WINDOWS_PER_QUERY = 60  # OR-ed time ranges per statement, well inside SQLite's expression depth
+_REFS_PER_QUERY = 60  # OR-ed per-task references per statement, for the same reason
+SEALED_REF_SHOWN = "（未公开任务中的企业引用，不予显示）"
 
 OUTCOMES = {"ok": "成功", "denied": "被拒绝", "refused": "修改被退回", "not_found": "对象不存在", "error": "出错"}
 ACTION_LABELS = {
@@ -102,6 +126,11 @@ ACTION_LABELS = {
     "oversight_checkpoint_signed": "纪检：签名检查点",
     "oversight_checkpoints_exported": "纪检：导出检查点",
     "oversight_checkpoints_printed": "纪检：打印检查点",
+    "investigation_opened": "纪检：申请立案核查",
+    "investigation_approved": "批准立案核查",
+    "investigation_declined": "不同意立案核查",
+    "investigation_closed": "纪检：结束立案核查",
+    "investigations_viewed": "查看立案核查",
 }
 
 
@@ -128,6 +157,66 @@ def action_label(action: str) -> str:
     if verb == "change":
         return f"提交操作 {endpoint}"
     return action
+
+
+# --- whose log: the officer's own department (SPEC §5) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The part of the log one discipline officer may read."""
+
+    department_id: Optional[int]
+    department: Optional[str]  # its code, as entries name it
+    host: bool  # the bureau hosting the system also sees entries of nobody signed in (logins, CLI)
+
+    def condition(self):
+        mine = AccessLogEntry.department == self.department
+        return or_(mine, AccessLogEntry.department.is_(None)) if self.host else mine
+
+    def allows(self, department: Optional[str]) -> bool:
+        return department == self.department if department is not None else self.host
+
+
+def host_department_id() -> Optional[int]:
+    """The hosting bureau: the first department created (init and the demo create the bureau first)."""
+    return db.session.scalar(select(func.min(Department.id)))
+
+
+def scope_of(user) -> Scope:
+    department = user.department
+    return Scope(
+        department_id=department.id if department else None,
+        department=department.code if department else None,
+        host=department is not None and department.id == host_department_id(),
+    )
+
+
+# --- the enterprise in a URL ---------------------------------------------------------------------
+
+
+def _token_key() -> bytes:
+    return hmac.new(log.keyring().reference_key, b"ssj console enterprise in a URL", hashlib.sha256).digest()
+
+
+def enterprise_token(code: str) -> str:
+    """The credit code sealed for the search URL: paging and links carry this, never the code.
+
+    Encrypted (not hashed) because the search must compute each task's
+    reference from the code; only this server can open it.
+    """
+    nonce = os.urandom(12)
+    sealed = AESGCM(_token_key()).encrypt(nonce, code.encode("utf-8"), b"console-enterprise")
+    return base64.urlsafe_b64encode(nonce + sealed).decode("ascii").rstrip("=")
+
+
+def enterprise_of(token: str) -> Optional[str]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        code = AESGCM(_token_key()).decrypt(raw[:12], raw[12:], b"console-enterprise").decode("utf-8")
+    except (ValueError, InvalidTag, UnicodeDecodeError):
+        return None
+    return code if not creditcode.problem(code) else None
 
 
 # --- filters ----------------------------------------------------------------------------------
@@ -166,7 +255,7 @@ def local_text(value: dt.datetime) -> str:
 
 @dataclass
 class Filters:
-    """What the office asked; `args()` is what goes in a URL (never a credit code)."""
+    """What the office asked; `args()` is what goes in a URL (never a credit code in clear)."""
 
     user: str = ""
     since: str = ""
@@ -174,14 +263,15 @@ class Filters:
     task: str = ""
     action: str = ""
     outcome: str = ""
-    ref: str = ""  # HMAC of a credit code
+    ent: str = ""  # the credit code, sealed by `enterprise_token`
     errors: dict[str, str] = field(default_factory=dict)
     # parsed
     since_at: Optional[dt.datetime] = None
     until_at: Optional[dt.datetime] = None
     task_id: Optional[int] = None
+    code: str = ""  # the credit code the search is about (in memory only)
 
-    FIELDS = ("user", "since", "until", "task", "action", "outcome", "ref")
+    FIELDS = ("user", "since", "until", "task", "action", "outcome", "ent")
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> "Filters":
@@ -199,8 +289,8 @@ class Filters:
             if problem:
                 f.errors["enterprise"] = f"{problem}。请核对营业执照上的统一社会信用代码后重新输入（18 位，字母大写）。"
             else:
-                f.ref = log.sealed_ref(code)
-                f.errors.pop("ref", None)
+                f.code, f.ent = code, enterprise_token(code)
+                f.errors.pop("ent", None)
         return f
 
     def validate(self) -> None:
@@ -221,8 +311,10 @@ class Filters:
                 self.errors["task"] = "任务编号应为正整数（见抽查任务页面上的“编号”）。"
         if self.outcome and self.outcome not in OUTCOMES:
             self.errors["outcome"] = "请从列表中选择结果。"
-        if self.ref and not _HEX64.fullmatch(self.ref):
-            self.errors["ref"] = "企业筛选条件已损坏，请重新输入统一社会信用代码。"
+        if self.ent:
+            self.code = enterprise_of(self.ent) or ""
+            if not self.code:
+                self.errors["ent"] = "企业筛选条件已损坏，请重新输入统一社会信用代码。"
         if len(self.action) > 64:
             self.errors["action"] = "动作名称最多 64 个字符。"
         if len(self.user) > 64:
@@ -251,8 +343,10 @@ class Filters:
             out["action"] = self.action
         if self.outcome:
             out["outcome"] = self.outcome
-        if self.ref:
-            out["enterprise_ref"] = self.ref
+        if self.code:
+            # The task-free reference: unrelated to any task's, so the office's
+            # own entries never link to a sealed read.
+            out["enterprise_ref"] = log.sealed_ref(self.code, task_id=None)
         return out
 
 
@@ -276,8 +370,9 @@ def _task_condition(task_id: int):
     )
 
 
-def conditions(f: Filters) -> list:
-    out = []
+def conditions(f: Filters, scope: Scope) -> list:
+    """Conditions on the indexed columns (and a task named in a URL); the enterprise is `enterprise_matches`."""
+    out = [scope.condition()]
     if f.user:
         out.append(AccessLogEntry.username.in_(_person(f.user)))
     if f.since_at:
@@ -293,36 +388,105 @@ def conditions(f: Filters) -> list:
         out.append(AccessLogEntry.action.startswith(f.action.lower(), autoescape=True))
     if f.outcome:
         out.append(AccessLogEntry.outcome == f.outcome)
-    if f.ref:
-        # target_refs, target_ref and a generic entry's args all hold the
-        # HMAC as a JSON string; 64 hex digits match nothing else by chance.
-        out.append(AccessLogEntry.body.like(f'%"{f.ref}"%'))
+    return out
+
+
+def published_task_ids() -> set[int]:
+    return set(db.session.execute(select(PublishedTask.task_id)).scalars())
+
+
+def active_investigation(code: str, scope: Scope, now: Optional[dt.datetime] = None) -> Optional[Investigation]:
+    """The approved, unexpired investigation of the officer's department naming this enterprise, if any."""
+    now = now or clock.now()
+    for inv in db.session.execute(
+        select(Investigation)
+        .where(Investigation.department_id == scope.department_id, Investigation.state == "approved",
+               Investigation.expires_at > now)
+        .order_by(Investigation.id)
+    ).scalars():
+        if code in json.loads(inv.codes_json):
+            return inv
+    return None
+
+
+@dataclass
+class EnterpriseScope:
+    """Which tasks an enterprise search reaches, and the references it looks for."""
+
+    tasks: set[int]  # published tasks, and under an investigation every task
+    investigation: Optional[Investigation]
+    refs: set[str] = field(default_factory=set)  # every reference matched, for marking rows
+
+
+def enterprise_scope(code: str, scope: Scope) -> EnterpriseScope:
+    inv = active_investigation(code, scope)
+    tasks = published_task_ids()
+    if inv is not None:
+        tasks |= set(db.session.execute(select(Task.id)).scalars())
+    return EnterpriseScope(tasks, inv)
+
+
+def enterprise_matches(code: str, where: list, es: EnterpriseScope) -> dict[int, int]:
+    """Entries (row id → seq) about this enterprise within `es.tasks` or about no task.
+
+    Nothing of a task outside `es.tasks` is even compared, so an enterprise
+    a sealed task drew gets exactly the answer of one no task drew.
+    """
+    body = AccessLogEntry.body
+    legacy, free = log.legacy_ref(code), log.sealed_ref(code, task_id=None)
+    es.refs |= {legacy, free}
+    out: dict[int, int] = {}
+    # The task-free form (directory pages) and the old form (any entry before
+    # references were per task): a JSON string of 64 hex digits matches nothing else.
+    for row_id, seq, text in db.session.execute(
+        select(AccessLogEntry.id, AccessLogEntry.seq, AccessLogEntry.body)
+        .where(*where, or_(body.like(f'%"{legacy}"%'), body.like(f'%"{free}"%')))
+    ).all():
+        try:
+            entry_body = json.loads(text)
+        except ValueError:
+            continue
+        task = flags.task_of(entry_body) if isinstance(entry_body, dict) else None
+        if task is None or task in es.tasks:
+            out[row_id] = seq
+    # Per-task references sit only in entries whose task_id column names the
+    # task (no route has both a task and a target in its URL).
+    tasks = sorted(es.tasks)
+    for i in range(0, len(tasks), _REFS_PER_QUERY):
+        chunk = tasks[i : i + _REFS_PER_QUERY]
+        refs = [log.sealed_ref(code, task_id=t) for t in chunk]
+        es.refs |= set(refs)
+        for row_id, seq in db.session.execute(
+            select(AccessLogEntry.id, AccessLogEntry.seq)
+            .where(*where, AccessLogEntry.task_id.in_(chunk), or_(*(body.like(f'%"{r}"%') for r in refs)))
+        ).all():
+            out[row_id] = seq
     return out
 
 
 # --- describing entries ----------------------------------------------------------------------
 
 
-def _short(value: Any, ref: str = "") -> str:
+def _short(value: Any, refs: frozenset[str] = frozenset()) -> str:
     if isinstance(value, str):
         if _HEX64.fullmatch(value):
-            return ("【所查企业】" if value == ref else "") + value[:12] + "…"
+            return ("【所查企业】" if value in refs else "") + value[:12] + "…"
         return value if len(value) <= 60 else value[:60] + "…"
     if isinstance(value, dict):
-        return "{" + "，".join(f"{k}: {_short(v, ref)}" for k, v in sorted(value.items())) + "}"
+        return "{" + "，".join(f"{k}: {_short(v, refs)}" for k, v in sorted(value.items())) + "}"
     if isinstance(value, list):
-        shown = [_short(v, ref) for v in value[:8]]
+        shown = [_short(v, refs) for v in value[:8]]
         return "[" + "，".join(shown) + ("，…" if len(value) > 8 else "") + "]"
     return json.dumps(value, ensure_ascii=False)
 
 
-def describe_objects(body: Mapping[str, Any], ref: str = "") -> str:
+def describe_objects(body: Mapping[str, Any], ref: frozenset[str] = frozenset()) -> str:
     """One line about what an entry touched; HMACs shortened, the searched one marked."""
     o = flags.objects(body)
     action = body.get("action") or ""
     if action.startswith(flags.SEALED_READ):
         n = len(o.get("target_refs") or [])
-        hit = "，其中包括所查企业" if ref and ref in (o.get("target_refs") or []) else ""
+        hit = "，其中包括所查企业" if ref and ref.intersection(o.get("target_refs") or []) else ""
         where = flags._positions(o.get("positions"))
         return f"任务 {body.get('task_id')} 的保密内容（{o.get('kind')}）：{where or '—'}，共 {n} 个企业{hit}"
     if "endpoint" in o and set(o) <= {"endpoint", "method", "args", "query"}:
@@ -351,12 +515,38 @@ class Row:
     summary: str
 
 
-def row_of(seq: int, at: dt.datetime, body_text: str, ref: str = "") -> Row:
+def _hide_refs(value: Any, keep: frozenset[str]) -> Any:
+    if isinstance(value, str) and _HEX64.fullmatch(value) and value not in keep:
+        return SEALED_REF_SHOWN
+    if isinstance(value, dict):
+        return {k: _hide_refs(v, keep) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hide_refs(v, keep) for v in value]
+    return value
+
+
+def shown_body(body: dict, open_tasks: set[int], keep: frozenset[str] = frozenset()) -> dict:
+    """The body as the console shows it: an unpublished task's enterprise references hidden.
+
+    The hash is checked on the stored text; only the display leaves them
+    out, so an old-form reference cannot be matched by eye against the same
+    enterprise's directory entries. A reference the search matched (under
+    an investigation) stays, marked.
+    """
+    task = flags.task_of(body)
+    if task is None or task in open_tasks or "objects" not in body:
+        return body
+    return {**body, "objects": _hide_refs(body["objects"], keep)}
+
+
+def row_of(seq: int, at: dt.datetime, body_text: str, ref: frozenset[str] = frozenset(),
+           open_tasks: Optional[set[int]] = None) -> Row:
     try:
         body = json.loads(body_text)
     except ValueError:
         body = {}
     body = body if isinstance(body, dict) else {}
+    body = shown_body(body, open_tasks if open_tasks is not None else published_task_ids(), ref)
     action = body.get("action") or ""
     return Row(
         seq=seq,
@@ -380,6 +570,7 @@ class Page:
     total: int
     page: int
     per_page: int
+    investigation: Optional[Investigation] = None  # the one that let an enterprise search reach sealed tasks
 
     @property
     def pages(self) -> int:
@@ -394,9 +585,26 @@ class Page:
         return self.page < self.pages
 
 
-def search(f: Filters, page: int = 1, per_page: int = PER_PAGE) -> Page:
-    """The entries matching the filters, newest first."""
-    where = conditions(f)
+def search(f: Filters, scope: Scope, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """The entries matching the filters within the officer's scope, newest first."""
+    where = conditions(f, scope)
+    published = published_task_ids()
+    if f.code:
+        es = enterprise_scope(f.code, scope)
+        matches = enterprise_matches(f.code, where, es)
+        total = len(matches)
+        pages = max(ceil(total / per_page), 1)
+        page = min(max(page, 1), pages)
+        ordered = sorted(matches.items(), key=lambda item: (item[1], item[0]), reverse=True)
+        ids = [row_id for row_id, _ in ordered[(page - 1) * per_page : page * per_page]]
+        rows = db.session.execute(
+            select(AccessLogEntry.seq, AccessLogEntry.at, AccessLogEntry.body)
+            .where(AccessLogEntry.id.in_(ids) if ids else False)
+            .order_by(AccessLogEntry.seq.desc(), AccessLogEntry.id.desc())
+        ).all()
+        refs = frozenset(es.refs)
+        return Page([row_of(r.seq, r.at, r.body, refs, published) for r in rows], total, page, per_page,
+                    es.investigation)
     total = db.session.scalar(select(func.count()).select_from(AccessLogEntry).where(*where)) or 0
     pages = max(ceil(total / per_page), 1)
     page = min(max(page, 1), pages)
@@ -407,16 +615,22 @@ def search(f: Filters, page: int = 1, per_page: int = PER_PAGE) -> Page:
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return Page([row_of(r.seq, r.at, r.body, f.ref) for r in rows], total, page, per_page)
+    return Page([row_of(r.seq, r.at, r.body, frozenset(), published) for r in rows], total, page, per_page)
 
 
-def known_actions() -> list[str]:
-    """Actions present in the log, for the search form's suggestions (an indexed column)."""
-    return list(db.session.execute(select(AccessLogEntry.action).distinct().order_by(AccessLogEntry.action)).scalars())
+def known_actions(scope: Scope) -> list[str]:
+    """Actions present in the officer's part of the log, for the search form's suggestions."""
+    return list(db.session.execute(
+        select(AccessLogEntry.action).where(scope.condition()).distinct().order_by(AccessLogEntry.action)
+    ).scalars())
 
 
-def known_users() -> list[tuple[str, str]]:
-    return [tuple(r) for r in db.session.execute(select(User.username, User.display_name).order_by(User.username)).all()]
+def known_users(scope: Scope) -> list[tuple[str, str]]:
+    return [tuple(r) for r in db.session.execute(
+        select(User.username, User.display_name)
+        .where(User.department_id == scope.department_id)
+        .order_by(User.username)
+    ).all()]
 
 
 # --- one entry --------------------------------------------------------------------------------
@@ -438,11 +652,12 @@ class StoredRow:
     follows_previous: Optional[bool]  # None when there is no previous entry to compare with
 
 
-def entry(seq: int) -> list[StoredRow]:
-    """Every row stored at `seq` (more than one means someone inserted one)."""
+def entry(seq: int, scope: Scope) -> list[StoredRow]:
+    """Every row stored at `seq` in the officer's scope (more than one means someone inserted one)."""
     rows = db.session.execute(
-        select(AccessLogEntry).where(AccessLogEntry.seq == seq).order_by(AccessLogEntry.id)
+        select(AccessLogEntry).where(AccessLogEntry.seq == seq, scope.condition()).order_by(AccessLogEntry.id)
     ).scalars().all()
+    published = published_task_ids()
     previous = db.session.execute(
         select(AccessLogEntry.entry_hash).where(AccessLogEntry.seq == seq - 1).order_by(AccessLogEntry.id)
     ).scalars().all()
@@ -451,6 +666,7 @@ def entry(seq: int) -> list[StoredRow]:
     for r in rows:
         try:
             body = json.loads(r.body)
+            body = shown_body(body, published) if isinstance(body, dict) else body
             pretty = json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True)
         except ValueError:
             body, pretty = {}, r.body
@@ -459,7 +675,7 @@ def entry(seq: int) -> list[StoredRow]:
         except ValueError:
             hash_ok = False
         out.append(StoredRow(
-            row=row_of(r.seq, r.at, r.body),
+            row=row_of(r.seq, r.at, r.body, frozenset(), published),
             row_id=r.id,
             body=body if isinstance(body, dict) else {},
             body_text=r.body,
@@ -480,9 +696,9 @@ def _follows(seq: int, prev_hash: str, previous: list[str]) -> Optional[bool]:
     return (prev_hash in previous) if previous else None
 
 
-def neighbours(seq: int) -> tuple[Optional[int], Optional[int]]:
-    before = db.session.scalar(select(func.max(AccessLogEntry.seq)).where(AccessLogEntry.seq < seq))
-    after = db.session.scalar(select(func.min(AccessLogEntry.seq)).where(AccessLogEntry.seq > seq))
+def neighbours(seq: int, scope: Scope) -> tuple[Optional[int], Optional[int]]:
+    before = db.session.scalar(select(func.max(AccessLogEntry.seq)).where(AccessLogEntry.seq < seq, scope.condition()))
+    after = db.session.scalar(select(func.min(AccessLogEntry.seq)).where(AccessLogEntry.seq > seq, scope.condition()))
     return before, after
 
 
@@ -546,6 +762,8 @@ def _prefilter(kind: str):
         return or_(*(a.startswith(p, autoescape=True) for p in flags.KEY_PREFIXES), a.in_(flags.INTEGRITY_ACTIONS))
     if kind == "admin_changes":
         return a.in_((*flags.ADMIN_ACTIONS, "user_updated"))
+    if kind == "enterprise_searches":
+        return and_(a == flags.ENTERPRISE_SEARCH, AccessLogEntry.body.like('%"enterprise_ref"%'))
     raise KeyError(kind)
 
 
@@ -564,7 +782,7 @@ def _bodies(where) -> list[dict]:
     return out
 
 
-def _off_hours_entries(r: FlagRange, cal: Calendar, start: dt.datetime, end: dt.datetime) -> list[dict]:
+def _off_hours_entries(r: FlagRange, cal: Calendar, start: dt.datetime, end: dt.datetime, scope: Scope) -> list[dict]:
     windows = flags.off_hours_windows(r.first_day, r.last_day, cal, zone())
     out: list[dict] = []
     for i in range(0, len(windows), _WINDOWS_PER_QUERY):
@@ -572,7 +790,7 @@ def _off_hours_entries(r: FlagRange, cal: Calendar, start: dt.datetime, end: dt.
             and_(AccessLogEntry.at >= max(a, start), AccessLogEntry.at < min(b, end))
             for a, b in windows[i : i + _WINDOWS_PER_QUERY]
         ]
-        out += _bodies([AccessLogEntry.username.is_not(None), or_(*ranges)])
+        out += _bodies([AccessLogEntry.username.is_not(None), scope.condition(), or_(*ranges)])
     return out
 
 
@@ -639,19 +857,21 @@ class FlagsView:
         return {k.kind.code: len(k.hits) for k in self.kinds}
 
 
-def compute_flags(r: FlagRange) -> FlagsView:
-    """Every flag over the range's entries; each rule reads only the entries it could flag."""
+def compute_flags(r: FlagRange, scope: Scope, kinds: Iterable[str] = ()) -> FlagsView:
+    """Every flag (or the named kinds) over the range's entries in scope; each rule reads only what it could flag."""
     start, end = r.bounds()
     cal = calendar()
-    in_range = [AccessLogEntry.at >= start, AccessLogEntry.at < end]
-    selected = {code: _bodies([*in_range, _prefilter(code)]) for code in flags.KIND_BY_CODE if code != "off_hours"}
-    selected["off_hours"] = _off_hours_entries(r, cal, start, end)
+    wanted = [k for k in flags.KINDS if not kinds or k.code in kinds]
+    in_range = [AccessLogEntry.at >= start, AccessLogEntry.at < end, scope.condition()]
+    selected = {k.code: _bodies([*in_range, _prefilter(k.code)]) for k in wanted if k.code != "off_hours"}
+    if any(k.code == "off_hours" for k in wanted):
+        selected["off_hours"] = _off_hours_entries(r, cal, start, end, scope)
     ctx = flags.Context(
         calendar=cal,
         tz=zone(),
-        need_to_know=need_to_know_facts(e.get("task_id") for e in selected["need_to_know"]),
+        need_to_know=need_to_know_facts(e.get("task_id") for e in selected.get("need_to_know", [])),
     )
-    kinds = [FlagKindView(kind, flags.RULES[kind.code](selected[kind.code], ctx)) for kind in flags.KINDS]
+    kinds = [FlagKindView(kind, flags.RULES[kind.code](selected[kind.code], ctx)) for kind in wanted]
     return FlagsView(r, kinds, flags.calendar_warnings(r.first_day, r.last_day, cal))
 
 

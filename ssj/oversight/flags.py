@@ -72,6 +72,8 @@ ADMIN_SCOPE_FIELDS = ("department_id", "section_id", "enabled")
 EXPORT_SUFFIXES = ("_export", "_exported", "_print", "_printed", "_downloaded")
 # The office's own entries: logged like everyone's, but not "exports" of data.
 OWN_PREFIX = "oversight_"
+# The office's search; with an enterprise in its filters it asks "who looked at this enterprise?".
+ENTERPRISE_SEARCH = "oversight_search"
 
 PURPOSE_ZH = {
     "task_list": "查看抽中名单",
@@ -106,6 +108,8 @@ REASON_ZH = {
     "not_own_assignment": "不是本人的检查任务",
     "no_such_assignment": "没有这项检查任务",
     "own_request": "审批自己提出的申请",
+    "already_decided": "重复审批",
+    "no_reason": "未写明理由",
     "not_supervisor": "不是本部门局领导",
     "not_supervisor_of_department": "不是本部门局领导",
     "same_person": "申请人自己批准公开",
@@ -200,6 +204,13 @@ KINDS = (
         "系统管理员变更账号和角色",
         "系统管理员新建账号、变更角色、调整人员所在科室或启用账号、重置他人密码、解锁账号、修改节假日。"
         "管理员不能查看保密名单，但可以给人（包括自己）授予能看名单的角色，或重置他人密码后冒用其账号——谁来监督管理员，就看这里。",
+    ),
+    Kind(
+        "enterprise_searches",
+        "纪检监察室按企业查询",
+        "纪检监察室每一次按统一社会信用代码查询访问日志，以及查询依据的立案核查编号。"
+        "按企业查询只覆盖已公开的任务；未公开任务只能在局领导批准、仍在有效期内的立案核查下查询（细则第十二条、第十四条）。"
+        "同一人短时间内查询大量企业，可能是在试探抽中名单，局领导应核实用途。",
     ),
 )
 KIND_BY_CODE = {k.code: k for k in KINDS}
@@ -676,6 +687,24 @@ def admin_changes(entries: Iterable[Entry]) -> list[Hit]:
     return hits
 
 
+def enterprise_searches(entries: Iterable[Entry]) -> list[Hit]:
+    hits = []
+    for e in _in_order(entries):
+        if e.get("action") != ENTERPRISE_SEARCH:
+            continue
+        o = objects(e)
+        asked = o.get("filters") if isinstance(o.get("filters"), Mapping) else {}
+        ref = asked.get("enterprise_ref")
+        if not isinstance(ref, str):
+            continue
+        why = f"依据立案核查第 {o['investigation']} 号（含未公开任务）" if o.get("investigation") else "仅已公开任务"
+        hits.append(_hit(
+            "enterprise_searches", [e],
+            f"按企业查询（企业引用 {ref[:12]}…，{why}），找到 {o.get('results', '?')} 条记录。",
+        ))
+    return hits
+
+
 # --- all of them --------------------------------------------------------------------------
 
 
@@ -697,6 +726,7 @@ RULES: dict[str, Callable[[Iterable[Entry], Context], list[Hit]]] = {
     "publication": lambda entries, ctx: publication(entries),
     "key_ops": lambda entries, ctx: key_operations(entries),
     "admin_changes": lambda entries, ctx: admin_changes(entries),
+    "enterprise_searches": lambda entries, ctx: enterprise_searches(entries),
 }
 
 def evaluate(entries: Sequence[Entry], ctx: Context) -> dict[str, list[Hit]]:

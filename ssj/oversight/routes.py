@@ -28,7 +28,9 @@ from ..audit import service as log
 from ..audit import verify as log_verify
 from ..auth.roles import DISCIPLINE, SECTION_HEAD, STAFF, SUPERVISOR
 from ..security import access
-from . import bp, charts, console
+from ..extensions import db
+from ..models import Investigation
+from . import bp, charts, console, investigations
 from . import dashboard as dash
 from .flags import REASON_ZH
 
@@ -49,14 +51,19 @@ def _wants_fragment() -> bool:
     return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
 
 
+def _scope() -> console.Scope:
+    return console.scope_of(current_user)
+
+
 def _search_page(filters: console.Filters, page, status: int = 200, enterprise: str = ""):
+    scope = _scope()
     context = dict(
         filters=filters,
         page=page,
         enterprise=enterprise,
         page_url=lambda n: url_for(".search", **filters.args(page=n)),
-        users=console.known_users(),
-        actions=console.known_actions(),
+        users=console.known_users(scope),
+        actions=console.known_actions(scope),
     )
     template = "oversight/_results.html" if _wants_fragment() and status == 200 else "oversight/search.html"
     response = make_response(render_template(template, **context), status)
@@ -78,11 +85,11 @@ def search():
     filters = console.Filters.from_args(request.args)
     if filters.errors:
         return _search_page(filters, None, 422)
-    page = console.search(filters, request.args.get("page", 1, type=int))
-    audit.record(
-        "oversight_search",
-        objects={"filters": filters.logged(), "page": page.page, "results": page.total},
-    )
+    page = console.search(filters, _scope(), request.args.get("page", 1, type=int))
+    objects = {"filters": filters.logged(), "page": page.page, "results": page.total}
+    if page.investigation is not None:
+        objects["investigation"] = page.investigation.id
+    audit.record("oversight_search", objects=objects)
     return _search_page(filters, page)
 
 
@@ -90,10 +97,11 @@ def search():
 @access.roles(DISCIPLINE)
 def entry(seq: int):
     """One access-log entry in full, with its hash, the previous hash and links to its neighbours."""
-    rows = console.entry(seq)
+    scope = _scope()
+    rows = console.entry(seq, scope)
     if not rows:
-        abort(404)
-    before, after = console.neighbours(seq)
+        abort(404)  # also another department's entry: the same answer as none
+    before, after = console.neighbours(seq, scope)
     audit.record("oversight_entry_viewed", objects={"seq": seq, "rows": len(rows)})
     return render_template("oversight/entry.html", seq=seq, rows=rows, before=before, after=after)
 
@@ -105,7 +113,7 @@ def flags():
     r = console.FlagRange.from_args(request.args)
     if r.errors:
         return render_template("oversight/flags.html", range=r, view=None), 422
-    view = console.compute_flags(r)
+    view = console.compute_flags(r, _scope())
     audit.record("oversight_flags_viewed", objects={"since": r.since, "until": r.until, "counts": view.counts()})
     return render_template("oversight/flags.html", range=r, view=view)
 
@@ -201,6 +209,95 @@ def print_checkpoints():
         printed_by=current_user,
         printed_at=clock.now(),
     )
+
+
+# --- investigations 立案核查 (SPEC §5) ------------------------------------------------------------
+
+
+def _investigation(inv_id: int):
+    """The investigation if it belongs to the user's department; 404 otherwise (the same as none)."""
+    inv = db.session.get(Investigation, inv_id)
+    if inv is None or inv.department_id != current_user.department_id:
+        abort(404)
+    return inv
+
+
+def _refused(exc: investigations.Refused, endpoint: str):
+    g.denied = True
+    g.denial_reason = exc.reason
+    flash(exc.message, "error")
+    return redirect(url_for(endpoint), code=303)
+
+
+@bp.route("/discipline/investigations", methods=["GET", "POST"])
+@access.roles(DISCIPLINE)
+def investigation_list():
+    """立案核查: open one naming enterprises and a reason; see each one's approval and expiry."""
+    form = investigations.OpenForm()
+    status = 200
+    if request.method == "POST":
+        form = investigations.OpenForm.parse(request.form)
+        if not form.errors:
+            inv = investigations.open_investigation(current_user, form)
+            flash(f"已提交立案核查第 {inv.id} 号，待本部门局领导（您以外的人）批准后生效。", "success")
+            return redirect(url_for(".investigation_list"), code=303)
+        status = 422
+    else:
+        audit.record("investigations_viewed")
+    items = investigations.of_department(current_user.department_id)
+    return render_template(
+        "oversight/investigations.html", form=form, items=items,
+        state_of=investigations.state_of, codes_of=investigations.codes_of,
+        STATE_ZH=investigations.STATE_ZH, max_days=investigations.MAX_DAYS,
+    ), status
+
+
+@bp.route("/discipline/investigations/<int:inv_id>/close", methods=["POST"])
+@access.roles(DISCIPLINE)
+def investigation_close(inv_id: int):
+    """End an investigation before its expiry, once the check is done."""
+    inv = _investigation(inv_id)
+    try:
+        investigations.close(inv, current_user)
+    except investigations.Refused as exc:
+        return _refused(exc, ".investigation_list")
+    flash(f"立案核查第 {inv.id} 号已结束。", "success")
+    return redirect(url_for(".investigation_list"), code=303)
+
+
+@bp.route("/oversight/leadership")
+@access.roles(SUPERVISOR)
+def leadership():
+    """局领导的监督提示: investigations to approve, and the discipline office's enterprise searches."""
+    r = console.FlagRange.from_args(request.args)
+    view = None
+    if not r.errors:
+        view = console.compute_flags(r, _scope(), kinds=("enterprise_searches",))
+    items = investigations.of_department(current_user.department_id)
+    names = investigations.names_of({c for inv in items for c in investigations.codes_of(inv)})
+    audit.record("investigations_viewed", objects={"since": r.since, "until": r.until,
+                                                   "counts": view.counts() if view else None})
+    return render_template(
+        "oversight/leadership.html", range=r, view=view, items=items, names=names,
+        state_of=investigations.state_of, codes_of=investigations.codes_of, STATE_ZH=investigations.STATE_ZH,
+    ), (422 if r.errors else 200)
+
+
+@bp.route("/oversight/investigations/<int:inv_id>/decide", methods=["POST"])
+@access.roles(SUPERVISOR)
+def investigation_decide(inv_id: int):
+    """Approve or decline an investigation (a supervisor other than the requester)."""
+    inv = _investigation(inv_id)
+    approve = request.form.get("decision") == "approve"
+    try:
+        investigations.decide(inv, current_user, approve, request.form.get("note", ""))
+    except investigations.Refused as exc:
+        return _refused(exc, ".leadership")
+    if approve:
+        flash(f"已批准立案核查第 {inv.id} 号，有效期至 {inv.expires_at.astimezone(console.zone()):%Y-%m-%d %H:%M}。", "success")
+    else:
+        flash(f"未批准立案核查第 {inv.id} 号。", "success")
+    return redirect(url_for(".leadership"), code=303)
 
 
 # --- the oversight dashboard 监管看板 ----------------------------------------------------------

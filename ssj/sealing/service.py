@@ -82,7 +82,7 @@ def read_sealed(
             "kind": kind,
             "record": record_id,
             "positions": positions or [],
-            "target_refs": sorted(audit.sealed_ref(code) for code in credit_codes),
+            "target_refs": sorted(audit.sealed_ref(code, task_id=task_id) for code in credit_codes),
         },
     )
     return value

@@ -34,9 +34,9 @@ def _entries(app, action_prefix: str, username: str | None = None) -> list[dict]
         return [json.loads(e.body) for e in db.session.execute(stmt).scalars()]
 
 
-def _refs(app, codes) -> list[str]:
+def _refs(app, codes, task_id) -> list[str]:
     with app.app_context():
-        return sorted(sealed_ref(c) for c in codes)
+        return sorted(sealed_ref(c, task_id=task_id) for c in codes)
 
 
 def _names_in(body: bytes | str, world, codes) -> set[str]:
@@ -56,7 +56,7 @@ def test_the_organizer_head_and_supervisor_see_the_list_logged_first(app, login_
         (entry,) = _entries(app, "sealed_read:task_list", who)
         assert entry["task_id"] == drawn.task_id
         assert entry["objects"]["positions"] == [1, 2, 3, 4, 5]
-        assert entry["objects"]["target_refs"] == _refs(app, codes)
+        assert entry["objects"]["target_refs"] == _refs(app, codes, drawn.task_id)
         # The log names targets only by HMAC: no code or name in the entry.
         assert not any(c in json.dumps(entry, ensure_ascii=False) for c in codes)
 
@@ -111,7 +111,7 @@ def test_an_inspector_sees_only_their_own_targets(app, login_as, drawn):
     assert r.headers["Cache-Control"] == "no-store"
     assert _names_in(r.text, drawn, teams) == {drawn.targets[c] for c in mine}
     entries = _entries(app, "sealed_read:own_assignment", "inspector_jc")
-    assert sorted(r for e in entries for r in e["objects"]["target_refs"]) == _refs(app, mine)
+    assert sorted(r for e in entries for r in e["objects"]["target_refs"]) == _refs(app, mine, drawn.task_id)
 
 
 def test_inspectors_with_no_assignment_see_nothing(app, login_as, drawn):

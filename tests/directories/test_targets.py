@@ -87,7 +87,7 @@ def test_edit_keeps_the_code_and_logs_the_target_only_by_its_hmac(app, login_as)
         assert t.credit_code == builders.code(6) and t.complaint_count == 5
         from ssj.audit import sealed_ref
 
-        ref = sealed_ref(t.credit_code)
+        ref = sealed_ref(t.credit_code, task_id=None)
         entries = db.session.execute(select(AccessLogEntry.action, AccessLogEntry.body)).all()
     mine = {action: body for action, body in entries if action.startswith("target_")}
     assert {"target_updated", "target_read", "target_update_rejected"} <= set(mine)

@@ -169,7 +169,7 @@ def test_printing_is_logged_first_naming_the_position_but_not_the_unit(app, logi
     assert me.get(record_url(drawn.task_id, p, "notice/print")).status_code == 200
     assert me.get(record_url(drawn.task_id, p, "checklist")).status_code == 200
     with app.app_context():
-        ref = audit.sealed_ref(code)
+        ref = audit.sealed_ref(code, task_id=drawn.task_id)
     for action in ("sealed_read:print_notice", "sealed_read:print_checklist"):
         (entry,) = _entries(app, action)
         body = json.loads(entry.body)

@@ -34,8 +34,25 @@ def flagged(client, **args) -> dict[str, list[tuple[str, list[int]]]]:
     for code, body in re.findall(r'<section class="flag-kind" id="flag-([a-z_]+)"[^>]*>(.*?)</section>', r.text, re.S):
         hits = re.findall(r'<tr class="flag-hit">(.*?)</tr>', body, re.S)
         out[code] = [(text_of(h).strip(), [int(s) for s in re.findall(r"/discipline/entries/(\d+)", h)]) for h in hits]
-    assert len(out) == 8, sorted(out)
+    assert len(out) == 9, sorted(out)
     return out
+
+
+def approved_investigation(app, codes: list[str], *, days: int = 7) -> int:
+    """An investigation naming `codes`, opened by `discipline` and approved by `supervisor`, through the routes."""
+    from ssj.models import Investigation
+    from tests.conftest import login, post
+
+    office, leader = app.test_client(), app.test_client()
+    assert login(office, "discipline").status_code == 302 and login(leader, "supervisor").status_code == 302
+    r = post(office, "/discipline/investigations",
+             {"codes": "\n".join(codes), "reason": "收到实名举报，核查有无人员越权查看", "days": str(days)})
+    assert r.status_code == 303, r.text
+    with app.app_context():
+        inv_id = db.session.execute(select(Investigation.id).order_by(Investigation.id.desc())).scalars().first()
+    r = post(leader, f"/oversight/investigations/{inv_id}/decide", {"decision": "approve", "note": "同意"})
+    assert r.status_code == 303
+    return inv_id
 
 
 def log_rows(app, action_prefix: str = "", username: str | None = None) -> list[dict]:

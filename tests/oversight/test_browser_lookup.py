@@ -1,5 +1,6 @@
-"""In real Chromium: the discipline office looks up an enterprise by its credit code and finds
-who viewed its assignment (SPEC §5), with the code never in the address bar."""
+"""In real Chromium: the discipline office, under an approved investigation 立案核查, looks up an
+enterprise by its credit code and finds who viewed its assignment in a sealed task (SPEC §5), with the
+code never in the address bar."""
 from __future__ import annotations
 
 import pytest
@@ -10,6 +11,7 @@ from tests.browser_support import sign_in
 from tests.ceremony.conftest import build_world, full_draw, teams_by_code
 from tests.conftest import TEST_CONFIG, login
 from tests.factories import PASSWORD
+from tests.oversight.conftest import approved_investigation
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +25,8 @@ def drawn_instance(live_instance):
     assert login(organizer, "staff_jc").status_code == 302
     full_draw(organizer, app, world.task_id)
     teams = teams_by_code(app, world.task_id)
+    code = next(c for c, staff in teams.items() if "JC01" in staff)
+    approved_investigation(app, [code])
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -45,7 +49,7 @@ def test_the_office_finds_who_viewed_an_enterprises_assignment(page, drawn_insta
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="访问日志").click()
     page.get_by_label("企业（统一社会信用代码）").fill(code)
     page.get_by_role("button", name="查询").click()
-    page.wait_for_url(f"{live_server}/discipline?ref=*")
+    page.wait_for_url(f"{live_server}/discipline?ent=*")
     assert code not in page.url
 
     results = page.locator("#results")

@@ -17,7 +17,7 @@ from ssj.models import AccessLogEntry
 from tests.ceremony.conftest import teams_by_code, text_of
 from tests.conftest import post
 
-from .conftest import log_rows, seqs
+from .conftest import approved_investigation, log_rows, seqs
 
 
 def rows_of(html: str) -> list[dict]:
@@ -44,30 +44,33 @@ def test_the_office_finds_who_viewed_an_enterprises_assignment_by_its_credit_cod
     other = next(code for code, staff in teams.items() if "JC01" not in staff)
     assert login_as("inspector_jc").get("/my/inspections").status_code == 200
     assert login_as("head_jc").get(f"/tasks/{drawn.task_id}/list").status_code == 200
+    # The task is still sealed: only an approved investigation lets the search reach it.
+    approved_investigation(app, [mine, other])
 
     location, page = search(office, enterprise=mine.lower() + " ")
     assert mine not in location and mine.lower() not in location
-    assert parse_qs(urlparse(location).query) == {"ref": [sealed_ref_in(app, mine)]}
-    found = rows_of(page.text)
+    assert list(parse_qs(urlparse(location).query)) == ["ent"]
+    found = [r for r in rows_of(page.text) if "立案核查" not in r["action"]]  # the investigation names it too
     assert {r["who"].split()[0] for r in found} == {"inspector_jc", "head_jc"}
     viewed = [r for r in found if r["who"].startswith("inspector_jc")]
     assert len(viewed) == 1 and "读取保密内容：查看本人的检查任务" in viewed[0]["action"]
     assert "其中包括所查企业" in viewed[0]["text"]
 
     _, page = search(office, enterprise=other)
-    assert {r["who"].split()[0] for r in rows_of(page.text)} == {"head_jc"}
+    assert {r["who"].split()[0] for r in rows_of(page.text) if "立案核查" not in r["action"]} == {"head_jc"}
 
     # The log holds the question only as the HMAC, like every sealed read.
     with app.app_context():
         bodies = db.session.execute(select(AccessLogEntry.body)).scalars().all()
     assert not [b for b in bodies if mine in b or other in b or drawn.targets[mine] in b]
     asked = [e["objects"]["filters"] for e in log_rows(app, "oversight_search")]
+    assert {e["objects"].get("investigation") for e in log_rows(app, "oversight_search")} == {1}
     assert asked == [{"enterprise_ref": sealed_ref_in(app, mine)}, {"enterprise_ref": sealed_ref_in(app, other)}]
 
 
 def sealed_ref_in(app, code: str) -> str:
     with app.app_context():
-        return sealed_ref(code)
+        return sealed_ref(code, task_id=None)  # the office's question names no task
 
 
 def test_a_mistyped_credit_code_is_explained_and_the_form_kept(app, office):
@@ -194,6 +197,7 @@ def test_the_console_never_decrypts(app, login_as, drawn, office, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the console opened a sealed blob")
 
+    approved_investigation(app, [code])
     monkeypatch.setattr(ssj.sealing.envelope, "open_sealed", refuse)
     monkeypatch.setattr(ssj.sealing.envelope, "unwrap_data_key", refuse)
     for url in ("/discipline", f"/discipline?task={drawn.task_id}", "/discipline/flags", "/discipline/verify",
