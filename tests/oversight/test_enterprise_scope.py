@@ -19,10 +19,10 @@ from ssj.audit.service import legacy_ref, sealed_ref
 from ssj.extensions import db
 from ssj.models import AccessLogEntry, Investigation, Target
 from tests.ceremony.conftest import add_user as _add_user, drawn_codes, teams_by_code
-from tests.conftest import login, post
+from tests.conftest import post
 from tests.publication.conftest import publish, set_publish_date
 
-from .conftest import approved_investigation, flagged, log_rows
+from .conftest import flagged, log_rows
 
 
 def search(office, code: str):
