@@ -4,9 +4,9 @@ Run:  .venv/bin/python -m bench.ceremony [--targets N] [--inspectors M] [--earli
 
 Builds a throwaway instance (real SQLite, real keys, migrated schema) with
 N targets of one department, M inspectors and T earlier sealed tasks whose
-results the Art 16 exclusion must decrypt, then walks one ceremony through
+results the Art 16 set E must decrypt, then walks one ceremony through
 the real routes with Flask's test client and times each request:
-freeze (pools, exclusion, sealing), commit, a witness, the draw (ssj-draw-v1,
+freeze (pools, sealing), commit, a witness, the draw (ssj-draw-v2 with E,
 sealed result, one sealed assignment per team member), the organizer's
 sealed list, its .xlsx export and an inspector's own page. For scale, the
 bare algorithm (`run_draw` on the same pools) is timed in the same run.
@@ -117,7 +117,7 @@ def ceremony(client, token: str, task_id: int, figures: dict, prefix: str = "") 
     def post(path, **data):
         return lambda: client.post(base + path, data={"csrf_token": token, **data})
 
-    timed(prefix + "freeze (pools, Art 16 exclusion, seal)", post("/freeze", attempt="new"), figures)
+    timed(prefix + "freeze (pools, seal)", post("/freeze", attempt="new"), figures)
     timed(prefix + "commit (nonce sealed, commitment)", post("/commit", attempt="1"), figures)
     timed(prefix + "witness (dice digits)", post("/witnesses", attempt="1", name="见证人", affiliation="纪检监察室",
                                                  external="on", digits="31415926535897932384"), figures)
@@ -128,7 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", type=int, default=100_000)
     parser.add_argument("--inspectors", type=int, default=200)
-    parser.add_argument("--earlier", type=int, default=10, help="earlier sealed tasks for the Art 16 exclusion")
+    parser.add_argument("--earlier", type=int, default=10, help="earlier sealed tasks for the Art 16 set E")
     args = parser.parse_args()
     rng = random.Random(20210121)
 
@@ -162,6 +162,7 @@ def main() -> None:
         with app.app_context():
             attempt = db.session.execute(select(DrawAttempt).where(DrawAttempt.task_id == task_id)).scalar_one()
             pools = open_json(task_id, "pools", attempt.id, attempt.pools_sealed)
+            excluded = open_json(task_id, "exclusion", attempt.id, attempt.exclusion_sealed)
             nonce_hex = open_json(task_id, "nonce", attempt.id, attempt.nonce_sealed)
             assignments = db.session.scalar(select(func.count()).select_from(Assignment).where(Assignment.task_id == task_id))
             mine = db.session.scalar(
@@ -170,10 +171,12 @@ def main() -> None:
         strata = [alg.Stratum(s["name"], s["pool"], s["ratio"], s["count"]) for s in pools["strata"]]
         seed = alg.make_seed(nonce_hex, attempt.entropy)
         t0 = time.perf_counter()
-        alg.run_draw(strata, pools["inspectors"], seed, pools["team_size"], pools["cap"], pools["conflicts"])
+        result = alg.run_draw(
+            strata, pools["inspectors"], seed, pools["team_size"], pools["cap"], pools["conflicts"], excluded
+        )
         bare = time.perf_counter() - t0
         sizes = ", ".join(f"{s.name} {len(s.pool)}" for s in strata)
-        print(f"\npools: {sizes}; excluded by Art 16: {pools['excluded']}; "
+        print(f"\npools: {sizes}; Art 16 E: {len(excluded)}, skipped: {sum(len(r.skipped) for r in result.strata)}; "
               f"{assignments} assignments sealed ({mine} for the benchmark inspector)")
         print(f"bare run_draw on the same pools: {bare * 1000:.1f} ms; "
               f"the draw request is {figures['draw (run, seal result and assignments)'] / bare:.1f}x that")

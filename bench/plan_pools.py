@@ -7,7 +7,6 @@ N targets of one department — about 8% special-supervision, 30% small/micro,
 a few cancelled — and times, best of R:
   - `pool_sizes`: the grouped count behind the task page's live preview;
   - `eligible_pools`: the full per-stratum code lists the draw ceremony freezes;
-  - the same with an Art 16 exclusion set of 5% of the codes.
 The floor is a bare DB-API fetch of the same rows' codes, measured in the
 same run, so figures on a busy machine can be read relative to it. Setup
 (inserting the directory) is not timed. Figures are printed, never asserted.
@@ -106,7 +105,6 @@ def main() -> None:
         t0 = time.perf_counter()
         app, task_id, codes = build(Path(tmp), args.targets, rng)
         print(f"setup: {args.targets} targets inserted in {time.perf_counter() - t0:.1f} s (not timed below)")
-        excluded = set(rng.sample(codes, len(codes) // 20))
         with app.test_request_context():
             task = db.session.get(Task, task_id)
             scope = service.Scope.of_task(task)
@@ -126,11 +124,6 @@ def main() -> None:
             print(
                 f"eligible_pools (full code lists):  {t * 1000:8.1f} ms  ({t / t_floor:.1f}x floor)  "
                 f"{ {s.kind: len(c) for s, c in pools} }, {len(inspectors)} inspectors"
-            )
-            t, (pools, _) = best_of(args.repeat, lambda: service.eligible_pools(task, date.today(), excluded))
-            print(
-                f"eligible_pools, {len(excluded)} excluded: {t * 1000:8.1f} ms  "
-                f"{ {s.kind: len(c) for s, c in pools} }"
             )
             t, preview = best_of(args.repeat, lambda: service.preview(task, date.today()))
             print(

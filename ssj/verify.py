@@ -1,6 +1,12 @@
-"""Standalone verifier for ssj-draw-v1 bundles: re-run a published draw and compare.
+"""Standalone verifier for ssj-draw-v2 (and v1) bundles: re-run a published draw and compare.
 
-Usage:  python verify.py BUNDLE.json        (or, inside ssj: python -m ssj.verify BUNDLE.json)
+Usage:  python3 verify.py BUNDLE.json [OTHER_BUNDLE.json ...]
+        (or, inside ssj: python -m ssj.verify BUNDLE.json ...)
+
+The first file is the bundle to verify. The others, if given, are the
+bundles of the tasks named in its Art 16 skips (`skipped[].by_task`): each
+is verified too, and each skipped id must be among that task's selected
+targets.
 
 Art 13 (一抽查一通报) makes results public and Art 9 (全程留痕) asks that
 every step be traceable; this file lets anyone outside the bureau check
@@ -24,7 +30,8 @@ import re
 import sys
 from fractions import Fraction
 
-FORMAT = "ssj-draw-v1"
+FORMAT = "ssj-draw-v2"
+FORMAT_V1 = "ssj-draw-v1"
 MIN_ENTROPY_DIGITS = 20
 MIN_TEAM_SIZE = 2
 
@@ -81,6 +88,11 @@ def rank(ids, seed):
     return sorted(ids, key=lambda i: (ticket(i, seed), i))
 
 
+def same_ticket(published, full):
+    """A published ticket may be shortened to its first 20 characters or more (SPEC §3)."""
+    return len(published) >= 20 and full.startswith(published)
+
+
 # --- Reading the bundle -----------------------------------------------------------
 
 
@@ -121,152 +133,222 @@ def _check_pool(ids, pool_hash, where_en, where_zh):
 # --- The checks ---------------------------------------------------------------------
 
 
-def verify(bundle):
-    """Raise Mismatch or Malformed at the first problem; return None if all checks pass."""
-    if not isinstance(bundle, dict):
-        raise Malformed("the bundle must be a JSON object", "核验包应为 JSON 对象")
-    fmt = _need(bundle, "format", str, "bundle")
-    if fmt != FORMAT:
-        raise Mismatch(f"format is '{fmt}', this verifier checks '{FORMAT}'", f"格式为“{fmt}”，本程序只核验“{FORMAT}”")
-    _need(bundle, "task", (str, int), "bundle")
-    _need(bundle, "attempt", int, "bundle")
-    commitment = _need(bundle, "nonce_sha256", str, "bundle")
-    nonce = _need(bundle, "nonce", str, "bundle")
-    entropy = _need(bundle, "entropy", str, "bundle")
-    seed = _need(bundle, "seed", str, "bundle")
-    strata = _need(bundle, "strata", list, "bundle")
-    inspectors_obj = _need(bundle, "inspectors", dict, "bundle")
-    team_size = _need(bundle, "team_size", int, "bundle")
-    cap = _need(bundle, "cap_per_inspector", (int, None), "bundle")
-    conflicts = _need(bundle, "conflicts", list, "bundle")
-    teams = _need(bundle, "teams", list, "bundle")
-    replacements = _need(bundle, "replacements", list, "bundle")
-
+def _check_seed(part, fmt, label, zh):
+    """Commitment, entropy (from the witnesses' digits in v2) and seed; returns the seed."""
+    commitment = _need(part, "nonce_sha256", str, label)
+    nonce = _need(part, "nonce", str, label)
+    entropy = _need(part, "entropy", str, label)
+    seed = _need(part, "seed", str, label)
     # 1. The nonce is the one committed to before the dice were rolled.
     if not re.fullmatch(r"[0-9a-f]{64}", nonce):
-        raise Mismatch("nonce must be 64 lowercase hex digits (32 bytes)", "服务器随机数 nonce 应为 64 位小写十六进制（32 字节）")
+        raise Mismatch(f"{label}: nonce must be 64 lowercase hex digits (32 bytes)", f"{zh}服务器随机数 nonce 应为 64 位小写十六进制（32 字节）")
     actual = hashlib.sha256(bytes.fromhex(nonce)).hexdigest()
     if actual != commitment:
         raise Mismatch(
-            f"nonce commitment: SHA-256 of the nonce bytes is {actual}, nonce_sha256 says {commitment}",
-            f"随机数承诺不符：nonce 字节的 SHA-256 为 {actual}，而公布的 nonce_sha256 为 {commitment}",
+            f"{label}: nonce commitment: SHA-256 of the nonce bytes is {actual}, nonce_sha256 says {commitment}",
+            f"{zh}随机数承诺不符：nonce 字节的 SHA-256 为 {actual}，而公布的 nonce_sha256 为 {commitment}",
         )
-
-    # 2. The seed is built from the nonce and the witnesses' digits.
+    # 2. The entropy is the witnesses' digits in entry order; the seed is built from it.
     digits = "".join(entropy.split())
+    if fmt == FORMAT:
+        witnesses = _need(part, "witnesses", list, label)
+        typed = ""
+        for n, w in enumerate(witnesses, 1):
+            _need(w, "name", str, f"{label} witness #{n}")
+            _need(w, "section", str, f"{label} witness #{n}")
+            typed += "".join(_need(w, "digits", str, f"{label} witness #{n}").split())
+        if typed != digits:
+            raise Mismatch(
+                f"{label}: entropy is '{digits}' but the witnesses' digits in order give '{typed}'",
+                f"{zh}公开随机数为“{digits}”，而见证人依次录入的点数连起来是“{typed}”",
+            )
     if not re.fullmatch(r"[0-9]{%d,}" % MIN_ENTROPY_DIGITS, digits):
         raise Mismatch(
-            f"entropy must be at least {MIN_ENTROPY_DIGITS} decimal digits (spaces ignored)",
-            f"公开随机数应至少为 {MIN_ENTROPY_DIGITS} 位十进制数字（空格忽略）",
+            f"{label}: entropy must be at least {MIN_ENTROPY_DIGITS} decimal digits (spaces ignored)",
+            f"{zh}公开随机数应至少为 {MIN_ENTROPY_DIGITS} 位十进制数字（空格忽略）",
         )
-    expected_seed = FORMAT + "|" + nonce + "|" + digits
+    prefix = fmt
+    if fmt == FORMAT and seed.startswith(FORMAT_V1 + "|") and label != "bundle":
+        prefix = FORMAT_V1  # a void attempt drawn before the bureau upgraded to v2
+    expected_seed = prefix + "|" + nonce + "|" + digits
     if seed != expected_seed:
-        raise Mismatch(f"seed is '{seed}', expected '{expected_seed}'", f"随机种子为“{seed}”，应为“{expected_seed}”")
+        raise Mismatch(f"{label}: seed is '{seed}', expected '{expected_seed}'", f"{zh}随机种子为“{seed}”，应为“{expected_seed}”")
+    return seed
 
-    # 3. Each stratum: pool hash, sample size, selected ids and their tickets.
+
+def _check_strata(part, fmt, seed, label, zh, final):
+    """Pools, sample sizes, and (when drawn) the selection with its Art 16 skips.
+
+    Returns (selected ids in team order or None, {skipped id: by_task}).
+    """
+    strata = _need(part, "strata", list, label)
     if not strata:
-        raise Malformed("strata is empty", "strata 分层列表为空")
+        raise Malformed(f"{label}: strata is empty", f"{zh}strata 分层列表为空")
     names = []
     pooled = []
-    order = []  # selected target ids in team order
+    order = []
+    skipped_all = {}
+    drawn = None
     for n, stratum in enumerate(strata, 1):
-        where = f"stratum #{n}"
+        where = f"{label} stratum #{n}"
         name = _need(stratum, "name", str, where)
         ratio = _need(stratum, "ratio", (str, None), where)
         count = _need(stratum, "count", (int, None), where)
         pool = _strings(_need(stratum, "pool", list, where), where + " pool")
         pool_hash = _need(stratum, "pool_sha256", str, where)
         k = _need(stratum, "sample_size", int, where)
-        selected = _need(stratum, "selected", list, where)
-        zh = f"第 {n} 层“{name}”"
+        # A void attempt that never drew has null here; a drawn one has lists.
+        kinds = (list, None) if (fmt == FORMAT and not final) else list
+        selected = _need(stratum, "selected", kinds, where)
+        skipped = _need(stratum, "skipped", kinds, where) if fmt == FORMAT else []
+        zh_s = f"{zh}第 {n} 层“{name}”"
         if name in names:
-            raise Mismatch(f"{where}: stratum name '{name}' is used twice", f"{zh}：分层名称重复")
+            raise Mismatch(f"{where}: stratum name '{name}' is used twice", f"{zh_s}：分层名称重复")
         names.append(name)
         pooled.extend(pool)
-        _check_pool(pool, pool_hash, f"{where} '{name}'", zh)
-
+        _check_pool(pool, pool_hash, f"{where} '{name}'", zh_s)
         if (ratio is None) == (count is None):
-            raise Malformed(f"{where}: exactly one of ratio and count must be set", f"{zh}：ratio 与 count 须且只能有一项")
+            raise Malformed(f"{where}: exactly one of ratio and count must be set", f"{zh_s}：ratio 与 count 须且只能有一项")
         if ratio is not None and not (re.fullmatch(r"[0-9]+(\.[0-9]+)?", ratio) and 0 < Fraction(ratio) <= 100):
-            raise Mismatch(f"{where}: ratio '{ratio}' is not a percentage in (0, 100]", f"{zh}：抽查比例“{ratio}”不在 (0, 100] 之内")
+            raise Mismatch(f"{where}: ratio '{ratio}' is not a percentage in (0, 100]", f"{zh_s}：抽查比例“{ratio}”不在 (0, 100] 之内")
         if count is not None and count < 1:
-            raise Mismatch(f"{where}: count must be at least 1", f"{zh}：固定抽查户数至少为 1")
+            raise Mismatch(f"{where}: count must be at least 1", f"{zh_s}：固定抽查户数至少为 1")
+        # The sample size comes from the whole pool, before any Art 16 skip.
         expected_k = sample_size(len(pool), ratio, count)
         if k != expected_k:
             raise Mismatch(
                 f"{where} '{name}': sample_size is {k}, expected {expected_k} for {len(pool)} candidates",
-                f"{zh}：抽取数量为 {k}，按 {len(pool)} 个候选对象应为 {expected_k}",
+                f"{zh_s}：抽取数量为 {k}，按 {len(pool)} 个候选对象应为 {expected_k}",
             )
-
-        expected = rank(pool, seed + "|target|" + name)[:k]
-        if len(selected) != k:
+        if selected is None or seed is None:
+            if selected is not None or (skipped is not None and fmt == FORMAT):
+                raise Mismatch(f"{where}: targets are listed for an attempt that never drew", f"{zh_s}：未运行抽取的尝试却列出了抽中对象")
+            continue
+        if skipped is None:
+            raise Malformed(f"{where}: skipped must be a list when selected is", f"{zh_s}：selected 有值时 skipped 也应为列表")
+        drawn = True
+        # Which pool members the walk passes over (Art 16 set E, as far as it mattered).
+        skip_by = {}
+        for i, entry in enumerate(skipped, 1):
+            sid = _need(entry, "id", str, f"{where} skipped #{i}")
+            _need(entry, "ticket", str, f"{where} skipped #{i}")
+            by_task = _need(entry, "by_task", (int, str), f"{where} skipped #{i}")
+            if sid not in pool:
+                raise Mismatch(f"{where} '{name}': skipped #{i} '{sid}' is not in the pool", f"{zh_s}：第 {i} 个跳过的对象“{sid}”不在候选名单中")
+            if by_task == part.get("task"):
+                raise Mismatch(f"{where} '{name}': skipped #{i} names this task itself", f"{zh_s}：第 {i} 个跳过的对象注明的任务就是本任务")
+            skip_by[sid] = by_task
+        tseed = seed + "|target|" + name
+        walk_selected, walk_skipped = [], []
+        for ident in rank(pool, tseed):
+            if len(walk_selected) == k:
+                break
+            (walk_skipped if ident in skip_by else walk_selected).append(ident)
+        if len(walk_selected) < k and len(walk_skipped) != len(skipped):
             raise Mismatch(
-                f"{where} '{name}': {len(selected)} targets listed as selected, expected {k}",
-                f"{zh}：列出的抽中对象为 {len(selected)} 个，应为 {k} 个",
+                f"{where} '{name}': the pool ran out but not every skipped id was passed",
+                f"{zh_s}：候选对象不足，但跳过名单与依次走过的对象不一致",
             )
-        for i, (entry, want) in enumerate(zip(selected, expected), 1):
+        if [e["id"] for e in skipped] != walk_skipped:
+            raise Mismatch(
+                f"{where} '{name}': skipped lists {[e['id'] for e in skipped]}, but walking the ranking passes "
+                f"{walk_skipped} before the last selected target",
+                f"{zh_s}：跳过名单为 {[e['id'] for e in skipped]}，按抽签号依次走到最后一个抽中对象之前跳过的应为 {walk_skipped}",
+            )
+        for i, entry in enumerate(skipped, 1):
+            want_ticket = ticket(entry["id"], tseed)
+            if not same_ticket(entry["ticket"], want_ticket):
+                raise Mismatch(
+                    f"{where} '{name}': ticket of skipped #{i} '{entry['id']}' is {entry['ticket']}, expected {want_ticket}",
+                    f"{zh_s}：第 {i} 个跳过对象“{entry['id']}”的抽签号为 {entry['ticket']}，应为 {want_ticket}",
+                )
+        if len(selected) != len(walk_selected):
+            raise Mismatch(
+                f"{where} '{name}': {len(selected)} targets listed as selected, expected {len(walk_selected)}",
+                f"{zh_s}：列出的抽中对象为 {len(selected)} 个，应为 {len(walk_selected)} 个",
+            )
+        for i, (entry, want) in enumerate(zip(selected, walk_selected), 1):
             got = _need(entry, "id", str, f"{where} selected #{i}")
             got_ticket = _need(entry, "ticket", str, f"{where} selected #{i}")
-            want_ticket = ticket(want, seed + "|target|" + name)
+            want_ticket = ticket(want, tseed)
             if got != want:
                 raise Mismatch(
                     f"{where} '{name}': selected #{i} is '{got}', expected '{want}' (ticket {want_ticket})",
-                    f"{zh}：第 {i} 个抽中对象为“{got}”，按算法应为“{want}”（抽签号 {want_ticket}）",
+                    f"{zh_s}：第 {i} 个抽中对象为“{got}”，按算法应为“{want}”（抽签号 {want_ticket}）",
                 )
-            if got_ticket != want_ticket:
+            if not same_ticket(got_ticket, want_ticket):
                 raise Mismatch(
                     f"{where} '{name}': ticket of selected #{i} '{got}' is {got_ticket}, expected {want_ticket}",
-                    f"{zh}：第 {i} 个抽中对象“{got}”的抽签号为 {got_ticket}，应为 {want_ticket}",
+                    f"{zh_s}：第 {i} 个抽中对象“{got}”的抽签号为 {got_ticket}，应为 {want_ticket}",
                 )
             order.append(got)
+        skipped_all.update(skip_by)
     if len(set(pooled)) != len(pooled):
-        raise Mismatch("a target appears in more than one stratum", "同一检查对象出现在多个分层中")
+        raise Mismatch(f"{label}: a target appears in more than one stratum", f"{zh}同一检查对象出现在多个分层中")
+    return (order if drawn else None), skipped_all
 
-    # 4. The inspector pool.
-    inspectors = _strings(_need(inspectors_obj, "pool", list, "inspectors"), "inspectors pool")
-    _check_pool(inspectors, _need(inspectors_obj, "pool_sha256", str, "inspectors"), "inspectors", "执法检查人员名单")
 
-    # 5. Teams: the rules first (so a broken rule is named as such), then the draw.
+def _check_teams(part, fmt, seed, order, label, zh, final):
+    """Drawn teams, replacements replayed in order, and the published teams (final in v2, as drawn in v1)."""
+    inspectors_obj = _need(part, "inspectors", dict, label)
+    inspectors = _strings(_need(inspectors_obj, "pool", list, f"{label} inspectors"), f"{label} inspectors pool")
+    _check_pool(inspectors, _need(inspectors_obj, "pool_sha256", str, f"{label} inspectors"), f"{label} inspectors", f"{zh}执法检查人员名单")
+    team_size = _need(part, "team_size", int, label)
+    cap = _need(part, "cap_per_inspector", (int, None), label)
+    conflicts = _need(part, "conflicts", list, label)
     if team_size < MIN_TEAM_SIZE:
-        raise Mismatch(f"team_size must be at least {MIN_TEAM_SIZE}", f"检查组人数至少为 {MIN_TEAM_SIZE} 人")
+        raise Mismatch(f"{label}: team_size must be at least {MIN_TEAM_SIZE}", f"{zh}检查组人数至少为 {MIN_TEAM_SIZE} 人")
     if cap is not None and cap < 1:
-        raise Mismatch("cap_per_inspector must be at least 1 or null", "每人上限应为正整数或 null")
+        raise Mismatch(f"{label}: cap_per_inspector must be at least 1 or null", f"{zh}每人上限应为正整数或 null")
     blocked = set()
     for n, pair in enumerate(conflicts, 1):
         if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
-            raise Malformed(f"conflict #{n} must be [target_id, inspector_id]", f"conflicts 第 {n} 项应为 [对象编号, 人员编号]")
+            raise Malformed(f"{label}: conflict #{n} must be [target_id, inspector_id]", f"{zh}conflicts 第 {n} 项应为 [对象编号, 人员编号]")
         blocked.add((pair[0], pair[1]))
+    nullable = not final and fmt == FORMAT
+    teams = _need(part, "teams", (list, None) if nullable else list, label)
+    replacements = _need(part, "replacements", (list, None) if nullable else list, label)
+    if order is None or teams is None:
+        if teams is not None or (replacements is not None and fmt == FORMAT):
+            raise Mismatch(f"{label}: teams are listed for an attempt that drew no targets", f"{zh}未抽取对象的尝试却列出了检查组")
+        return
+    if final or replacements is None:
+        replacements = replacements or []
+
     recorded = []
     for n, team in enumerate(teams, 1):
-        where = f"team #{n}"
+        where = f"{label} team #{n}"
         target = _need(team, "target", str, where)
         members = _strings(_need(team, "inspectors", list, where), where + " inspectors")
         recorded.append((target, members))
     if [t for t, _ in recorded] != order:
         raise Mismatch(
-            "teams must list exactly the selected targets, strata in order then ascending ticket",
-            "teams 应按分层顺序、再按抽签号升序，逐一列出全部抽中对象",
+            f"{label}: teams must list exactly the selected targets, strata in order then ascending ticket",
+            f"{zh}teams 应按分层顺序、再按抽签号升序，逐一列出全部抽中对象",
         )
+
+    # Rules the published teams must obey whatever else (conflicts, cap).
     load = {}
     for n, (target, members) in enumerate(recorded, 1):
         for m in members:
             if (target, m) in blocked:
                 raise Mismatch(
-                    f"team #{n} '{target}': inspector '{m}' has a declared conflict with this target",
-                    f"第 {n} 组“{target}”：执法检查人员“{m}”与该对象有回避关系，却被分入该组",
+                    f"{label} team #{n} '{target}': inspector '{m}' has a declared conflict with this target",
+                    f"{zh}第 {n} 组“{target}”：执法检查人员“{m}”与该对象有回避关系，却被分入该组",
                 )
             load[m] = load.get(m, 0) + 1
     if cap is not None:
         for m, c in sorted(load.items()):
             if c > cap:
                 raise Mismatch(
-                    f"inspector '{m}' is in {c} teams, over the cap of {cap}",
-                    f"执法检查人员“{m}”被分入 {c} 个组，超过每人 {cap} 户的上限",
+                    f"{label}: inspector '{m}' is in {c} teams, over the cap of {cap}",
+                    f"{zh}执法检查人员“{m}”被分入 {c} 个组，超过每人 {cap} 户的上限",
                 )
 
+    # The teams as drawn.
     assigned = {i: 0 for i in inspectors}
-    current = {}
-    for n, (target, members) in enumerate(recorded, 1):
+    drawn = []
+    for n, target in enumerate(order, 1):
         team = []
         for candidate in rank(inspectors, seed + "|inspector|" + target):
             if len(team) == team_size:
@@ -278,34 +360,39 @@ def verify(bundle):
             team.append(candidate)
         if len(team) < team_size:
             raise Mismatch(
-                f"team #{n} '{target}': only {len(team)} eligible inspectors, a draw must not seal short teams",
-                f"第 {n} 组“{target}”：可用执法检查人员只有 {len(team)} 名，不能封存人数不足的检查组",
-            )
-        if members != team:
-            raise Mismatch(
-                f"team #{n} '{target}': inspectors are {members}, expected {team}",
-                f"第 {n} 组“{target}”：执法检查人员为 {members}，按算法应为 {team}",
+                f"{label} team #{n} '{target}': only {len(team)} eligible inspectors, a draw must not seal short teams",
+                f"{zh}第 {n} 组“{target}”：可用执法检查人员只有 {len(team)} 名，不能封存人数不足的检查组",
             )
         for m in team:
             assigned[m] += 1
-        current[target] = list(team)
+        drawn.append((target, team))
+    current = {t: list(team) for t, team in drawn}
 
-    # 6. Recusals after the draw, replayed in order.
+    if fmt == FORMAT_V1:
+        # v1 published the teams as drawn, with the recusals listed apart.
+        for n, ((target, members), (_, team)) in enumerate(zip(recorded, drawn), 1):
+            if members != team:
+                raise Mismatch(
+                    f"team #{n} '{target}': inspectors are {members}, expected {team}",
+                    f"第 {n} 组“{target}”：执法检查人员为 {members}，按算法应为 {team}",
+                )
+
+    # Recusals after the draw, replayed in order (SPEC §3 "Replacements").
     replaced_out = {}
     for n, rep in enumerate(replacements, 1):
-        where = f"replacement #{n}"
+        where = f"{label} replacement #{n}"
         target = _need(rep, "target", str, where)
         out = _need(rep, "out", str, where)
         new = _need(rep, "in", str, where)
         reason = _need(rep, "reason", str, where)
-        zh = f"第 {n} 条回避替换"
+        zr = f"{zh}第 {n} 条回避替换"
         if target not in current:
-            raise Mismatch(f"{where}: target '{target}' was not selected", f"{zh}：对象“{target}”不在抽中名单中")
+            raise Mismatch(f"{where}: target '{target}' was not selected", f"{zr}：对象“{target}”不在抽中名单中")
         team = current[target]
         if out not in team:
-            raise Mismatch(f"{where}: '{out}' is not in the team of '{target}'", f"{zh}：“{out}”不在“{target}”的检查组中")
+            raise Mismatch(f"{where}: '{out}' is not in the team of '{target}'", f"{zr}：“{out}”不在“{target}”的检查组中")
         if not reason.strip():
-            raise Mismatch(f"{where}: the reason is empty", f"{zh}：未写明回避原因")
+            raise Mismatch(f"{where}: the reason is empty", f"{zr}：未写明回避原因")
         gone = replaced_out.setdefault(target, set())
         gone.add(out)
         expected_in = None
@@ -319,47 +406,150 @@ def verify(bundle):
         if expected_in is None:
             raise Mismatch(
                 f"{where}: no eligible inspector was left to replace '{out}' for '{target}'",
-                f"{zh}：已没有可替换“{out}”的合格执法检查人员，该替换不可能发生",
+                f"{zr}：已没有可替换“{out}”的合格执法检查人员，该替换不可能发生",
             )
         if new != expected_in:
             raise Mismatch(
                 f"{where}: '{new}' replaced '{out}' for '{target}', expected '{expected_in}'",
-                f"{zh}：替换“{out}”的人员为“{new}”，按算法应为“{expected_in}”",
+                f"{zr}：替换“{out}”的人员为“{new}”，按算法应为“{expected_in}”",
             )
         team[team.index(out)] = new
         assigned[out] -= 1
         assigned[new] += 1
 
+    if fmt == FORMAT:
+        # v2 publishes the teams as they stand after every replacement: who actually inspected.
+        for n, (target, members) in enumerate(recorded, 1):
+            if members != current[target]:
+                raise Mismatch(
+                    f"{label} team #{n} '{target}': inspectors are {members}, expected {current[target]} "
+                    "(drawn, then every replacement applied)",
+                    f"{zh}第 {n} 组“{target}”：执法检查人员为 {members}，按算法抽取并依次替换后应为 {current[target]}",
+                )
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        print("usage: python -m ssj.verify BUNDLE.json\n用法：python verify.py 核验包.json", file=sys.stderr)
-        return 2
-    path = argv[0]
+
+def _check_attempt(part, fmt, label, zh, final):
+    """One attempt's draw fields; returns (selected ids or None, {skipped id: by_task})."""
+    seed = None
+    if final or part.get("nonce") is not None and part.get("entropy") is not None:
+        seed = _check_seed(part, fmt, label, zh)
+    else:
+        if part.get("seed") is not None:
+            raise Mismatch(f"{label}: a seed without its nonce and entropy", f"{zh}有随机种子却缺少服务器随机数或公开随机数")
+        commitment, nonce = part.get("nonce_sha256"), part.get("nonce")
+        if nonce is not None and not (
+            isinstance(nonce, str) and re.fullmatch(r"[0-9a-f]{64}", nonce)
+            and hashlib.sha256(bytes.fromhex(nonce)).hexdigest() == commitment
+        ):
+            raise Mismatch(f"{label}: nonce commitment does not hold", f"{zh}随机数承诺不符")
+    order, skipped = _check_strata(part, fmt, seed, label, zh, final)
+    _check_teams(part, fmt, seed, order, label, zh, final)
+    return order, skipped
+
+
+def verify(bundle):
+    """Raise Mismatch or Malformed at the first problem; return what other bundles are cross-checked with.
+
+    Returns (task, {selected ids of the final attempt}, [(attempt label, skipped id, by_task), ...]).
+    """
+    if not isinstance(bundle, dict):
+        raise Malformed("the bundle must be a JSON object", "核验包应为 JSON 对象")
+    fmt = _need(bundle, "format", str, "bundle")
+    if fmt not in (FORMAT, FORMAT_V1):
+        raise Mismatch(
+            f"format is '{fmt}', this verifier checks '{FORMAT}' and '{FORMAT_V1}'",
+            f"格式为“{fmt}”，本程序只核验“{FORMAT}”和“{FORMAT_V1}”",
+        )
+    task = _need(bundle, "task", (str, int), "bundle")
+    number = _need(bundle, "attempt", int, "bundle")
+    order, skipped = _check_attempt(bundle, fmt, "bundle", "", True)
+    skips = [("bundle", sid, by) for sid, by in skipped.items()]
+    if fmt == FORMAT:
+        voids = _need(bundle, "void_attempts", list, "bundle")
+        numbers = [_need(v, "attempt", int, f"void attempt #{n}") for n, v in enumerate(voids, 1)]
+        if numbers != list(range(1, number)):
+            raise Mismatch(
+                f"void_attempts hold attempts {numbers}, expected every earlier attempt 1 .. {number - 1} in order",
+                f"作废的抽取应依次包含第 1 至第 {number - 1} 次，核验包中为 {numbers}",
+            )
+        for v in voids:
+            label = f"void attempt {v['attempt']}"
+            zh = f"作废的第 {v['attempt']} 次抽取："
+            reason = _need(v, "void_reason", str, label)
+            _need(v, "approved_by", str, label)
+            if not reason.strip():
+                raise Mismatch(f"{label}: void_reason is empty", f"{zh}未写明作废原因")
+            v = dict(v, task=task)
+            _, void_skipped = _check_attempt(v, fmt, label, zh, False)
+            skips.extend((label, sid, by) for sid, by in void_skipped.items())
+    return task, set(order or []), skips
+
+
+def cross_check(skips, others):
+    """Each skipped id must be among the selected targets of the bundle of the task it names."""
+    for label, sid, by_task in skips:
+        if by_task not in others:
+            continue
+        if sid not in others[by_task]:
+            raise Mismatch(
+                f"{label}: '{sid}' is listed as skipped for task {by_task}, but that task's bundle did not select it",
+                f"{label}：对象“{sid}”注明因任务 {by_task} 而跳过，但该任务的核验包中没有抽中它",
+            )
+
+
+def _load(path):
+    """(bundle, None) or (None, exit status) after printing why the file cannot be read."""
     try:
         with open(path, encoding="utf-8") as f:
-            bundle = json.load(f)
+            return json.load(f), None
     except OSError as e:
         print(f"cannot read {path}: {e.strerror}\n无法读取文件 {path}：{e.strerror}")
-        return 2
     except UnicodeDecodeError:
         print(f"{path} is not UTF-8 text\n文件 {path} 不是 UTF-8 文本")
-        return 2
     except json.JSONDecodeError as e:
         print(
             f"malformed JSON in {path}: {e.msg} at line {e.lineno} column {e.colno}\n"
             f"文件 {path} 不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列有误（{e.msg}）"
         )
+    return None, 2
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        print(
+            "usage: python3 verify.py BUNDLE.json [OTHER_BUNDLE.json ...]\n"
+            "用法：python3 verify.py 核验包.json [被跳过对象所属任务的核验包.json ...]",
+            file=sys.stderr,
+        )
         return 2
+    results = []
+    for path in argv:
+        bundle, status = _load(path)
+        if status is not None:
+            return status
+        try:
+            results.append(verify(bundle))
+        except Malformed as e:
+            print(f"{path}: malformed bundle: {e.english}\n{path}：核验包格式错误：{e.chinese}")
+            return 2
+        except Mismatch as e:
+            print(f"{path}: MISMATCH: {e.english}\n{path}：不一致：{e.chinese}")
+            return 1
+    _, _, skips = results[0]
+    others = {task: selected for task, selected, _ in results[1:]}
     try:
-        verify(bundle)
-    except Malformed as e:
-        print(f"malformed bundle: {e.english}\n核验包格式错误：{e.chinese}")
-        return 2
+        cross_check(skips, others)
     except Mismatch as e:
-        print(f"MISMATCH: {e.english}\n不一致：{e.chinese}")
+        print(f"{argv[0]}: MISMATCH: {e.english}\n{argv[0]}：不一致：{e.chinese}")
         return 1
+    unchecked = sorted({str(by) for _, _, by in skips if by not in others})
+    if unchecked:
+        print(
+            "note: skipped targets not cross-checked (give these tasks' bundles too): task " + ", ".join(unchecked)
+            + "\n提示：未提供以下任务的核验包，其跳过的对象未交叉核对：任务 " + "、".join(unchecked),
+            file=sys.stderr,
+        )
     print("verified")
     return 0
 

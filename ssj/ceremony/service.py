@@ -15,8 +15,9 @@ What is written where:
   each recusal.
 A person sees sealed content only through `_reveal`, which goes through
 `sealing.service.read_sealed` (log first, fail closed). Server-side work
-that shows nothing to anyone (the Art 16 exclusion, a draw, a recusal)
-uses `open_json` and needs no read entry.
+that shows nothing to anyone (a draw, a recusal) uses `open_json` and
+needs no read entry; the Art 16 set E, which reads other tasks' sealed
+results, is logged as a system read naming no target.
 
 Changes join the request's unit of work; the after_request hook commits
 them with the access-log entries written here (ssj.audit.hooks).
@@ -35,7 +36,9 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..draws import algorithm as alg
 from ..extensions import db
-from ..models import Assignment, Conflict, DrawAttempt, DrawWitness, Inspector, Target, Task, TaskKey, Township, User
+from ..models import (
+    Assignment, Conflict, DrawAttempt, DrawWitness, InspectionRecord, Inspector, Target, Task, TaskKey, Township, User,
+)
 from ..models.draws import Recusal
 from .. import clock
 from ..plans.service import eligible_pools
@@ -137,33 +140,57 @@ def _ref(task: Task, attempt: DrawAttempt) -> dict[str, Any]:
 # --- step 1: freeze the pools (Art 5, 6, 16) -----------------------------------------
 
 
-def recently_inspected_codes(task: Task, on_date: date) -> set[str]:
-    """Credit codes drawn by any other task whose inspection falls in the exclusion window (Art 16).
+def art16_exclusion(task: Task, attempt: DrawAttempt, pooled: set[str], on_date: date) -> dict[str, int]:
+    """E: pooled targets another task drew and inspects within this task's window (Art 16), → by_task.
 
-    The window is the task's `exclusion_days` before `on_date`, onwards: a
-    task inspecting then, now or later (planned end on or after the start
-    of the window) has its targets excluded, so that no enterprise is
-    visited twice by different rounds or departments close together. A
-    task without a planned end counts from its draw date. Decrypted here on
-    the server and never shown, so no read entry: only the pool sizes,
-    which are public anyway, reflect the exclusion.
+    Computed by the server inside the sealed draw step (SPEC §3), never at
+    freezing, so that pool sizes and hashes follow from the directory alone.
+    Another task counts through its final attempt (the sealed one): a target
+    it drew is in E when that task's inspection of it ended — the inspection
+    record's actual end date, or while there is none the task's planned end
+    (its draw date if it has no plan) — on or after this task's planned start
+    (the draw date if unset) minus `exclusion_days`.
+
+    The result is decrypted here and shown to nobody; the read is logged as
+    a system read naming the tasks read and no target. When several tasks
+    drew the same target, `by_task` prefers one already published (its
+    bundle then is not withheld for it), else the lowest task id.
     """
     if not task.exclusion_days:
-        return set()
-    since = on_date - timedelta(days=task.exclusion_days)
+        return {}
+    since = (task.planned_start or on_date) - timedelta(days=task.exclusion_days)
     rows = db.session.execute(
-        select(DrawAttempt, Task.planned_end)
+        select(DrawAttempt, Task.planned_end, Task.status)
         .join(Task, DrawAttempt.task_id == Task.id)
         .where(DrawAttempt.state == "sealed", DrawAttempt.task_id != task.id)
+        .order_by(DrawAttempt.task_id)
     ).all()
-    codes: set[str] = set()
-    for attempt, planned_end in rows:
-        last_day = planned_end or (attempt.drawn_at.date() if attempt.drawn_at else None)
-        if last_day is None or last_day < since:
-            continue
-        result = open_json(attempt.task_id, "result", attempt.id, attempt.result_sealed)
-        codes.update(t["target"] for t in result["teams"])
-    return codes
+    tasks_read = []
+    causes: dict[str, list[tuple[bool, int]]] = {}
+    for other, planned_end, status in rows:
+        tasks_read.append(other.task_id)
+        ended = dict(
+            db.session.execute(
+                select(InspectionRecord.position, InspectionRecord.ended_on).where(
+                    InspectionRecord.task_id == other.task_id, InspectionRecord.ended_on.is_not(None)
+                )
+            ).all()
+        )
+        planned = planned_end or (other.drawn_at.date() if other.drawn_at else None)
+        result = open_json(other.task_id, "result", other.id, other.result_sealed)
+        for position, team in enumerate(result["teams"], 1):
+            code = team["target"]
+            if code not in pooled:
+                continue
+            last_day = ended.get(position) or planned
+            if last_day is not None and last_day >= since:
+                causes.setdefault(code, []).append((status != "published", other.task_id))
+    audit.record(
+        "draw_art16_read",
+        task_id=task.id,
+        objects={**_ref(task, attempt), "by": "system", "window_from": since.isoformat(), "tasks_read": tasks_read},
+    )
+    return {code: min(c)[1] for code, c in causes.items()}
 
 
 def frozen_conflicts(codes: set[str], staff_nos: set[str]) -> list[list[str]]:
@@ -185,8 +212,9 @@ def freeze(task: Task, user: User) -> DrawAttempt:
     if not task.strata:
         raise CeremonyError("任务还没有设置分层和抽取比例，请先在任务页“修改设置”中填写。")
     on_date = clock.today()
-    excluded = recently_inspected_codes(task, on_date)
-    pools, inspectors = eligible_pools(task, on_date, frozenset(excluded))
+    # The whole scope: Art 16 skips happen inside the sealed draw (run), so
+    # what is frozen and shown here follows from the directory alone.
+    pools, inspectors = eligible_pools(task, on_date)
     strata_public, strata_sealed = [], []
     for stratum, codes in pools:
         try:
@@ -216,7 +244,7 @@ def freeze(task: Task, user: User) -> DrawAttempt:
     total = sum(s["sample_size"] for s in strata_public)
     if total == 0:
         raise CeremonyError(
-            "按任务的抽查范围，现在没有可抽取的检查对象（可能都已在近期被检查过）。"
+            "按任务的抽查范围，现在没有可抽取的检查对象。"
             "请核对任务的行业、乡镇和规模筛选，或先在检查对象名录库中录入对象。",
             422,
         )
@@ -270,7 +298,6 @@ def freeze(task: Task, user: User) -> DrawAttempt:
             "conflicts": frozen_conflicts({c for _, codes in pools for c in codes}, set(inspectors)),
             "team_size": task.team_size,
             "cap": cap,
-            "excluded": len(excluded),
         },
     )
     task.status = "drawing"
@@ -472,7 +499,7 @@ def _inspectors_by_staff_no(staff_nos: Iterable[str]) -> dict[str, Inspector]:
 
 
 def run(attempt: DrawAttempt, user: User) -> None:
-    """Step 4: run ssj-draw-v1 once; seal the result and the assignments, or record why it stopped.
+    """Step 4: run ssj-draw-v2 once; seal E, the result and the assignments, or record why it stopped.
 
     Raises CeremonyError on a failure to draw; the caller keeps the
     attempt's changes (entropy and failure), which are then on the record.
@@ -495,9 +522,15 @@ def run(attempt: DrawAttempt, user: User) -> None:
     pools = open_json(task.id, "pools", attempt.id, attempt.pools_sealed)
     nonce_hex = open_json(task.id, "nonce", attempt.id, attempt.nonce_sealed)
     strata = [alg.Stratum(s["name"], s["pool"], s["ratio"], s["count"]) for s in pools["strata"]]
+    # Art 16 inside the sealed step; sealed now, before the draw can stop,
+    # so that what a failed (and later void) attempt drew stays recomputable.
+    excluded = art16_exclusion(task, attempt, {c for s in strata for c in s.pool}, clock.today())
+    attempt.exclusion_sealed = seal_json(task.id, "exclusion", attempt.id, excluded)
     try:
         seed = alg.make_seed(nonce_hex, entropy)
-        result = alg.run_draw(strata, pools["inspectors"], seed, pools["team_size"], pools["cap"], pools["conflicts"])
+        result = alg.run_draw(
+            strata, pools["inspectors"], seed, pools["team_size"], pools["cap"], pools["conflicts"], excluded
+        )
         people = _inspectors_by_staff_no(i for t in result.teams for i in t.inspectors)
     except (alg.DrawError, CeremonyError) as exc:
         # The entropy is spent either way: record why nothing was sealed, so
@@ -516,6 +549,7 @@ def run(attempt: DrawAttempt, user: User) -> None:
                 "name": r.stratum.name,
                 "sample_size": r.sample_size,
                 "selected": [{"id": s.id, "ticket": s.ticket} for s in r.selected],
+                "skipped": [{"id": s.id, "ticket": s.ticket, "by_task": s.by_task} for s in r.skipped],
             }
             for r in result.strata
         ],
@@ -956,45 +990,96 @@ def commitment_holds(attempt: DrawAttempt) -> bool:
     return result_commitment(nonce_hex, result) == attempt.result_commitment
 
 
-def bundle_for(task: Task) -> dict:
-    """The verification bundle of the task's sealed draw, recusals included (SPEC §3).
-
-    It reveals the nonce and every selected id: publication calls it once
-    the supervisor has approved (Art 13), and nothing serves it before the
-    task is published.
-    """
-    attempt = sealed_attempt(task)
-    if attempt is None:
-        raise CeremonyError("本任务还没有已封存的抽取结果，无法生成核验包。")
+def _attempt_record(task: Task, attempt: DrawAttempt) -> alg.AttemptRecord:
+    """One attempt as far as it got, decrypted on the server for the bundle (nothing shown here)."""
     pools = open_json(task.id, "pools", attempt.id, attempt.pools_sealed)
-    nonce_hex = open_json(task.id, "nonce", attempt.id, attempt.nonce_sealed)
-    result = open_json(task.id, "result", attempt.id, attempt.result_sealed)
-    replacements = [
-        _replacement(open_json(task.id, "replacement", r.record_id, r.sealed)) for r in _recusals(attempt)
-    ]
-    by_name = {s["name"]: s for s in pools["strata"]}
-    strata_results = []
-    for r in result["strata"]:
-        frozen = by_name[r["name"]]
-        stratum = alg.Stratum(frozen["name"], frozen["pool"], frozen["ratio"], frozen["count"])
-        selected = tuple(alg.Selected(s["id"], s["ticket"]) for s in r["selected"])
-        strata_results.append(alg.StratumResult(stratum, r["sample_size"], selected))
-    drawn = alg.DrawResult(
-        result["seed"],
-        tuple(strata_results),
-        tuple(alg.Team(t["target"], tuple(t["inspectors"])) for t in result["teams"]),
-    )
-    return alg.build_bundle(
-        task=task.id,
-        attempt=attempt.number,
-        nonce=bytes.fromhex(nonce_hex),
-        entropy=attempt.entropy,
-        result=drawn,
+    strata = [alg.Stratum(s["name"], s["pool"], s["ratio"], s["count"]) for s in pools["strata"]]
+    nonce = bytes.fromhex(open_json(task.id, "nonce", attempt.id, attempt.nonce_sealed)) if attempt.nonce_sealed else None
+    witnesses = [alg.WitnessEntry(w.name, w.affiliation, w.digits) for w in attempt.witnesses]
+    selection = teams = seed = None
+    replacements: list[alg.Replacement] = []
+    if attempt.result_sealed is not None:
+        result = open_json(task.id, "result", attempt.id, attempt.result_sealed)
+        seed = result["seed"]
+        by_name = {s.name: s for s in strata}
+        selection = [
+            alg.StratumResult(
+                by_name[r["name"]],
+                r["sample_size"],
+                tuple(alg.Selected(x["id"], x["ticket"]) for x in r["selected"]),
+                tuple(alg.Skipped(x["id"], x["ticket"], x["by_task"]) for x in r.get("skipped", [])),
+            )
+            for r in result["strata"]
+        ]
+        teams = [alg.Team(t["target"], tuple(t["inspectors"])) for t in result["teams"]]
+        replacements = [
+            _replacement(open_json(task.id, "replacement", r.record_id, r.sealed)) for r in _recusals(attempt)
+        ]
+    elif attempt.entropy is not None and nonce is not None:
+        # The draw ran and stopped before sealing (e.g. a team could not be
+        # filled): the targets it drew follow from the sealed pools, E and the seed.
+        excluded = (
+            open_json(task.id, "exclusion", attempt.id, attempt.exclusion_sealed) if attempt.exclusion_sealed else {}
+        )
+        seed = alg.make_seed(nonce.hex(), attempt.entropy)
+        selection = list(alg.draw_targets(strata, seed, excluded))
+    return alg.AttemptRecord(
+        number=attempt.number,
+        strata=strata,
         inspectors=pools["inspectors"],
         team_size=pools["team_size"],
         cap=pools["cap"],
         conflicts=pools["conflicts"],
+        nonce=nonce,
+        witnesses=witnesses,
+        entropy=attempt.entropy,
+        seed=seed,
+        selection=selection,
+        teams=teams,
         replacements=replacements,
+        void_reason=attempt.void_reason if attempt.state == "void" else None,
+        approved_by=(attempt.void_approved_by.display_name if attempt.void_approved_by else None),
+    )
+
+
+def _bundle_v1(task: Task, rec: alg.AttemptRecord) -> dict:
+    """A draw sealed under ssj-draw-v1 before the upgrade is published in the format it was drawn in."""
+    assert rec.nonce is not None and rec.entropy is not None and rec.seed is not None
+    assert rec.selection is not None and rec.teams is not None
+    return alg.build_bundle_v1(
+        task=task.id,
+        attempt=rec.number,
+        nonce=rec.nonce,
+        entropy=rec.entropy,
+        result=alg.DrawResult(rec.seed, tuple(rec.selection), tuple(rec.teams)),
+        inspectors=rec.inspectors,
+        team_size=rec.team_size,
+        cap=rec.cap,
+        conflicts=rec.conflicts,
+        replacements=rec.replacements,
+    )
+
+
+def bundle_for(task: Task) -> dict:
+    """The ssj-draw-v2 verification bundle: the sealed attempt, its recusals, every void attempt (SPEC §3).
+
+    It reveals the nonces, every selected id and every Art 16 skip:
+    publication calls it once the supervisor has approved (Art 13), and
+    the release rule (publication.service) withholds it while a task named
+    in a `skipped[].by_task` is unpublished.
+    """
+    attempt = sealed_attempt(task)
+    if attempt is None:
+        raise CeremonyError("本任务还没有已封存的抽取结果，无法生成核验包。")
+    _hold_data_key(task.id)
+    final = _attempt_record(task, attempt)
+    if final.seed is not None and final.seed.startswith(alg.FORMAT_V1 + "|"):
+        return _bundle_v1(task, final)
+    earlier = [a for a in attempts_of(task) if a.number < attempt.number]
+    return alg.build_bundle(
+        task=task.id,
+        final=final,
+        void=[_attempt_record(task, a) for a in earlier],
     )
 
 
@@ -1012,7 +1097,7 @@ STEPS = (
     Step(1, "冻结名单", "锁定本次可抽取的检查对象和执法检查人员，公示每份名单的数量和 SHA-256 摘要，此后名录的变动不影响本次抽取（细则第五条、第六条、第十六条）。"),
     Step(2, "公示随机数承诺", "系统生成保密的服务器随机数，先公示并打印它的 SHA-256 承诺值，再由见证人掷骰，这样谁都无法在看到骰子点数后改变随机数（细则第五条、第九条）。"),
     Step(3, "见证人掷骰", "见证人当场掷骰，由本人录入点数（本人登录后录入，或在本页输入本人密码确认），合计至少 20 位；组织人不能代录，也不能当见证人；至少一名见证人来自组织科室以外，使结果不由组织者一方决定（细则第五条、第六条、第九条）。"),
-    Step(4, "抽取并封存", "系统按公开算法 ssj-draw-v1 抽取检查对象和检查组，结果立即加密封存，公开前只有组织人、科室负责人、局领导和被分配的检查人员能看到（细则第五条、第六条、第十二条）。"),
+    Step(4, "抽取并封存", "系统按公开算法 ssj-draw-v2 抽取检查对象和检查组（近期已被其他任务抽中检查的对象在加密的抽取步骤中跳过，细则第十六条），结果立即加密封存，公开前只有组织人、科室负责人、局领导和被分配的检查人员能看到（细则第五条、第六条、第十二条）。"),
     Step(5, "打印抽取记录", "打印抽取记录，由组织人和见证人签字存档；记录上有全部公开信息和对结果的哈希承诺，但没有被抽中单位的名称（细则第九条、第十二条）。"),
 )
 

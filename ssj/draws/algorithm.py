@@ -1,4 +1,4 @@
-"""The public draw algorithm ssj-draw-v1 (SPEC §3), as pure typed functions.
+"""The public draw algorithm ssj-draw-v2 (SPEC §3), as pure typed functions.
 
 Art 5 and Art 6 require targets and inspectors to be chosen "通过摇号的方式"
 (by lot); Art 5 requires teams of at least two and recusal on a conflict of
@@ -12,9 +12,15 @@ Definitions (authoritative text in SPEC §3):
     sha256_hex(s)    = lowercase hex SHA-256 of the UTF-8 bytes of s
     ticket(id, seed) = "0." + reversed(decimal(int(sha256_hex(sha256_hex(seed) + id), 16))
                                         left-padded with zeros to >= 64 digits)
-    seed             = "ssj-draw-v1|" + nonce_hex + "|" + entropy
+    seed             = "ssj-draw-v2|" + nonce_hex + "|" + entropy
     target tickets   : ticket(target_id, seed + "|target|" + stratum_name)
     inspector tickets: ticket(inspector_id, seed + "|inspector|" + target_id)
+
+Art 16 (avoid repeat checks) works inside the draw, not on the pools: a
+stratum's walk in ticket order passes over the members of E (targets
+another task drew and inspects within the window) and takes the first k
+others. The pools, their sizes, hashes and k therefore follow from the
+directory alone and reveal nothing sealed (SPEC §4 "no oracles").
 
 Tickets compare as strings. Equal tickets would need a SHA-256 collision;
 should one ever happen the id (code-point order) breaks the tie, so the
@@ -31,9 +37,10 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterable, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
-FORMAT = "ssj-draw-v1"
+FORMAT = "ssj-draw-v2"
+FORMAT_V1 = "ssj-draw-v1"  # bundles published before v2 stay served and verifiable as they were
 NONCE_BYTES = 32
 MIN_ENTROPY_DIGITS = 20
 MIN_TEAM_SIZE = 2  # Art 5: "随机抽取2名以上执法检查人员"
@@ -157,10 +164,20 @@ class Selected:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A member of E passed over in the walk (Art 16), with the task that drew it."""
+
+    id: str
+    ticket: str
+    by_task: int
+
+
+@dataclass(frozen=True)
 class StratumResult:
     stratum: Stratum
     sample_size: int
     selected: tuple[Selected, ...]  # ascending ticket
+    skipped: tuple[Skipped, ...] = ()  # walking order; see select_stratum
 
 
 @dataclass(frozen=True)
@@ -234,10 +251,11 @@ def normalize_entropy(entropy: str) -> str:
     return digits
 
 
-def make_seed(nonce_hex: str, entropy: str) -> str:
+def make_seed(nonce_hex: str, entropy: str, fmt: str = FORMAT) -> str:
+    """The seed; `fmt` is FORMAT_V1 only to rebuild a draw sealed before v2."""
     if not _NONCE_HEX.fullmatch(nonce_hex):
         raise EntropyError("服务器随机数应为 64 位小写十六进制字符。")
-    return f"{FORMAT}|{nonce_hex}|{normalize_entropy(entropy)}"
+    return f"{fmt}|{nonce_hex}|{normalize_entropy(entropy)}"
 
 
 def target_seed(seed: str, stratum_name: str) -> str:
@@ -371,16 +389,44 @@ def _seeded_hash(seed: str):
 # --- Targets ----------------------------------------------------------------------
 
 
-def select_stratum(stratum: Stratum, seed: str) -> StratumResult:
-    """The sample_size ids of the stratum's pool with the smallest target tickets."""
+def select_stratum(stratum: Stratum, seed: str, excluded: Optional[Mapping[str, int]] = None) -> StratumResult:
+    """Walk the pool in ascending target ticket, skip members of E, take the first k others.
+
+    k comes from the whole pool (SPEC §3), so it says nothing about E.
+    `excluded` maps each member of E to the task that caused its skip
+    (`by_task`). `skipped` lists the members of E passed before the last
+    selected one; members ranked after it did not affect the draw and are
+    not listed, unless the pool runs out (fewer than k selected), when the
+    walk passed all of E.
+
+    Only the k + |E| smallest tickets can matter: at most |E| of them are
+    skipped, so the first k others lie among them. The bounded search keeps
+    its speed (bench.draw) with skips in play.
+    """
     check_pool(stratum.pool, f"“{stratum.name}”层的候选对象名单")
     k = sample_size(len(stratum.pool), stratum.ratio, stratum.count)
-    pool = stratum.pool
-    best = _k_smallest(_seeded_hash(target_seed(seed, stratum.name)), map(str.encode, pool), k)
-    return StratumResult(stratum, k, tuple(Selected(ident, t) for t, ident in best))
+    excluded = excluded or {}
+    seeded = _seeded_hash(target_seed(seed, stratum.name))
+    best = _k_smallest(seeded, map(str.encode, stratum.pool), k + len(excluded) if k else 0)
+    selected: list[Selected] = []
+    passed: list[Skipped] = []
+    for t, ident in best:
+        if len(selected) == k:
+            break
+        by_task = excluded.get(ident)
+        if by_task is None:
+            selected.append(Selected(ident, t))
+        else:
+            passed.append(Skipped(ident, t, by_task))
+    # When fewer than k were selected the pool ran out: best then covers the
+    # whole pool (N - |E in pool| < k means N < k + |E|), so `passed` is all
+    # of E in walking order, as the rule says.
+    return StratumResult(stratum, k, tuple(selected), tuple(passed))
 
 
-def draw_targets(strata: Sequence[Stratum], seed: str) -> tuple[StratumResult, ...]:
+def draw_targets(
+    strata: Sequence[Stratum], seed: str, excluded: Optional[Mapping[str, int]] = None
+) -> tuple[StratumResult, ...]:
     if not strata:
         raise DrawError("至少需要一个分层。")
     names = [s.name for s in strata]
@@ -396,7 +442,9 @@ def draw_targets(strata: Sequence[Stratum], seed: str) -> tuple[StratumResult, .
             seen.update(s.pool)
         if len(seen) != total:
             raise PoolError("同一检查对象不能同时出现在两个分层中，请调整分层条件使各层互不重叠。")
-    return tuple(select_stratum(s, seed) for s in strata)
+    # E may name targets of other strata or none of this task's: they never
+    # appear in a stratum's walk, and only loosen its k + |E| search bound.
+    return tuple(select_stratum(s, seed, excluded) for s in strata)
 
 
 def selected_targets(results: Sequence[StratumResult]) -> list[str]:
@@ -496,10 +544,11 @@ def run_draw(
     team_size: int,
     cap: Optional[int],
     conflicts: Iterable[Sequence[str]],
+    excluded: Optional[Mapping[str, int]] = None,
 ) -> DrawResult:
-    """Targets then teams, all from one seed; raises before returning anything partial."""
+    """Targets (with Art 16 skips) then teams, all from one seed; raises before returning anything partial."""
     _check_team_rules(team_size, cap)
-    results = draw_targets(strata, seed)
+    results = draw_targets(strata, seed, excluded)
     teams = assign_teams(results, inspectors, seed, team_size, cap, conflicts)
     return DrawResult(seed, results, teams)
 
@@ -582,7 +631,153 @@ def replace_inspector(
 # --- The published verification bundle ----------------------------------------------
 
 
-def build_bundle(
+@dataclass(frozen=True)
+class WitnessEntry:
+    """A witness as the bundle names them: `section` is their section's name."""
+
+    name: str
+    section: str
+    digits: str
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """What one numbered attempt reached, read back from its sealed record.
+
+    A field the attempt never reached stays None (frozen only: no nonce;
+    committed but not run: no entropy; a draw that stopped before its teams
+    were filled: a selection but no teams). `teams` are the teams as drawn;
+    `replacements` the recusals made afterwards, in order.
+    """
+
+    number: int
+    strata: Sequence[Stratum]
+    inspectors: Sequence[str]
+    team_size: int
+    cap: Optional[int]
+    conflicts: Sequence[Sequence[str]]
+    nonce: Optional[bytes] = None
+    witnesses: Sequence[WitnessEntry] = ()
+    entropy: Optional[str] = None
+    seed: Optional[str] = None
+    selection: Optional[Sequence[StratumResult]] = None
+    teams: Optional[Sequence[Team]] = None
+    replacements: Sequence[Replacement] = ()
+    void_reason: Optional[str] = None
+    approved_by: Optional[str] = None
+
+
+def _selected_json(r: StratumResult) -> list[dict]:
+    return [{"id": x.id, "ticket": x.ticket} for x in r.selected]
+
+
+def _skipped_json(r: StratumResult) -> list[dict]:
+    return [{"id": x.id, "ticket": x.ticket, "by_task": x.by_task} for x in r.skipped]
+
+
+def attempt_fields(rec: AttemptRecord) -> dict:
+    """The draw fields of one attempt (SPEC §3 bundle), null where the attempt never got."""
+    seed = None
+    entropy = None
+    if rec.entropy is not None:
+        if rec.nonce is None:
+            raise DrawError(f"第 {rec.number} 次抽取有公开随机数却没有服务器随机数，记录不完整，不能生成核验包。")
+        entropy = normalize_entropy(rec.entropy)
+        typed = "".join("".join(w.digits.split()) for w in rec.witnesses)
+        if typed != entropy:
+            raise DrawError(f"第 {rec.number} 次抽取的公开随机数与见证人录入的点数不一致，不能生成核验包。")
+        # A void attempt drawn before the upgrade keeps its ssj-draw-v1 seed.
+        legacy = rec.seed is not None and rec.seed.startswith(FORMAT_V1 + "|")
+        seed = make_seed(rec.nonce.hex(), entropy, FORMAT_V1 if legacy else FORMAT)
+        if rec.seed is not None and rec.seed != seed:
+            raise DrawError(f"第 {rec.number} 次抽取的结果不是由这组服务器随机数和公开随机数得到的，不能生成核验包。")
+    by_name = {r.stratum.name: r for r in rec.selection} if rec.selection is not None else {}
+    selected_ids = {x.id for r in by_name.values() for x in r.selected}
+    pooled = set(rec.inspectors)
+    # Only conflicts that can affect the teams are published: a conflict of
+    # interest is personal information.
+    published_conflicts = sorted({(t, i) for t, i in rec.conflicts if t in selected_ids and i in pooled})
+    teams = None
+    if rec.teams is not None:
+        teams = [
+            {"target": t.target, "inspectors": list(t.inspectors)}
+            for t in apply_replacements(rec.teams, rec.replacements)
+        ]
+    strata = []
+    for s in rec.strata:
+        r = by_name.get(s.name)
+        strata.append(
+            {
+                "name": s.name,
+                "ratio": s.ratio,
+                "count": s.count,
+                "pool": sorted(s.pool),
+                "pool_sha256": pool_sha256(s.pool),
+                "sample_size": sample_size(len(s.pool), s.ratio, s.count),
+                "selected": _selected_json(r) if r is not None else None,
+                "skipped": _skipped_json(r) if r is not None else None,
+            }
+        )
+    return {
+        "attempt": rec.number,
+        "nonce_sha256": nonce_commitment(rec.nonce) if rec.nonce is not None else None,
+        "nonce": rec.nonce.hex() if rec.nonce is not None else None,
+        "witnesses": (
+            [{"name": w.name, "section": w.section, "digits": "".join(w.digits.split())} for w in rec.witnesses]
+            if rec.nonce is not None
+            else None
+        ),
+        "entropy": entropy,
+        "seed": seed,
+        "strata": strata,
+        "inspectors": {"pool": sorted(rec.inspectors), "pool_sha256": pool_sha256(rec.inspectors)},
+        "team_size": rec.team_size,
+        "cap_per_inspector": rec.cap,
+        "conflicts": [[t, i] for t, i in published_conflicts],
+        "teams": teams,
+        "replacements": (
+            [{"target": r.target, "out": r.out, "in": r.in_, "reason": r.reason} for r in rec.replacements]
+            if rec.teams is not None
+            else None
+        ),
+    }
+
+
+def build_bundle(*, task: Any, final: AttemptRecord, void: Sequence[AttemptRecord] = ()) -> dict:
+    """The JSON-ready ssj-draw-v2 bundle published with the results (SPEC §3).
+
+    `final` is the sealed attempt; its `teams` in the bundle are the teams
+    after every replacement, i.e. who actually inspected, and
+    `replacements` says how they came about. `void` holds every earlier
+    attempt, 1 .. final.number - 1 in order, each with why it was voided
+    and who approved: a redraw can never be hidden (Art 9).
+    """
+    if final.teams is None or final.selection is None or final.nonce is None or final.entropy is None:
+        raise DrawError("最后一次抽取尚未封存结果，不能生成核验包。")
+    numbers = [v.number for v in void]
+    if numbers != list(range(1, final.number)):
+        raise DrawError("作废的抽取记录不完整：核验包必须按顺序包含第 1 次到上一次的全部抽取。")
+    body = attempt_fields(final)
+    voids = []
+    for v in void:
+        fields = attempt_fields(v)
+        fields["void_reason"] = v.void_reason
+        fields["approved_by"] = v.approved_by
+        voids.append(fields)
+    return {"format": FORMAT, "task": task, **body, "void_attempts": voids}
+
+
+def skipped_by_tasks(bundle: dict) -> set:
+    """Every task named in a `skipped[].by_task` of the bundle, void attempts included (release rule)."""
+    out = set()
+    for part in [bundle, *bundle.get("void_attempts", [])]:
+        for s in part.get("strata") or []:
+            for x in s.get("skipped") or []:
+                out.add(x["by_task"])
+    return out
+
+
+def build_bundle_v1(
     *,
     task: object,
     attempt: int,
@@ -595,7 +790,7 @@ def build_bundle(
     conflicts: Iterable[Sequence[str]],
     replacements: Sequence[Replacement] = (),
 ) -> dict:
-    """The JSON-ready bundle published with the results (SPEC §3), checkable by ssj/verify.py.
+    """A legacy ssj-draw-v1 bundle, for a draw sealed before v2 and published after the upgrade.
 
     `teams` are the teams as drawn; recusals follow in `replacements`, to be
     applied in order. Only conflicts that touch a selected target and a pooled
@@ -603,7 +798,7 @@ def build_bundle(
     conflict of interest is personal information.
     """
     nonce_hex = nonce.hex()
-    seed = make_seed(nonce_hex, entropy)
+    seed = make_seed(nonce_hex, entropy, FORMAT_V1)
     if seed != result.seed:
         raise DrawError("抽取结果不是由这组服务器随机数和公开随机数得到的，不能生成核验包。")
     apply_replacements(result.teams, replacements)  # refuse an inconsistent record
@@ -613,7 +808,7 @@ def build_bundle(
         {(t, i) for t, i in conflicts if t in selected_ids and i in pooled}
     )
     return {
-        "format": FORMAT,
+        "format": FORMAT_V1,
         "task": task,
         "attempt": attempt,
         "nonce_sha256": nonce_commitment(nonce),

@@ -228,6 +228,10 @@ class DrawAttempt(db.Model):
     result_sealed: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
     result_commitment: Mapped[Optional[str]] = mapped_column(String(64))
     sample_summary_json: Mapped[Optional[str]] = mapped_column(Text)  # [{name, sample_size}]
+    # Art 16's set E ({credit code: by_task}), computed inside the draw step
+    # and sealed there, even when the draw then stops: what a void attempt
+    # drew must stay recomputable for the bundle (SPEC §3).
+    exclusion_sealed: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
     # A draw that stopped before sealing (e.g. too few inspectors for a team):
     # the Chinese message, which names positions only, never a target.
     failure: Mapped[Optional[str]] = mapped_column(Text)

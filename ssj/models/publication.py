@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -56,7 +56,12 @@ class PublishedTask(db.Model):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     attempt_number: Mapped[int] = mapped_column()
     # The bundle exactly as served for download; its SHA-256 is shown beside the link.
+    # Empty while withheld by the release rule (SPEC §3): a bundle whose Art 16
+    # skips name a still-unpublished task lives only in `bundle_sealed`
+    # ({"text", "waits_for": [task ids]}, sealed under this task's key) and is
+    # served from there once every task it waits for is published.
     bundle_json: Mapped[str] = mapped_column(Text)
+    bundle_sealed: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
     bundle_sha256: Mapped[str] = mapped_column(String(64))
     request_id: Mapped[int] = mapped_column(ForeignKey("publication_request.id"))
 

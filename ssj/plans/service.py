@@ -6,8 +6,9 @@ entry with the decision (the after_request hook commits both together).
 
 `eligible_pools` is the one definition of "who could be drawn for this
 task right now". The preview on the task page counts the same query, and
-the draw ceremony calls it to freeze the pools, adding its own exclusion of
-recently inspected targets (Art 16) through `exclude_codes`.
+the draw ceremony calls it to freeze the pools: the whole scope, since the
+Art 16 skips happen inside the sealed draw (ssj-draw-v2, SPEC §3) and a
+pool must follow from the directory alone.
 """
 from __future__ import annotations
 
@@ -430,7 +431,7 @@ def stratum_case(enabled: Iterable[str]):
 
 
 def pool_sizes(scope: Scope, enabled: Iterable[str]) -> dict[str, int]:
-    """How many targets each enabled stratum holds, by one grouped count (before Art 16 exclusion)."""
+    """How many targets each enabled stratum holds, by one grouped count (the frozen pool sizes)."""
     enabled = list(enabled)
     kinds = select(stratum_case(enabled).label("kind")).where(*scope.conditions()).subquery()
     # Grouping a subquery's column rather than the CASE itself: PostgreSQL does
@@ -468,7 +469,7 @@ def task_departments(task: Task) -> list[int]:
 
 
 def eligible_pools(
-    task: Task, on_date: date, exclude_codes: frozenset[str] | set[str] = frozenset()
+    task: Task, on_date: date
 ) -> tuple[list[tuple[Stratum, list[str]]], list[str]]:
     """The pools a draw of `task` would use on `on_date`.
 
@@ -479,9 +480,8 @@ def eligible_pools(
     through the task's planned end (`certificate_needed_through`), in the
     organising and partner departments.
 
-    `exclude_codes` is for the draw ceremony: the credit codes of targets
-    inspected within the task's `exclusion_days` by any department (Art 16),
-    which it computes from sealed records and removes here before freezing.
+    Nothing is removed for a recent inspection (Art 16): that is the sealed
+    draw's business, so these pools reveal nothing about other tasks' lists.
 
     One query for the targets, each row a plain (code, stratum kind) pair
     computed by the database (no ORM objects); see bench/plan_pools.py for
@@ -495,8 +495,7 @@ def eligible_pools(
     # A Core execution on the session's connection (same transaction, no ORM row
     # loading), fetched in one call: iterating the cursor fetches row by row.
     for code, kind in db.session.connection().execute(stmt).all():
-        if code not in exclude_codes:
-            pools[kind].append(code)
+        pools[kind].append(code)
     inspectors = sorted(db.session.execute(
         eligible_inspectors_stmt(task_departments(task), certificate_needed_through(task, on_date))
     ).scalars())

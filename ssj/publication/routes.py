@@ -161,15 +161,23 @@ def public_results():
 def public_notice(task_id: int):
     """一抽查一通报: a published task's inspected units, results and verification bundle (Art 13)."""
     notice = _published_or_404(task_id)
-    return render_template("publication/public_notice.html", notice=notice, matters=service.matters_of(notice))
+    return render_template(
+        "publication/public_notice.html",
+        notice=notice,
+        matters=service.matters_of(notice),
+        bundle_withheld=service.bundle_withheld(notice),
+    )
 
 
 @bp.route("/public/results/<int:task_id>/bundle.json")
 @access.public
 def public_bundle(task_id: int):
-    """The verification bundle, byte for byte as stored at publication."""
+    """The verification bundle, byte for byte as built at publication; 404 while the release rule withholds it."""
     notice = _published_or_404(task_id)
-    return _download(notice.bundle_json.encode("utf-8"), "application/json", f"ssj-task-{task_id}-bundle.json")
+    text = service.bundle_text(notice)
+    if text is None:
+        abort(404)
+    return _download(text.encode("utf-8"), "application/json", f"ssj-task-{task_id}-bundle.json")
 
 
 @bp.route("/public/verify")

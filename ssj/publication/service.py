@@ -36,6 +36,8 @@ from ..inspections import printables
 from ..inspections import service as inspections
 from ..models import EvidenceFile, FollowUp, InspectionNotice, PublicationRequest, PublishedResult, PublishedTask, Task, User
 from .. import clock
+from ..draws import algorithm as alg
+from ..sealing.service import open_json, seal_json
 
 # A task may be put forward for publication once its draw is sealed; the
 # inspection stages in between are the inspection area's business.
@@ -198,6 +200,7 @@ def approve(task: Task, user: User, password: str) -> PublishedTask:
     bundle = ceremony.bundle_for(task)
     bundle_text = json.dumps(bundle, ensure_ascii=False, indent=2) + "\n"
     bundle_sha256 = hashlib.sha256(bundle_text.encode("utf-8")).hexdigest()
+    waits_for = sorted(alg.skipped_by_tasks(bundle) - {task.id})
     outcomes = results_for(task, [t.position for t in listed.targets])
     notice = PublishedTask(
         task_id=task.id,
@@ -218,7 +221,10 @@ def approve(task: Task, user: User, password: str) -> PublishedTask:
         publish_date=task.publish_date,
         published_at=_now(),
         attempt_number=attempt.number,
-        bundle_json=bundle_text,
+        bundle_json="" if waits_for else bundle_text,
+        bundle_sealed=(
+            seal_json(task.id, "bundle", task.id, {"text": bundle_text, "waits_for": waits_for}) if waits_for else None
+        ),
         bundle_sha256=bundle_sha256,
         request_id=req.id,
     )
@@ -252,6 +258,7 @@ def approve(task: Task, user: User, password: str) -> PublishedTask:
             "nonce_sha256": attempt.nonce_sha256,
             "nonce_revealed": True,
             "bundle_sha256": bundle_sha256,
+            "bundle_withheld": bool(unpublished(waits_for)),
         },
     )
     return notice
@@ -360,6 +367,39 @@ def inspection_files(task: Task, notice: PublishedTask) -> dict[str, bytes]:
             {"state": report.state, "report": final_reports.read(report, purpose="archive")}
         )
     return files
+
+
+# --- the release rule of the verification bundle (SPEC §3) ------------------------------------------
+
+
+def unpublished(task_ids) -> list[int]:
+    """Those of the task ids that have no results notice yet."""
+    ids = sorted(set(task_ids))
+    if not ids:
+        return []
+    done = set(db.session.execute(select(PublishedTask.task_id).where(PublishedTask.task_id.in_(ids))).scalars())
+    return [i for i in ids if i not in done]
+
+
+def bundle_text(notice: PublishedTask) -> Optional[str]:
+    """The bundle as published, or None while the release rule withholds it.
+
+    A bundle whose Art 16 skips name a task that is not published yet would
+    reveal that task's still-secret list; it is kept sealed under this
+    task's key and served, decrypted here, from the moment the last such
+    task is published. Decided at read time, so nobody has to act and no
+    job has to run. Once released the content is public: no read entry.
+    """
+    if notice.bundle_sealed is None:
+        return notice.bundle_json
+    held = open_json(notice.task_id, "bundle", notice.task_id, notice.bundle_sealed)
+    if unpublished(held["waits_for"]):
+        return None
+    return held["text"]
+
+
+def bundle_withheld(notice: PublishedTask) -> bool:
+    return bundle_text(notice) is None
 
 
 # --- what the public pages read --------------------------------------------------------------------

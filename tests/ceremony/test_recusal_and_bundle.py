@@ -140,10 +140,102 @@ def test_the_bundle_with_its_recusals_verifies_with_the_standalone_verifier(app,
         # The published nonce is the one committed to before the dice.
         assert bundle["nonce_sha256"] == attempt.nonce_sha256 and bundle["entropy"] == attempt.entropy
 
+    # The teams are the final ones: who actually inspects, each replacement applied.
+    active = {}
+    for p, staff_no in active_assignments(app, drawn.task_id):
+        active.setdefault(p, set()).add(staff_no)
+    assert [set(t["inspectors"]) for t in bundle["teams"]] == [active[p] for p in sorted(active)]
+    assert [w["section"] for w in bundle["witnesses"]] and bundle["void_attempts"] == []
+
+    # A bundle that hides its replacements, or shows the teams as drawn, fails.
+    hidden = json.loads(json.dumps(bundle))
+    hidden["replacements"] = []
+    done = _verify(tmp_path, hidden)
+    assert done.returncode == 1 and "every replacement applied" in done.stdout
+    as_drawn = json.loads(json.dumps(bundle))
+    for rep in reversed(as_drawn["replacements"]):
+        team = next(t for t in as_drawn["teams"] if t["target"] == rep["target"])
+        team["inspectors"][team["inspectors"].index(rep["in"])] = rep["out"]
+    assert _verify(tmp_path, as_drawn).returncode == 1
+
     # And the verifier is not a rubber stamp: another selected id fails.
     undrawn = next(c for c in drawn.targets if c not in {s["id"] for s in bundle["strata"][0]["selected"]})
     bundle["strata"][0]["selected"][0]["id"] = undrawn
     assert _verify(tmp_path, bundle).returncode == 1
+
+
+def _redraw(app, login_as, task_id: int, reason: str) -> None:
+    from .conftest import attempt_number, draw_url
+
+    n = str(attempt_number(app, task_id))
+    assert post(login_as("staff"), draw_url(task_id, "redraw"), {"attempt": n, "reason": reason}).status_code == 302
+    r = post(login_as("supervisor"), draw_url(task_id, "redraw/decide"), {"attempt": n, "decision": "approve"})
+    assert r.status_code == 302
+
+
+def test_void_attempts_are_in_the_bundle_and_verify(app, login_as, tmp_path):
+    """Attempt 1 only frozen, attempt 2 drawn and sealed then voided, attempt 3 in force: all three in the bundle."""
+    from .conftest import commit as commit_step
+    from .conftest import freeze as freeze_step
+
+    world = build_world(app, tag="废", jc_inspectors=5, cap=None)
+    staff = login_as("staff")
+    assert freeze_step(staff, world.task_id).status_code == 302
+    _redraw(app, login_as, world.task_id, "冻结名单时漏选了乡镇")
+    full_draw(staff, app, world.task_id, digits="31415926535897932384")
+    voided_codes = {t for t in teams_by_code(app, world.task_id)}
+    _redraw(app, login_as, world.task_id, "一名执法人员抽取后即调离，经批准重新抽取")
+    full_draw(staff, app, world.task_id, digits="27182818284590452353")
+
+    bundle = _bundle(app, world.task_id)
+    assert bundle["attempt"] == 3
+    first, second = bundle["void_attempts"]
+    assert first["attempt"] == 1 and first["nonce"] is None and first["seed"] is None and first["teams"] is None
+    assert first["strata"][0]["selected"] is None and first["strata"][0]["pool_sha256"]
+    assert first["void_reason"] == "冻结名单时漏选了乡镇" and first["approved_by"]
+    assert second["attempt"] == 2 and second["entropy"] == "31415926535897932384"
+    assert {t["target"] for t in second["teams"]} == voided_codes
+    assert second["void_reason"].startswith("一名执法人员") and second["approved_by"]
+    done = _verify(tmp_path, bundle)
+    assert (done.returncode, done.stdout.strip()) == (0, "verified"), done.stdout
+    # What the void attempt drew is checked too.
+    bad = json.loads(json.dumps(bundle))
+    bad["void_attempts"][1]["strata"][0]["selected"].reverse()
+    assert _verify(tmp_path, bad).returncode == 1
+    commit_step  # noqa: B018  (imported for symmetry with the route helpers)
+
+
+def test_a_draw_that_stopped_short_is_a_void_attempt_whose_targets_verify(app, login_as, tmp_path):
+    """A draw that could not fill its teams drew targets all the same: the bundle shows them and they verify."""
+    from .conftest import commit as commit_step
+    from .conftest import freeze as freeze_step
+    from .conftest import run as run_step
+    from .conftest import witness as witness_step
+
+    from .conftest import add_conflict
+
+    world = build_world(app, tag="短", jc_inspectors=3, cap=None)
+    for code in world.targets:  # only JC01 is free for any target: no team of two
+        add_conflict(app, "JC02", code)
+        add_conflict(app, "JC03", code)
+    staff = login_as("staff")
+    freeze_step(staff, world.task_id)
+    with app.app_context():
+        from ssj.models import Conflict
+
+        db.session.execute(Conflict.__table__.delete())  # corrected before the next attempt freezes
+        db.session.commit()
+    commit_step(staff, app, world.task_id)
+    witness_step(staff, app, world.task_id, "12345678901234567890")
+    assert run_step(staff, app, world.task_id).status_code == 422
+    _redraw(app, login_as, world.task_id, "执法人员不足以组成检查组，已补录人员")
+    full_draw(staff, app, world.task_id, digits="98765432109876543210")
+    bundle = _bundle(app, world.task_id)
+    [stopped] = bundle["void_attempts"]
+    assert stopped["seed"] and stopped["teams"] is None and stopped["replacements"] is None
+    assert len(stopped["strata"][0]["selected"]) == stopped["strata"][0]["sample_size"]
+    done = _verify(tmp_path, bundle)
+    assert (done.returncode, done.stdout.strip()) == (0, "verified"), done.stdout
 
 
 def test_the_commitment_catches_a_result_swapped_after_the_ceremony(app, login_as, drawn):

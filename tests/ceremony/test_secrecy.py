@@ -8,6 +8,10 @@ JSON-escaped), nor its row id in a column or log field about targets; the
 target table itself must be byte-identical, so drawn and undrawn rows do not
 differ in any column. The draw is followed by the reads and the recusal that
 typically come next, since they write too (log entries, re-sealed rows).
+And a task frozen over the same scope after the draw has exactly the pool
+columns (sizes, hashes, sample sizes) of one frozen before it: under
+ssj-draw-v2 the Art 16 skips happen inside the sealed draw, so the pools
+cannot serve as a membership oracle.
 
 On PostgreSQL the copy is what a backup job takes: a pg_dump of the database
 with the instance directory, and the server's own log beside them.
@@ -26,7 +30,7 @@ from sqlalchemy import inspect, text
 from ssj.extensions import db
 from tests.conftest import post
 
-from .conftest import active_assignments, build_world, drawn_codes, full_draw
+from .conftest import active_assignments, build_world, drawn_codes, freeze, full_draw
 
 DB_NAME = "ssj.sqlite3"
 
@@ -113,6 +117,34 @@ def _draw_and_what_follows(app, login_as, world) -> None:
     assert post(inspector, url, {"reason": "本人配偶在该单位任职"}).status_code == 302
 
 
+def _probe_tasks(app) -> tuple[int, int]:
+    """Two more tasks over the same scope: one frozen before the draw, one after (SPEC §4 "no oracles")."""
+    return (
+        build_world(app, n_targets=0, jc_inspectors=0, tag="探前", cap=None).task_id,
+        build_world(app, n_targets=0, jc_inspectors=0, tag="探后", cap=None).task_id,
+    )
+
+
+def _frozen_columns(app, task_id: int) -> dict:
+    """Every plaintext column of the task's frozen attempt that describes its pools."""
+    with app.app_context():
+        row = db.session.execute(
+            text("SELECT pool_summary_json, sample_summary_json, state FROM draw_attempt WHERE task_id = :t"), {"t": task_id}
+        ).one()
+        db.session.remove()
+    summary = json.loads(row[0])
+    return {"strata": summary["strata"], "inspectors": summary["inspectors"], "rest": (row[1], row[2])}
+
+
+def _assert_pools_do_not_tell(app, login_as, before_task: int, after_task: int, drawn) -> None:
+    """A task frozen over the same scope after the draw has the very pool columns of one frozen before it:
+    the drawn targets are still in the pool, and nothing about them shows in sizes, hashes or k."""
+    assert freeze(login_as("staff"), after_task).status_code == 302
+    before, after = _frozen_columns(app, before_task), _frozen_columns(app, after_task)
+    assert after == before
+    assert before["strata"][0]["size"] >= len(drawn) > 0
+
+
 def _quiet_sql_echo_and_capture_logs(caplog) -> None:
     # SQL statement logging stays as in production (off): with echo on, SQLAlchemy
     # would print query parameters, and the draw looks drawn codes up by value.
@@ -167,6 +199,8 @@ def test_a_copy_of_the_database_and_instance_does_not_tell_which_targets_were_dr
     app, login_as, instance_path, tmp_path, caplog
 ):
     world = build_world(app, n_targets=30, tag="密", jc_inspectors=5, cap=None)
+    probe_before, probe_after = _probe_tasks(app)
+    assert freeze(login_as("staff"), probe_before).status_code == 302
     with app.app_context():
         # At rest: everything in the main file, an empty WAL.
         db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
@@ -174,9 +208,10 @@ def test_a_copy_of_the_database_and_instance_does_not_tell_which_targets_were_dr
     before_dir = _snapshot(instance_path, tmp_path / "before")
     _quiet_sql_echo_and_capture_logs(caplog)
     _draw_and_what_follows(app, login_as, world)
+    drawn = drawn_codes(app, world.task_id)
+    _assert_pools_do_not_tell(app, login_as, probe_before, probe_after, drawn)
     after_dir = _snapshot(instance_path, tmp_path / "after")
 
-    drawn = drawn_codes(app, world.task_id)
     undrawn = [c for c in world.targets if c not in drawn]
     assert len(drawn) == 11 and undrawn
 
@@ -200,6 +235,8 @@ def test_a_dump_of_the_postgresql_database_and_instance_does_not_tell_which_targ
     app, login_as, instance_path, tmp_path, caplog, database_bytes, postgres_cluster
 ):
     world = build_world(app, n_targets=30, tag="密", jc_inspectors=5, cap=None)
+    probe_before, probe_after = _probe_tasks(app)
+    assert freeze(login_as("staff"), probe_before).status_code == 302
 
     def backup(dest: Path) -> dict[str, bytes]:
         # What a backup job holds: pg_dump's output and the instance directory (keys, files);
@@ -212,9 +249,10 @@ def test_a_dump_of_the_postgresql_database_and_instance_does_not_tell_which_targ
     before_bytes, before_rows = backup(tmp_path / "before"), _rows(app)
     _quiet_sql_echo_and_capture_logs(caplog)
     _draw_and_what_follows(app, login_as, world)
+    drawn = drawn_codes(app, world.task_id)
+    _assert_pools_do_not_tell(app, login_as, probe_before, probe_after, drawn)
     after_bytes, after_rows = backup(tmp_path / "after"), _rows(app)
 
-    drawn = drawn_codes(app, world.task_id)
     assert len(drawn) == 11 and [c for c in world.targets if c not in drawn]
     assert len(after_bytes["pg_dump.sql"]) > len(before_bytes["pg_dump.sql"])  # the draw did write
     # Every target is in the dump once as a directory row, drawn or not, and no more often after the draw.

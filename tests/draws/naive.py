@@ -1,4 +1,4 @@
-"""A naive restatement of ssj-draw-v1 straight from SPEC §3, as the tests' reference.
+"""A naive restatement of ssj-draw-v2 straight from SPEC §3, as the tests' reference.
 
 Written without looking at the optimised code: every ticket computed in
 full, every ranking a full sort. Only for tests.
@@ -31,6 +31,29 @@ def select(pool: list[str], k: int, seed: str, stratum: str) -> list[tuple[str, 
     s = seed + "|target|" + stratum
     ranked = sorted(pool, key=lambda i: (ticket(i, s), i))
     return [(i, ticket(i, s)) for i in ranked[:k]]
+
+
+def select_with_skips(
+    pool: list[str], k: int, seed: str, stratum: str, excluded: dict[str, int]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, int]]]:
+    """SPEC §3 "Targets": walk ascending tickets, skip members of E, take the first k others.
+
+    Returns (selected (id, ticket), skipped (id, ticket, by_task)): the members
+    of E passed before the last selected one, or all of E when the pool runs out.
+    """
+    s = seed + "|target|" + stratum
+    ranked = sorted(pool, key=lambda i: (ticket(i, s), i))
+    selected, passed = [], []
+    for i in ranked:
+        if i in excluded:
+            passed.append((i, ticket(i, s), excluded[i]))
+        else:
+            selected.append((i, ticket(i, s)))
+    if len(selected) < k:
+        return selected, passed
+    selected = selected[:k]
+    last = ticket(selected[-1][0], s) if selected else "0."
+    return selected, [p for p in passed if (p[1], p[0]) < (last, selected[-1][0])] if selected else []
 
 
 def ranking(target: str, inspectors: list[str], seed: str) -> list[str]:

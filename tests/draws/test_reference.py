@@ -9,6 +9,7 @@ from ssj import verify as standalone
 from ssj.draws.algorithm import (
     InsufficientInspectorsError,
     Stratum,
+    draw_targets,
     make_seed,
     run_draw,
     sample_size,
@@ -70,6 +71,26 @@ def test_optimised_draw_equals_naive_definition(case):
     assert [[(s.id, s.ticket) for s in r.selected] for r in result.strata] == expected_selected
     assert selected_targets(result.strata) == order
     assert [(t.target, t.inspectors) for t in result.teams] == expected_teams
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_selection_with_art16_skips_equals_naive_definition(case):
+    """E of random size (none, few, most, all of a pool, and ids outside every pool)."""
+    rng = random.Random(7000 + case)
+    seed = make_seed(rng.randbytes(32).hex(), "".join(rng.choice("123456") for _ in range(20)))
+    ids = _random_pool(rng, rng.randint(0, 800))
+    half = len(ids) // 2
+    strata = [Stratum("一般", ids[:half], ratio=rng.choice(["1", "10", "50", "100"])), Stratum("重点", ids[half:], count=rng.randint(1, 30))]
+    share = rng.choice([0.0, 0.01, 0.1, 0.5, 0.95, 1.0])
+    excluded = {i: rng.randint(1, 9) for i in ids if rng.random() < share}
+    excluded.update({f"外部{n}": 99 for n in range(rng.randint(0, 5))})
+    results = draw_targets(strata, seed, excluded)
+    for stratum, r in zip(strata, results):
+        k = sample_size(len(stratum.pool), stratum.ratio, stratum.count)
+        assert r.sample_size == k  # from the whole pool
+        want_selected, want_skipped = naive.select_with_skips(list(stratum.pool), k, seed, stratum.name, excluded)
+        assert [(x.id, x.ticket) for x in r.selected] == want_selected
+        assert [(x.id, x.ticket, x.by_task) for x in r.skipped] == want_skipped
 
 
 def test_the_three_ticket_implementations_agree():

@@ -145,7 +145,7 @@ def test_a_stratum_name_changes_every_ticket():
 
 def test_seed_removes_spaces_including_full_width_ones():
     nonce = "ab" * 32
-    assert make_seed(nonce, "1234 5678\u30009012 3456 7890") == f"ssj-draw-v1|{nonce}|12345678901234567890"
+    assert make_seed(nonce, "1234 5678\u30009012 3456 7890") == f"ssj-draw-v2|{nonce}|12345678901234567890"
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,13 @@ import pytest
 
 from ssj import verify as standalone
 from ssj.draws.algorithm import (
+    AttemptRecord,
     DrawError,
     Stratum,
+    WitnessEntry,
     build_bundle,
+    build_bundle_v1,
+    draw_targets,
     make_seed,
     nonce_commitment,
     pool_sha256,
@@ -27,31 +31,74 @@ ROOT = Path(__file__).resolve().parents[2]
 VERIFY_PY = ROOT / "ssj" / "verify.py"
 
 NONCE = bytes.fromhex("8f" * 16 + "1c" * 16)
+VOID_NONCE = bytes.fromhex("3a" * 32)
+WITNESSES = [WitnessEntry("王组织", "劳动保障监察大队", "6214 3526 11"), WitnessEntry("李见证", "纪检监察室", "45663 25124 31")]
 ENTROPY = "6214 3526 1145 6632 5124 31"
 GENERAL = [f"91411623MA{n:07d}X" for n in range(300)]
 SPECIAL = [f"92411623MA{n:07d}Y" for n in range(40)]
 INSPECTORS = [f"RS{n:04d}" for n in range(14)]
+STRATA = [Stratum("重点监管", SPECIAL, ratio="5"), Stratum("一般", GENERAL, count=4)]
 
 
-@pytest.fixture(scope="module")
-def bundle() -> dict:
+def _excluded(seed: str) -> dict[str, int]:
+    """E for the test draw: the best-ranked general target (so it is skipped) and one ranked far down."""
+    plain = draw_targets(STRATA, seed)
+    first = plain[1].selected[0].id
+    ranked_last = max(GENERAL, key=lambda i: draw_targets([Stratum("一般", [i], count=1)], seed)[0].selected[0].ticket)
+    return {first: 41, ranked_last: 42}
+
+
+def _v2_parts() -> tuple[AttemptRecord, AttemptRecord, list]:
     seed = make_seed(NONCE.hex(), ENTROPY)
-    strata = [Stratum("重点监管", SPECIAL, ratio="5"), Stratum("一般", GENERAL, count=4)]
-    plain = run_draw(strata, INSPECTORS, seed, 2, 2, [])
+    excluded = _excluded(seed)
+    plain = run_draw(STRATA, INSPECTORS, seed, 2, 2, [], excluded)
     # A frozen conflict that matters (the first team's top inspector) and one
     # about a target that was not drawn, which must not be published.
     first = plain.teams[0]
-    undrawn = next(t for t in GENERAL if t not in {x.target for x in plain.teams})
+    undrawn = next(t for t in GENERAL if t not in {x.target for x in plain.teams} and t not in excluded)
     conflicts = [(first.target, first.inspectors[0]), (undrawn, INSPECTORS[0])]
-    result = run_draw(strata, INSPECTORS, seed, 2, 2, conflicts)
+    result = run_draw(STRATA, INSPECTORS, seed, 2, 2, conflicts, excluded)
     team = result.teams[1]
     rep = replace_inspector(
         result.teams, [], team.target, team.inspectors[1], "曾在该单位任职",
         inspectors=INSPECTORS, seed=seed, cap=2, conflicts=conflicts,
     )
-    return build_bundle(
+    final = AttemptRecord(
+        number=2, strata=STRATA, inspectors=INSPECTORS, team_size=2, cap=2, conflicts=conflicts,
+        nonce=NONCE, witnesses=WITNESSES, entropy=ENTROPY, seed=seed,
+        selection=result.strata, teams=result.teams, replacements=[rep],
+    )
+    void_entropy = "1111122222333334444455"
+    void_seed = make_seed(VOID_NONCE.hex(), void_entropy)
+    void_result = run_draw(STRATA, INSPECTORS, void_seed, 2, 2, conflicts, excluded)
+    void = AttemptRecord(
+        number=1, strata=STRATA, inspectors=INSPECTORS, team_size=2, cap=2, conflicts=conflicts,
+        nonce=VOID_NONCE, witnesses=[WitnessEntry("赵见证", "纪检监察室", void_entropy)], entropy=void_entropy,
+        seed=void_seed, selection=void_result.strata, teams=void_result.teams,
+        void_reason="冻结后发现一名执法人员已调离，经批准重新抽取", approved_by="局领导甲",
+    )
+    return final, void, [rep]
+
+
+@pytest.fixture(scope="module")
+def bundle() -> dict:
+    final, void, _ = _v2_parts()
+    return build_bundle(task=7, final=final, void=[void])
+
+
+@pytest.fixture(scope="module")
+def v1_bundle() -> dict:
+    """A bundle as published before ssj-draw-v2: teams as drawn, recusals apart, no skips."""
+    seed = make_seed(NONCE.hex(), ENTROPY, "ssj-draw-v1")
+    result = run_draw(STRATA, INSPECTORS, seed, 2, 2, [])
+    team = result.teams[1]
+    rep = replace_inspector(
+        result.teams, [], team.target, team.inspectors[1], "曾在该单位任职",
+        inspectors=INSPECTORS, seed=seed, cap=2, conflicts=[],
+    )
+    return build_bundle_v1(
         task="2026-JC-003", attempt=1, nonce=NONCE, entropy=ENTROPY, result=result,
-        inspectors=INSPECTORS, team_size=2, cap=2, conflicts=conflicts, replacements=[rep],
+        inspectors=INSPECTORS, team_size=2, cap=2, conflicts=[], replacements=[rep],
     )
 
 
@@ -63,19 +110,17 @@ def lone_verifier(tmp_path_factory) -> Path:
     return path
 
 
-def _run(args: list[str], data, tmp_path: Path, cwd: Path) -> subprocess.CompletedProcess:
-    path = tmp_path / "bundle.json"
-    if isinstance(data, str):
-        path.write_text(data, encoding="utf-8")
-    else:
-        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, *args, str(path)], cwd=cwd, capture_output=True, text=True, timeout=120
-    )
+def _run(args: list[str], data, tmp_path: Path, cwd: Path, others=()) -> subprocess.CompletedProcess:
+    paths = []
+    for n, item in enumerate([data, *others]):
+        path = tmp_path / f"bundle{n}.json"
+        path.write_text(item if isinstance(item, str) else json.dumps(item, ensure_ascii=False), encoding="utf-8")
+        paths.append(str(path))
+    return subprocess.run([sys.executable, *args, *paths], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
-def _outsider(lone_verifier: Path, data, tmp_path: Path) -> subprocess.CompletedProcess:
-    return _run([str(lone_verifier)], data, tmp_path, lone_verifier.parent)
+def _outsider(lone_verifier: Path, data, tmp_path: Path, others=()) -> subprocess.CompletedProcess:
+    return _run([str(lone_verifier)], data, tmp_path, lone_verifier.parent, others)
 
 
 # --- The bundle itself --------------------------------------------------------------
@@ -83,21 +128,46 @@ def _outsider(lone_verifier: Path, data, tmp_path: Path) -> subprocess.Completed
 
 def test_bundle_has_the_fixed_fields(bundle):
     assert list(bundle) == [
-        "format", "task", "attempt", "nonce_sha256", "nonce", "entropy", "seed", "strata",
-        "inspectors", "team_size", "cap_per_inspector", "conflicts", "teams", "replacements",
+        "format", "task", "attempt", "nonce_sha256", "nonce", "witnesses", "entropy", "seed", "strata",
+        "inspectors", "team_size", "cap_per_inspector", "conflicts", "teams", "replacements", "void_attempts",
     ]
-    assert bundle["format"] == "ssj-draw-v1"
+    assert bundle["format"] == "ssj-draw-v2"
+    assert bundle["seed"].startswith("ssj-draw-v2|")
     assert bundle["nonce_sha256"] == nonce_commitment(NONCE)
     assert bundle["entropy"] == "62143526114566325124" "31"
+    assert bundle["witnesses"] == [
+        {"name": "王组织", "section": "劳动保障监察大队", "digits": "6214352611"},
+        {"name": "李见证", "section": "纪检监察室", "digits": "456632512431"},
+    ]
     special, general = bundle["strata"]
     assert (special["ratio"], special["count"], special["sample_size"]) == ("5", None, 2)
     assert (general["ratio"], general["count"], general["sample_size"]) == (None, 4, 4)
     assert general["pool_sha256"] == pool_sha256(GENERAL)
-    assert set(general) == {"name", "ratio", "count", "pool", "pool_sha256", "sample_size", "selected"}
+    assert set(general) == {"name", "ratio", "count", "pool", "pool_sha256", "sample_size", "selected", "skipped"}
     assert set(general["selected"][0]) == {"id", "ticket"}
     assert bundle["inspectors"]["pool_sha256"] == pool_sha256(INSPECTORS)
     assert set(bundle["replacements"][0]) == {"target", "out", "in", "reason"}
+    [void] = bundle["void_attempts"]
+    assert void["attempt"] == 1 and void["void_reason"] and void["approved_by"] == "局领导甲"
+    assert set(void) == set(bundle) - {"format", "task", "void_attempts"} | {"void_reason", "approved_by"}
     json.dumps(bundle)  # JSON-ready as built
+
+
+def test_only_the_skip_before_the_last_selected_is_listed(bundle):
+    """E holds the best-ranked general target and one ranked far down: only the first affected the draw."""
+    general = bundle["strata"][1]
+    seed = make_seed(NONCE.hex(), ENTROPY)
+    e = _excluded(seed)
+    assert [(s["id"], s["by_task"]) for s in general["skipped"]] == [(min(e, key=e.get), 41)]
+    assert general["skipped"][0]["ticket"] < general["selected"][0]["ticket"]
+    assert len(general["selected"]) == 4  # k from the whole pool, filled from the walk
+    assert bundle["strata"][0]["skipped"] == []
+
+
+def test_teams_are_final_after_the_replacement(bundle):
+    rep = bundle["replacements"][0]
+    team = next(t for t in bundle["teams"] if t["target"] == rep["target"])
+    assert rep["in"] in team["inspectors"] and rep["out"] not in team["inspectors"]
 
 
 def test_only_conflicts_touching_drawn_targets_are_published(bundle):
@@ -107,13 +177,25 @@ def test_only_conflicts_touching_drawn_targets_are_published(bundle):
 
 
 def test_bundle_refuses_a_result_from_another_seed():
-    seed = make_seed(NONCE.hex(), ENTROPY)
-    result = run_draw([Stratum("一般", GENERAL, count=2)], INSPECTORS, seed, 2, None, [])
+    final, _, _ = _v2_parts()
+    from dataclasses import replace
+
     with pytest.raises(DrawError):
-        build_bundle(
-            task=1, attempt=1, nonce=bytes(32), entropy=ENTROPY, result=result,
-            inspectors=INSPECTORS, team_size=2, cap=None, conflicts=[],
-        )
+        build_bundle(task=7, final=replace(final, number=1, nonce=bytes(32)))
+
+
+def test_bundle_refuses_to_leave_out_a_void_attempt():
+    final, _, _ = _v2_parts()
+    with pytest.raises(DrawError):
+        build_bundle(task=7, final=final, void=[])
+
+
+def test_bundle_refuses_entropy_other_than_the_witnesses_digits():
+    final, void, _ = _v2_parts()
+    from dataclasses import replace
+
+    with pytest.raises(DrawError):
+        build_bundle(task=7, final=replace(final, witnesses=WITNESSES[:1]), void=[void])
 
 
 # --- Round trip ------------------------------------------------------------------------
@@ -164,6 +246,54 @@ def _entropy(b):
     b["entropy"] = b["entropy"][:-1] + ("1" if b["entropy"][-1] != "1" else "2")
 
 
+def _witness_digits(b):
+    d = b["witnesses"][1]["digits"]
+    b["witnesses"][1]["digits"] = d[:-1] + ("1" if d[-1] != "1" else "2")
+    b["entropy"] = "".join(w["digits"] for w in b["witnesses"])
+
+
+def _seed(b):
+    b["seed"] = b["seed"].replace("ssj-draw-v2|", "ssj-draw-v1|")
+
+
+def _drop_replacements(b):
+    b["replacements"] = []
+
+
+def _teams_as_drawn(b):
+    rep = b["replacements"][0]
+    team = next(t for t in b["teams"] if t["target"] == rep["target"])
+    team["inspectors"][team["inspectors"].index(rep["in"])] = rep["out"]
+
+
+def _drop_skip(b):
+    b["strata"][1]["skipped"] = []
+
+
+def _skip_ticket(b):
+    b["strata"][1]["skipped"][0]["ticket"] = "0." + "9" * 30
+
+
+def _skip_an_unskipped(b):
+    """Claim the first selected target was skipped: the walk then selects someone else."""
+    general = b["strata"][1]
+    first = general["selected"][0]
+    general["skipped"].append({"id": first["id"], "ticket": first["ticket"], "by_task": 41})
+
+
+def _void_team(b):
+    team = b["void_attempts"][0]["teams"][0]
+    team["inspectors"][0] = next(i for i in b["inspectors"]["pool"] if i not in team["inspectors"])
+
+
+def _drop_void(b):
+    b["void_attempts"] = []
+
+
+def _void_reason(b):
+    b["void_attempts"][0]["void_reason"] = " "
+
+
 def _team_member(b):
     team = b["teams"][2]
     team["inspectors"][1] = next(i for i in b["inspectors"]["pool"] if i not in team["inspectors"])
@@ -197,7 +327,17 @@ def _cap(b):
         (_add_to_pool, "pool_sha256 is", "公布的名单哈希为"),
         (_pool_hash, "inspectors: pool_sha256", "执法检查人员名单"),
         (_nonce, "nonce commitment", "随机数承诺不符"),
-        (_entropy, "seed is", "随机种子为"),
+        (_entropy, "witnesses' digits in order give", "见证人依次录入的点数"),
+        (_witness_digits, "seed is", "随机种子为"),
+        (_seed, "seed is", "随机种子为"),
+        (_drop_replacements, "expected", "依次替换后应为"),
+        (_teams_as_drawn, "drawn, then every replacement applied", "依次替换后应为"),
+        (_drop_skip, "selected #1 is", "第 1 个抽中对象为"),
+        (_skip_ticket, "ticket of skipped #1", "跳过对象"),
+        (_skip_an_unskipped, "selected #1 is", "第 1 个抽中对象为"),
+        (_void_team, "void attempt 1", "作废的第 1 次抽取"),
+        (_drop_void, "void_attempts hold attempts []", "作废的抽取应依次包含"),
+        (_void_reason, "void_reason is empty", "未写明作废原因"),
         (_team_member, "team #3", "第 3 组"),
         (_violate_conflict, "has a declared conflict", "有回避关系"),
         (_replacement, "replacement #1", "第 1 条回避替换"),
@@ -256,6 +396,56 @@ def test_a_missing_file_is_reported(tmp_path):
 
 def test_in_process_verify_accepts_the_bundle(bundle):
     standalone.verify(copy.deepcopy(bundle))  # raises on any mismatch
+
+
+# --- v1 bundles published before the upgrade -------------------------------------------
+
+
+def test_a_v1_bundle_still_verifies(v1_bundle, lone_verifier, tmp_path):
+    assert v1_bundle["format"] == "ssj-draw-v1" and "void_attempts" not in v1_bundle
+    done = _outsider(lone_verifier, v1_bundle, tmp_path)
+    assert (done.returncode, done.stdout.strip()) == (0, "verified"), done.stdout
+
+
+def test_a_v1_bundle_keeps_its_teams_as_drawn(v1_bundle, lone_verifier, tmp_path):
+    bad = copy.deepcopy(v1_bundle)
+    rep = bad["replacements"][0]
+    team = next(t for t in bad["teams"] if t["target"] == rep["target"])
+    team["inspectors"][team["inspectors"].index(rep["out"])] = rep["in"]
+    assert _outsider(lone_verifier, bad, tmp_path).returncode == 1
+
+
+# --- Cross-checking skips against the bundles of the tasks named in by_task -------------
+
+
+def _other(task: int, selected: list[str]) -> dict:
+    """A verifiable bundle of another task whose general stratum is a fixed count over `selected`'s pool."""
+    seed = make_seed(bytes(range(32)).hex(), "12345678901234567890")
+    strata = [Stratum("一般", selected, count=len(selected))]
+    result = run_draw(strata, INSPECTORS, seed, 2, None, [])
+    final = AttemptRecord(
+        number=1, strata=strata, inspectors=INSPECTORS, team_size=2, cap=None, conflicts=[],
+        nonce=bytes(range(32)), witnesses=[WitnessEntry("甲", "纪检监察室", "12345678901234567890")],
+        entropy="12345678901234567890", seed=seed, selection=result.strata, teams=result.teams,
+    )
+    return build_bundle(task=task, final=final)
+
+
+def test_skips_cross_check_against_the_bundle_of_the_task_named(bundle, lone_verifier, tmp_path):
+    skipped = [s["id"] for s in bundle["strata"][1]["skipped"]]
+    void_skipped = [s["id"] for st in bundle["void_attempts"][0]["strata"] for s in st["skipped"] if s["by_task"] == 41]
+    good = _other(41, sorted(set(skipped + void_skipped)))
+    done = _outsider(lone_verifier, bundle, tmp_path, [good])
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "verified", ""), done.stdout
+    liar = _other(41, [GENERAL[-1] if GENERAL[-1] not in skipped else GENERAL[-2]])
+    done = _outsider(lone_verifier, bundle, tmp_path, [liar])
+    assert done.returncode == 1 and "did not select it" in done.stdout and "没有抽中它" in done.stdout
+
+
+def test_without_the_other_bundle_the_verifier_says_what_it_did_not_check(bundle, lone_verifier, tmp_path):
+    done = _outsider(lone_verifier, bundle, tmp_path)
+    assert (done.returncode, done.stdout.strip()) == (0, "verified")
+    assert "task 41" in done.stderr and "未交叉核对" in done.stderr
 
 
 # --- Standalone means standalone ---------------------------------------------------------

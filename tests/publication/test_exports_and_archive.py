@@ -83,7 +83,7 @@ def test_a_changed_file_fails_the_manifest_check(app, drawn, login_as):
     with zipfile.ZipFile(out, "w") as z:
         for name in src.namelist():
             body = src.read(name)
-            z.writestr(name, body.replace(b"ssj-draw-v1", b"ssj-draw-v2") if name == "bundle.json" else body)
+            z.writestr(name, body.replace(b"ssj-draw-v2", b"ssj-draw-v9") if name == "bundle.json" else body)
         z.writestr("extra.txt", b"slipped in")
     assert archive.check(out.getvalue()) == ["bundle.json: hash differs", "extra.txt: not in manifest"]
 
