@@ -448,7 +448,12 @@ def _check_attempt(part, fmt, label, zh, final):
 
 
 def verify(bundle):
-    """Raise Mismatch or Malformed at the first problem; return what other bundles are cross-checked with.
+    """Raise Mismatch or Malformed at the first problem; return None if all checks pass."""
+    check(bundle)
+
+
+def check(bundle):
+    """verify(), returning what other bundles are cross-checked with.
 
     Returns (task, {selected ids of the final attempt}, [(attempt label, skipped id, by_task), ...]).
     """
@@ -529,7 +534,7 @@ def main(argv=None):
         if status is not None:
             return status
         try:
-            results.append(verify(bundle))
+            results.append(check(bundle))
         except Malformed as e:
             print(f"{path}: malformed bundle: {e.english}\n{path}：核验包格式错误：{e.chinese}")
             return 2
