@@ -1,7 +1,7 @@
 """ssj-draw-v2: Art 16's set E sealed per attempt; a withheld bundle sealed per published task
 
-Revision ID: 0006_draw_v2
-Revises: 0005_row_versions
+Revision ID: 0007_draw_v2
+Revises: 0006_insider_console
 Create Date: 2026-12-02 20:30:00
 
 Both columns are new and nullable: attempts drawn before the upgrade had
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0006_draw_v2"
-down_revision = "0005_row_versions"
+revision = "0007_draw_v2"
+down_revision = "0006_insider_console"
 branch_labels = None
 depends_on = None
 
