@@ -34,6 +34,9 @@ class Defaults:
     # Imports.
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
     IMPORT_RUN_INLINE = False  # tests run imports in the request thread
+    # Bounds on reading an uploaded .xlsx (fields of ssj.imports.bounded.Limits,
+    # e.g. {"rows": 300_000}); the defaults refuse zip bombs within seconds.
+    IMPORT_LIMITS: dict = {}
 
     PAGE_SIZE = 25
 

@@ -20,6 +20,20 @@ class CellError(ValueError):
     """A cell that cannot be imported; the message says what to write instead."""
 
 
+QUOTE_CHARS = 50
+
+
+def quoted(value: Any) -> str:
+    """A cell's content as an error message quotes it: at most QUOTE_CHARS characters.
+
+    A row error is stored for every bad row; quoting whole cells let a 247 KB
+    file write 80 MB of error text (issue #11).
+    """
+    s = value if isinstance(value, str) else str(value)
+    head = "".join(ch if ch.isprintable() else " " for ch in s[:QUOTE_CHARS])
+    return head if len(s) <= QUOTE_CHARS else head[: QUOTE_CHARS - 1] + "…"
+
+
 def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -50,7 +64,7 @@ def code_text(value: Any, label: str, *, max_len: int, required: bool = True) ->
     """An identifier such as a staff number: no spaces inside, case kept."""
     s = text(value, label, max_len=max_len, required=required)
     if re.search(r"\s", s):
-        raise CellError(f"{label}“{s}”中不能有空格")
+        raise CellError(f"{label}“{quoted(s)}”中不能有空格")
     return s
 
 
@@ -90,7 +104,7 @@ def yes_no(value: Any, label: str) -> bool:
     s = str(value).strip()
     if s in YES_NO:
         return YES_NO[s]
-    raise CellError(f"{label}应填“是”或“否”，而不是“{s}”")
+    raise CellError(f"{label}应填“是”或“否”，而不是“{quoted(s)}”")
 
 
 def choice(value: Any, label: str, options: Mapping[str, str], *, default: Optional[str] = None) -> str:
@@ -103,7 +117,7 @@ def choice(value: Any, label: str, options: Mapping[str, str], *, default: Optio
     if s in options:
         return options[s]
     allowed = "、".join(f"“{o}”" for o in _visible(options))
-    raise CellError(f"{label}应为{allowed}之一，而不是“{s}”")
+    raise CellError(f"{label}应为{allowed}之一，而不是“{quoted(s)}”")
 
 
 def _visible(options: Mapping[str, str]) -> list[str]:
@@ -125,14 +139,14 @@ def integer(value: Any, label: str, *, minimum: int, maximum: int, default: Opti
         raise CellError(f"{label}应为整数")
     if isinstance(value, float):
         if not value.is_integer():
-            raise CellError(f"{label}应为整数，而不是 {value}")
+            raise CellError(f"{label}应为整数，而不是 {quoted(value)}")
         n = int(value)
     elif isinstance(value, int):
         n = value
     else:
         s = str(value).strip()
         if not re.fullmatch(r"[+-]?\d+", s):
-            raise CellError(f"{label}应为整数，而不是“{s}”")
+            raise CellError(f"{label}应为整数，而不是“{quoted(s)}”")
         n = int(s)
     if not minimum <= n <= maximum:
         raise CellError(f"{label}应在 {minimum} 到 {maximum} 之间，而不是 {n}")
@@ -157,11 +171,11 @@ def percent(value: Any, label: str, *, minimum: Decimal, maximum: Decimal, place
     try:
         d = Decimal(raw)
     except InvalidOperation:
-        raise CellError(f"{label}应为数字（如 1 或 2.5），而不是“{value}”") from None
+        raise CellError(f"{label}应为数字（如 1 或 2.5），而不是“{quoted(value)}”") from None
     if not d.is_finite():
-        raise CellError(f"{label}应为数字（如 1 或 2.5），而不是“{value}”")
+        raise CellError(f"{label}应为数字（如 1 或 2.5），而不是“{quoted(value)}”")
     if d != d.quantize(Decimal(1).scaleb(-places)):
-        raise CellError(f"{label}最多保留 {places} 位小数，而不是 {raw}")
+        raise CellError(f"{label}最多保留 {places} 位小数，而不是 {quoted(raw)}")
     if not minimum <= d <= maximum:
         raise CellError(f"{label}应在 {decimal_text(minimum)} 到 {decimal_text(maximum)} 之间，而不是 {decimal_text(d)}")
     return decimal_text(d)
@@ -188,4 +202,4 @@ def day(value: Any, label: str, *, required: bool = True) -> Optional[date]:
             return date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
             pass
-    raise CellError(f"{label}“{s}”不是有效日期，请填写日期单元格或 YYYY-MM-DD 格式的文字，如 2027-06-30")
+    raise CellError(f"{label}“{quoted(s)}”不是有效日期，请填写日期单元格或 YYYY-MM-DD 格式的文字，如 2027-06-30")

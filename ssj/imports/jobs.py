@@ -39,6 +39,7 @@ from .. import audit
 from ..background import Workers
 from ..extensions import db
 from ..models import ImportJob, ImportRowError, User
+from . import bounded
 from .kinds import KINDS, Counts, Directory, Scope
 from .xlsx import FileProblem, SheetReader, format_problem, workbook_problem
 
@@ -47,7 +48,8 @@ log = logging.getLogger(__name__)
 BATCH = 1000  # rows per executemany when writing
 PROGRESS_EVERY = 2000  # rows between progress commits while checking
 KEEP_UPLOADS = timedelta(days=2)  # a rejected file stays this long for "仅导入有效的行"
-STALE_AFTER = timedelta(minutes=10)  # a running job untouched this long was cut off
+STALE_AFTER = timedelta(minutes=10)
+ROW_MESSAGE_CHARS = 600  # one row's error text: a dozen short reasons fit  # a running job untouched this long was cut off
 
 FAILED_MESSAGE = ("导入过程中系统出错，已全部撤销，没有写入任何数据。请稍后重新上传；"
                   "如反复出现，请联系系统管理员。")
@@ -55,6 +57,11 @@ FAILED_MESSAGE = ("导入过程中系统出错，已全部撤销，没有写入�
 
 class UploadRefused(Exception):
     """The upload cannot become a job; the message says what to do instead."""
+
+
+def limits() -> bounded.Limits:
+    """The reading limits, with any set in config IMPORT_LIMITS (a dict of bounded.Limits fields)."""
+    return bounded.Limits(**current_app.config.get("IMPORT_LIMITS", {}))
 
 
 # --- files --------------------------------------------------------------------
@@ -111,7 +118,7 @@ def receive(kind: str, storage: Optional[FileStorage], user: User) -> ImportJob:
     token = secrets.token_urlsafe(24)
     path = upload_path(token)
     storage.save(path)
-    problem = workbook_problem(path, filename)
+    problem = workbook_problem(path, filename, limits())
     if problem:
         path.unlink(missing_ok=True)
         raise UploadRefused(problem)
@@ -262,7 +269,7 @@ def _check_rows(job: ImportJob, user: User, directory: Directory, staged: IO[str
         save()
 
     try:
-        with SheetReader(upload_path(job.token), type(directory)) as sheet:
+        with SheetReader(upload_path(job.token), type(directory), limits()) as sheet:
             job.rows_total = sheet.estimate
             if sheet.header.ignored:
                 job.message = f"已忽略文件中模板以外的列：{'、'.join(sheet.header.ignored)}。"
@@ -277,7 +284,7 @@ def _check_rows(job: ImportJob, user: User, directory: Directory, staged: IO[str
                         parsed.problems.append(directory.duplicate_message(key, first))
                 if parsed.problems:
                     bad += 1
-                    pending.append({"job_id": job.id, "row_no": row_no, "message": "；".join(parsed.problems)})
+                    pending.append({"job_id": job.id, "row_no": row_no, "message": _row_message(parsed.problems)})
                 else:
                     valid += 1
                     staged.write(json.dumps(parsed.record, ensure_ascii=False))
@@ -300,6 +307,12 @@ def _check_rows(job: ImportJob, user: User, directory: Directory, staged: IO[str
         save()
         return False
     return True
+
+
+def _row_message(problems: list[str]) -> str:
+    """One bad row's reasons, each quoting at most cells.QUOTE_CHARS of a cell; the whole capped too."""
+    text = "；".join(problems)
+    return text if len(text) <= ROW_MESSAGE_CHARS else text[: ROW_MESSAGE_CHARS - 1] + "…"
 
 
 def _batches(staged: IO[str], size: int) -> Iterator[list[dict]]:

@@ -1,9 +1,12 @@
 """Reading and writing the .xlsx files of directory imports and exports (SPEC §2, §9).
 
-Reading is streaming (openpyxl read_only): rows come off the zipped XML one
-at a time, so a 100,000-row file never sits in memory. Writing exports is
-write_only for the same reason. Templates are small and written normally,
-which lets them carry drop-downs and text-formatted code columns.
+Reading is streaming and bounded (`bounded`): rows come off the zipped XML
+one at a time, so a 100,000-row file never sits in memory, and a file built
+to exhaust the server (a zip bomb, a million blank rows, a cell at column
+XFD) is refused within seconds. openpyxl reads only the small parts.
+Writing goes through `exports.xlsxstream` (text cells, never formulas).
+Templates are small and written with openpyxl, which lets them carry
+drop-downs and text-formatted code columns.
 """
 from __future__ import annotations
 
@@ -14,12 +17,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Iterator, Optional, Sequence
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl.xml.constants import SHARED_STRINGS
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..workbook import append_row, workbook_bytes
+from . import bounded
+from .bounded import FileProblem
 from .kinds import Directory
 from .kinds.base import ABSENT
 
@@ -29,8 +36,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .et, and password-prote
 HEADER_FONT = Font(bold=True)
 
 
-class FileProblem(Exception):
-    """The file as a whole cannot be imported; the message says what to do."""
+_RESAVE = "请用 Excel 或 WPS 打开它，另存为 .xlsx 后再上传。"
 
 
 # --- checking what was uploaded ---------------------------------------------
@@ -58,15 +64,19 @@ def format_problem(filename: str, head: bytes) -> Optional[str]:
     return None
 
 
-def workbook_problem(path: Path, filename: str) -> Optional[str]:
-    """Cheap structural check of a zip that claims to be a workbook (no cell is read)."""
+def workbook_problem(path: Path, filename: str, limits: bounded.Limits = bounded.Limits()) -> Optional[str]:
+    """Cheap structural check of a zip that claims to be a workbook: its parts and their
+    declared sizes and compression ratios (no XML is read, so a bomb costs nothing here)."""
     try:
         with zipfile.ZipFile(path) as z:
             if "xl/workbook.xml" not in z.namelist():
                 raise zipfile.BadZipFile
-    except (zipfile.BadZipFile, OSError):
+            bounded.check_package(z, limits)
+    except (zipfile.BadZipFile, OSError, ValueError):
         return (f"文件“{filename}”不是有效的 .xlsx 工作簿（可能已损坏，或只是改了扩展名）。"
                 "请用 Excel 或 WPS 打开它，另存为 .xlsx 后再上传。")
+    except FileProblem as exc:
+        return f"文件“{filename}”：{exc}"
     return None
 
 
@@ -125,85 +135,120 @@ def _header_message(directory: type[Directory], missing: list[str], found: dict[
             f"{expected}。请下载模板，把数据粘贴到模板中再上传。")
 
 
-class SheetReader:
-    """The data sheet of an uploaded workbook, read one row at a time.
+class _MetadataReader(ExcelReader):
+    """openpyxl's reader for the small parts (workbook, styles, sheet list) over a BoundedZip.
 
-    Use as a context manager; `rows()` yields (Excel row number, values in
-    the directory's column order), skipping rows that are entirely blank.
+    The shared strings and the sheet itself are parsed by `bounded`, which
+    keeps their size in check; openpyxl would hold all of both in memory.
     """
 
-    def __init__(self, path: Path, directory: type[Directory]):
+    def __init__(self, archive: bounded.BoundedZip):  # no super(): it would open the file again, unbounded
+        self.archive = archive
+        self.valid_files = archive.namelist()
+        self.read_only, self.keep_vba, self.data_only, self.keep_links, self.rich_text = True, False, True, False, False
+        self.shared_strings: list = []
+        self.strings_path: Optional[str] = None
+
+    def read_strings(self) -> None:
+        ct = self.package.find(SHARED_STRINGS)
+        if ct is not None:
+            self.strings_path = ct.PartName[1:]
+
+
+class SheetReader:
+    """The data sheet of an uploaded workbook, read one row at a time within `limits`.
+
+    Use as a context manager; `rows()` yields (Excel row number, values in
+    the directory's column order), skipping rows that are entirely blank. A
+    cell longer than the limit arrives as `bounded.Overlong`.
+    """
+
+    def __init__(self, path: Path, directory: type[Directory], limits: bounded.Limits = bounded.Limits()):
         self.path = path
         self.directory = directory
-        self.workbook = None
+        self.limits = limits
+        self.archive: Optional[bounded.BoundedZip] = None
 
     def __enter__(self) -> "SheetReader":
         try:
-            self.workbook = load_workbook(self.path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a broken package
-            raise FileProblem(
-                "文件无法作为 Excel 工作簿打开（可能已损坏）。请用 Excel 或 WPS 打开它，另存为 .xlsx 后再上传。"
-            ) from exc
+            self.archive = bounded.BoundedZip(self.path, self.limits)
+        except zipfile.BadZipFile as exc:
+            raise FileProblem(f"文件无法作为 Excel 工作簿打开（可能已损坏）。{_RESAVE}") from exc
         try:
-            sheets = self.workbook.worksheets
-            data = [ws for ws in sheets if ws.title != HELP_SHEET] or sheets
-            named = [ws for ws in data if ws.title == self.directory.title]
-            self.sheet = (named or data)[0]
-            self.estimate = self._estimate_rows()
-            # Declared dimensions are often wrong in files from other tools, and
-            # openpyxl would stop reading at the declared last row: read them all.
-            self.sheet.reset_dimensions()
-            self._rows = self.sheet.iter_rows(values_only=True)
-            first = next(self._rows, None)
-            self.header = match_header(self.directory, first or ())
+            self._open()
+        except FileProblem:
+            self.archive.close()
+            raise
+        except Exception as exc:  # zlib, CRC or cell errors in a broken package
+            self.archive.close()
+            raise FileProblem(f"文件无法作为 Excel 工作簿打开（可能已损坏）。{_RESAVE}") from exc
         except BaseException:
-            self.workbook.close()
+            self.archive.close()
             raise
         return self
 
-    def __exit__(self, *exc) -> None:
-        if self.workbook is not None:
-            self.workbook.close()
+    def _open(self) -> None:
+        reader = _MetadataReader(self.archive)
+        try:
+            reader.read()
+        except FileProblem:
+            raise
+        except Exception as exc:  # openpyxl raises many kinds for a broken package
+            raise FileProblem(f"文件无法作为 Excel 工作簿打开（可能已损坏）。{_RESAVE}") from exc
+        wb = reader.wb
+        sheets = wb.worksheets
+        data = [ws for ws in sheets if ws.title != HELP_SHEET] or sheets
+        named = [ws for ws in data if ws.title == self.directory.title]
+        sheet_path = getattr((named or data)[0], "_worksheet_path", None)
+        if not sheet_path or sheet_path not in reader.valid_files:
+            raise FileProblem(f"文件中找不到工作表的数据（可能已损坏）。{_RESAVE}")
+        # Counted in the raw XML first (fast): a file of a million rows is
+        # refused in a second instead of after minutes of checking.
+        found = bounded.count_rows(self.archive, sheet_path, self.limits.rows + self.limits.empty_rows + 1)
+        if found > self.limits.rows + self.limits.empty_rows + 1:
+            raise FileProblem(
+                f"文件的行数（含空行）超过了单次导入 {self.limits.rows:,} 行的上限，系统没有读取。"
+                "如数据下方有大量空行，请删除后另存；否则请按乡镇或类别拆分为多个文件，分别导入。"
+            )
+        self.estimate = max(found - 1, 0)
+        shared = bounded.read_shared_strings(self.archive, reader.strings_path, self.limits) if reader.strings_path else []
+        styles = bounded.Styles(frozenset(getattr(wb, "_date_formats", ())),
+                                frozenset(getattr(wb, "_timedelta_formats", ())), wb.epoch)
+        self._rows = iter(bounded.SheetRows(self.archive, sheet_path, shared, styles, self.limits))
+        first = next(self._numbered(), None)
+        self.header = match_header(self.directory, _as_row(first[1]) if first else ())
 
-    def _estimate_rows(self) -> int:
-        """Data rows expected, for the progress bar; only an estimate."""
-        declared = self.sheet.max_row
-        if declared and declared > 1:
-            return declared - 1
-        path = getattr(self.sheet, "_worksheet_path", None)
-        if not path:
-            return 0
-        count, tail = 0, b""
-        with zipfile.ZipFile(self.path) as z, z.open(path) as src:
-            while chunk := src.read(1 << 20):
-                data = tail + chunk
-                # "<row " or a prefixed "<x:row "; 4 bytes of overlap find a tag
-                # split across chunks without counting any tag twice.
-                count += data.count(b"<row ") + data.count(b":row ")
-                tail = data[-4:]
-        return max(count - 1, 0)
+    def __exit__(self, *exc) -> None:
+        if self.archive is not None:
+            self.archive.close()
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         positions = self.header.positions
-        width = max(p for p in positions if p is not None) + 1
-        for row_no, values in self._numbered():
-            if len(values) < width:
-                values = tuple(values) + (None,) * (width - len(values))
-            picked = [ABSENT if i is None else values[i] for i in positions]
+        for row_no, cells in self._numbered():
+            # Only the template's columns are looked at: a cell at column XFD
+            # costs nothing (openpyxl padded every row out to it).
+            picked = [ABSENT if i is None else cells.get(i + 1) for i in positions]
             if all(v is ABSENT or _blank(v) for v in picked):
                 continue
             yield row_no, picked
 
-    def _numbered(self) -> Iterator[tuple[int, Sequence[Any]]]:
+    def _numbered(self) -> Iterator[tuple[int, dict[int, Any]]]:
         row_no = 1
         try:
-            for row_no, values in enumerate(self._rows, start=2):
-                yield row_no, values
-        except Exception as exc:  # a package that breaks half-way: XML, zip or cell errors
-            raise FileProblem(
-                f"文件读到第 {row_no} 行后无法继续读取（文件可能已损坏）。"
-                "请用 Excel 或 WPS 打开它，另存为 .xlsx 后再上传。"
-            ) from exc
+            for row_no, cells in self._rows:
+                yield row_no, cells
+        except FileProblem:
+            raise
+        except Exception as exc:  # a package that breaks half-way: zip or cell errors
+            raise FileProblem(f"文件读到第 {row_no} 行后无法继续读取（文件可能已损坏）。{_RESAVE}") from exc
+
+
+def _as_row(cells: dict[int, Any]) -> list[Any]:
+    """A header row as a list; its width is bounded by Limits.cells_per_row."""
+    if not cells:
+        return []
+    width = min(max(cells), 16384)
+    return [cells.get(i) for i in range(1, width + 1)]
 
 
 # --- writing ------------------------------------------------------------------

@@ -16,6 +16,8 @@ from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 
 from ...extensions import db
 from ...models._types import utcnow
+from .. import cells
+from ..bounded import Overlong
 from ..cells import CellError
 
 
@@ -125,6 +127,12 @@ class Directory:
         row = ParsedRow()
         for column, value in zip(self.columns, values):
             if value is ABSENT:
+                continue
+            if isinstance(value, Overlong):
+                row.problems.append(
+                    f"{column.header}有 {value.length:,} 个字，超出了系统读取单元格的长度上限"
+                    f"（开头为“{cells.quoted(value.head)}”），请删减后再上传"
+                )
                 continue
             try:
                 row.record[column.field] = column.parse(value)

@@ -79,7 +79,7 @@ class Inspectors(Directory):
                 record["section_id"] = self.sections[name]
             else:
                 row.problems.append(
-                    f"所属科室“{name}”不是本部门的科室，可填：{'、'.join(sorted(self.sections))}"
+                    f"所属科室“{cells.quoted(name)}”不是本部门的科室，可填：{'、'.join(sorted(self.sections))}"
                 )
         staff_no = record.get("staff_no")
         if staff_no in self.elsewhere:

@@ -104,7 +104,7 @@ class Matters(Directory):
         if section is not None:
             if section and section != self.scope.section_name:
                 row.problems.append(
-                    f"责任科室只能是您所在的“{self.scope.section_name}”，而不是“{section}”；其他科室的事项请由该科室导入"
+                    f"责任科室只能是您所在的“{self.scope.section_name}”，而不是“{cells.quoted(section)}”；其他科室的事项请由该科室导入"
                 )
             record["section_id"] = self.scope.section_id
         code = record.get("code")

@@ -97,10 +97,10 @@ class Targets(Directory):
             row.record["township_id"] = self.township_ids[name]
         elif self.township_ids:
             row.problems.append(
-                f"乡镇（街道）“{name}”不在系统的乡镇（街道）列表中，可填：{'、'.join(sorted(self.township_ids))}"
+                f"乡镇（街道）“{cells.quoted(name)}”不在系统的乡镇（街道）列表中，可填：{'、'.join(sorted(self.township_ids))}"
             )
         else:
-            row.problems.append(f"乡镇（街道）“{name}”无法识别：系统中还没有乡镇（街道）列表，请留空或请系统管理员先录入")
+            row.problems.append(f"乡镇（街道）“{cells.quoted(name)}”无法识别：系统中还没有乡镇（街道）列表，请留空或请系统管理员先录入")
 
     def duplicate_message(self, key: tuple, first_row: int) -> str:
         return f"统一社会信用代码 {key[0]} 与第 {first_row} 行重复，同一单位只能出现一次"

@@ -1,0 +1,157 @@
+"""Files built to exhaust the server are refused quickly, clearly and without writing anything (issue #11).
+
+The limits are made small here so each hostile file stays small and the
+tests fast; bench/hostile_imports.py runs the full-size files against the
+default limits and reports time and memory.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from sqlalchemy import func, select
+
+from ssj.extensions import db
+from ssj.imports import bounded
+from ssj.models import ImportJob, ImportRowError, Target
+
+from . import hostile
+from .conftest import job_of, upload
+
+SMALL = {"sheet_bytes": 2 << 20, "strings_bytes": 1 << 20, "total_bytes": 4 << 20, "ratio_from": 256 << 10,
+         "rows": 200, "empty_rows": 500, "cells_per_row": 40}
+
+
+@pytest.fixture
+def small_limits(app):
+    app.config["IMPORT_LIMITS"] = SMALL
+    yield
+    app.config["IMPORT_LIMITS"] = {}
+
+
+def counts(app) -> tuple[int, int, int]:
+    with app.app_context():
+        return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in (Target, ImportJob, ImportRowError))
+
+
+def refused_at_upload(app, client, body: bytes, words: str) -> str:
+    r = upload(client, "targets", body)
+    assert r.status_code == 422, r.status_code
+    assert words in r.text
+    assert counts(app) == (0, 0, 0)  # no job, no row, no error
+    return r.text
+
+
+def rejected_job(app, client, body: bytes, words: str) -> ImportJob:
+    job = job_of(app, upload(client, "targets", body))
+    assert job.state == "rejected" and words in job.message, job.message
+    assert counts(app)[0] == 0
+    page = client.get(f"/imports/jobs/{job.token}").text
+    assert words in page
+    return job
+
+
+@pytest.mark.parametrize("build", [hostile.cell_bomb, hostile.whitespace_bomb, hostile.shared_strings_bomb])
+def test_a_bomb_is_refused_at_upload_by_its_declared_size(app, login_as, townships, small_limits, build):
+    body = build(3 << 20)
+    assert len(body) < 64 << 10  # kilobytes that would inflate to megabytes (gigabytes in the bench)
+    refused_at_upload(app, login_as("staff"), body, "系统拒绝读取")
+
+
+def test_the_compression_ratio_is_checked_with_default_limits(app, login_as, townships):
+    # 40 MB inflated is under every size limit; the ratio gives it away.
+    page = refused_at_upload(app, login_as("staff"), hostile.cell_bomb(40 << 20), "压缩比异常")
+    assert "压缩炸弹" in page
+
+
+def lie_about_size(body: bytes, member: str, declared: int) -> bytes:
+    """The same package with `member`'s declared sizes rewritten in both headers (CRC left as is)."""
+    data = bytearray(body)
+    with zipfile.ZipFile(io.BytesIO(body)) as z:
+        info = z.getinfo(member)
+    real = info.file_size.to_bytes(4, "little")
+    name = member.encode()
+    # local header: size at offset 22; central directory entry: size at offset 24.
+    for sig, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        start = 0
+        while (i := data.find(sig, start)) >= 0:
+            head = 30 if sig == b"PK\x03\x04" else 46  # fixed part; the name follows
+            start = i + 4
+            if data[i + head: i + head + len(name)] == name and data[i + offset: i + offset + 4] == real:
+                data[i + offset: i + offset + 4] = declared.to_bytes(4, "little")
+    return bytes(data)
+
+
+def test_a_member_that_lies_about_its_size_is_stopped_while_reading(app, login_as, townships, small_limits):
+    # Declared 1 KB, inflates to 3 MB: the upload check passes; the counted stream stops it.
+    body = lie_about_size(hostile.whitespace_bomb(3 << 20), "xl/worksheets/sheet1.xml", 1024)
+    with zipfile.ZipFile(io.BytesIO(body)) as z:
+        assert z.getinfo("xl/worksheets/sheet1.xml").file_size == 1024
+    job = job_of(app, upload(login_as("staff"), "targets", body))
+    assert job.state == "rejected" and counts(app)[0] == 0
+
+
+def test_the_counted_stream_stops_at_its_limit_whatever_was_declared(tmp_path):
+    path = tmp_path / "w.xlsx"
+    path.write_bytes(hostile.whitespace_bomb(3 << 20))
+    limits = bounded.Limits(sheet_bytes=1 << 20, ratio=10**9)
+    with zipfile.ZipFile(path) as plain:
+        assert plain.getinfo("xl/worksheets/sheet1.xml").file_size > 3 << 20
+    z = zipfile.ZipFile(path)
+    # Past check_package (as if the header had lied): reading is still capped.
+    z.__class__ = bounded.BoundedZip
+    z.limits, z._budget = limits, [limits.total_bytes]
+    with pytest.raises(bounded.FileProblem, match="已读到"):
+        with z.open("xl/worksheets/sheet1.xml") as f:
+            f.read()
+
+
+def test_blank_rows_stop_at_the_blank_row_limit(app, login_as, townships, small_limits):
+    job = rejected_job(app, login_as("staff"), hostile.blank_rows(600), "超过 500 个空行")
+    assert job.valid_rows == 0
+
+
+def test_a_million_blank_rows_are_refused_before_parsing(app, login_as, townships):
+    job = rejected_job(app, login_as("staff"), hostile.blank_rows(1_000_000), "含空行")
+    assert job.rows_done == 0
+
+
+def test_too_many_rows_are_refused_before_checking_any(app, login_as, townships, small_limits):
+    job = rejected_job(app, login_as("staff"), hostile.valid(800), "超过了单次导入 200 行")
+    assert job.rows_done == 0  # counted in the raw XML, not checked row by row
+
+
+def test_a_row_wider_than_the_limit_is_refused(app, login_as, townships, small_limits):
+    rejected_job(app, login_as("staff"), hostile.wide_rows(3, 60), "超过 40 个单元格")
+
+
+def test_a_cell_at_column_xfd_costs_nothing(app, login_as, townships):
+    job = job_of(app, upload(login_as("staff"), "targets", hostile.far_cell(50)))
+    assert job.state == "done" and job.created == 50
+
+
+def test_long_cells_give_short_row_errors(app, login_as, townships):
+    job = rejected_job(app, login_as("staff"), hostile.long_cells(30, 10_000), "30 行有错误")
+    with app.app_context():
+        messages = db.session.execute(select(ImportRowError.message)).scalars().all()
+    assert len(messages) == 30
+    assert max(len(m) for m in messages) <= 600
+    quotes = [q.split("”")[0] for m in messages for q in m.split("“")[1:]]
+    assert quotes and max(len(q) for q in quotes) <= 50  # a quote is at most 50 characters
+    assert "不能超过 200 个字（现为 10000 个字）" in messages[0]
+
+
+def test_a_cell_longer_than_excel_allows_is_a_row_error(app, login_as, townships):
+    staff = login_as("staff")
+    job = rejected_job(app, staff, hostile.long_cells(2, 40_000), "2 行有错误")
+    page = staff.get(f"/imports/jobs/{job.token}").text
+    assert "单位名称有 40,000 个字，超出了系统读取单元格的长度上限" in page
+
+
+def test_xml_entities_are_refused(app, login_as, townships):
+    def sheet():
+        yield ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+               f'<worksheet xmlns="{hostile.MAIN}"><sheetData>' + hostile.row_xml(1, hostile.HEADERS)
+               + '<row r="2"><c r="A2" t="inlineStr"><is><t>&b;</t></is></c></row></sheetData></worksheet>')
+    rejected_job(app, login_as("staff"), hostile.package(sheet), "DOCTYPE")
