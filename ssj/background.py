@@ -32,6 +32,10 @@ class Workers:
         thread.start()
         return thread
 
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._threads)
+
     def wait(self, timeout: float = 600) -> None:
         """Block until this process's jobs of this kind are done (benchmarks, tests)."""
         with self._lock:

@@ -37,6 +37,10 @@ class Defaults:
     # Bounds on reading an uploaded .xlsx (fields of ssj.imports.bounded.Limits,
     # e.g. {"rows": 300_000}); the defaults refuse zip bombs within seconds.
     IMPORT_LIMITS: dict = {}
+    # Imports reading at once, in all; one person has at most one running, the rest queue.
+    IMPORT_MAX_RUNNING = 2
+    # Finished import jobs and their row errors are deleted this long after they started.
+    IMPORT_KEEP_JOBS = timedelta(days=30)
 
     PAGE_SIZE = 25
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Callable, Iterator, Optional
 
 from flask import Flask, current_app
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select, update
 from werkzeug.datastructures import FileStorage
 
 from .. import clock
@@ -87,6 +87,24 @@ def _purge_old_uploads() -> None:
             pass  # another worker removed it first
 
 
+def purge_old_jobs() -> int:
+    """Delete finished jobs older than IMPORT_KEEP_JOBS together with their error rows.
+
+    A job's row errors are only there to be fixed: a month on, the file has
+    long been corrected or given up. The log entries of the import stay.
+    """
+    cutoff = clock.now() - current_app.config["IMPORT_KEEP_JOBS"]
+    old = select(ImportJob.id).where(ImportJob.state.in_(("done", "rejected", "failed")),
+                                     ImportJob.started_at < cutoff)
+    ids = db.session.execute(old).scalars().all()
+    if not ids:
+        return 0
+    db.session.execute(update(ImportJob).where(ImportJob.source_job_id.in_(ids)).values(source_job_id=None))
+    db.session.execute(delete(ImportRowError).where(ImportRowError.job_id.in_(ids)))
+    db.session.execute(delete(ImportJob).where(ImportJob.id.in_(ids)))
+    return len(ids)
+
+
 def _sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -115,6 +133,7 @@ def receive(kind: str, storage: Optional[FileStorage], user: User) -> ImportJob:
     if problem:
         raise UploadRefused(problem)
     _purge_old_uploads()
+    purge_old_jobs()
     token = secrets.token_urlsafe(24)
     path = upload_path(token)
     storage.save(path)
@@ -189,11 +208,70 @@ def wait_for_jobs(timeout: float = 600) -> None:
 
 
 def _thread_main(app: Flask, job_id: int) -> None:
+    """Run the job if it may start now, then whichever queued jobs may start after it."""
     with app.app_context():
         try:
-            run(job_id, in_request=False)
+            next_id: Optional[int] = job_id
+            while next_id is not None:
+                run(next_id, in_request=False)
+                db.session.remove()
+                next_id = _next_startable()
         finally:
             db.session.remove()
+
+
+# --- the queue ----------------------------------------------------------------------
+# Reading a big file costs a worker real CPU and memory, and eight imports
+# once ran at once: one running import per person and IMPORT_MAX_RUNNING in
+# all (across processes: the rows are in the database); the rest wait as
+# "queued" and start, oldest first, when a running one ends.
+
+
+def _running():
+    return select(ImportJob).where(
+        ImportJob.state.in_(("validating", "writing")), ImportJob.updated_at > clock.now() - STALE_AFTER
+    )
+
+
+def _may_start(job: ImportJob) -> bool:
+    running = db.session.execute(_running().with_only_columns(ImportJob.user_id)).scalars().all()
+    return job.user_id not in running and len(running) < current_app.config["IMPORT_MAX_RUNNING"]
+
+
+def _claim(job: ImportJob) -> bool:
+    """Move a queued job to validating, unless another worker took it first."""
+    done = db.session.execute(
+        update(ImportJob).where(ImportJob.id == job.id, ImportJob.state == "queued")
+        .values(state="validating", updated_at=clock.now())
+    )
+    db.session.expire(job)
+    return done.rowcount == 1
+
+
+def _next_startable() -> Optional[int]:
+    for job in db.session.execute(
+        select(ImportJob).where(ImportJob.state == "queued").order_by(ImportJob.id).limit(50)
+    ).scalars():
+        if _may_start(job):
+            return job.id
+    return None
+
+
+def queue_position(job: ImportJob) -> int:
+    """How many queued imports are ahead of this one (0: it starts as soon as a place is free)."""
+    return db.session.scalar(
+        select(func.count()).select_from(ImportJob).where(ImportJob.state == "queued", ImportJob.id < job.id)
+    ) or 0
+
+
+def kick(app: Flask) -> None:
+    """Start a queued job whose turn has come, if no thread of this process is doing so (the
+    progress poll calls this, so a queue left by a restarted worker still moves)."""
+    if current_app.config.get("IMPORT_RUN_INLINE") or _workers.busy():
+        return
+    job_id = _next_startable()
+    if job_id is not None:
+        start_thread(app, job_id)
 
 
 # --- running a job ----------------------------------------------------------------
@@ -226,10 +304,11 @@ def _finish(job: ImportJob, user: User, state: str, *, outcome: str, message: Op
 def run(job_id: int, *, in_request: bool) -> None:
     """Check and import one job's file. Commits progress itself unless in a request."""
     job = db.session.get(ImportJob, job_id)
-    if job is None or job.state != "queued":
-        return
-    user = db.session.get(User, job.user_id)
+    if job is None or job.state != "queued" or not _may_start(job) or not _claim(job):
+        return  # someone else's turn, or another worker took it
     save: Callable[[], None] = db.session.flush if in_request else db.session.commit
+    save()  # the claim, so other workers count this job as running
+    user = db.session.get(User, job.user_id)
     directory = KINDS[job.kind](Scope.of(user))
     finished = False
     try:
@@ -369,7 +448,8 @@ def recent_jobs(user: User, limit: int = 10) -> list[ImportJob]:
 
 
 def is_stale(job: ImportJob) -> bool:
-    return job.running and clock.now() - job.updated_at > STALE_AFTER
+    # A queued job is waiting its turn, not cut off.
+    return job.state in ("validating", "writing") and clock.now() - job.updated_at > STALE_AFTER
 
 
 def error_page(job: ImportJob, page: int, per_page: int) -> list[ImportRowError]:

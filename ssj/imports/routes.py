@@ -12,7 +12,7 @@ import tempfile
 from datetime import datetime
 from math import ceil
 
-from flask import abort, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from .. import clock
@@ -108,12 +108,16 @@ def export(kind: str):
 def job(token: str):
     """Progress and outcome of one import: the full page, or the fragment htmx polls."""
     job = _own_job(token)
+    if job.state == "queued":
+        jobs.kick(current_app._get_current_object())
     pages = max(ceil(job.error_count / ERRORS_PER_PAGE), 1)
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     context = {
         "job": job,
         "directory": KINDS[job.kind],
         "stale": jobs.is_stale(job),
+        "queue_ahead": jobs.queue_position(job) if job.state == "queued" else None,
+        "max_running": current_app.config["IMPORT_MAX_RUNNING"],
         "errors": jobs.error_page(job, page, ERRORS_PER_PAGE) if job.error_count else [],
         "page": page,
         "pages": pages,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -132,7 +133,7 @@ def test_a_cell_at_column_xfd_costs_nothing(app, login_as, townships):
 
 
 def test_long_cells_give_short_row_errors(app, login_as, townships):
-    job = rejected_job(app, login_as("staff"), hostile.long_cells(30, 10_000), "30 行有错误")
+    rejected_job(app, login_as("staff"), hostile.long_cells(30, 10_000), "30 行有错误")
     with app.app_context():
         messages = db.session.execute(select(ImportRowError.message)).scalars().all()
     assert len(messages) == 30
@@ -155,3 +156,62 @@ def test_xml_entities_are_refused(app, login_as, townships):
                f'<worksheet xmlns="{hostile.MAIN}"><sheetData>' + hostile.row_xml(1, hostile.HEADERS)
                + '<row r="2"><c r="A2" t="inlineStr"><is><t>&b;</t></is></c></row></sheetData></worksheet>')
     rejected_job(app, login_as("staff"), hostile.package(sheet), "DOCTYPE")
+
+
+def running_job(app, username: str) -> int:
+    """A job that some worker is reading right now."""
+    from ssj.models import User
+
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.username == username)).scalar_one()
+        job = ImportJob(token=f"t-{username}", kind="targets", user_id=user.id, department_id=user.department_id,
+                        filename="x.xlsx", file_sha256="0" * 64, state="validating")
+        db.session.add(job)
+        db.session.commit()
+        return job.id
+
+
+def test_one_running_import_per_person_and_a_few_in_all(app, login_as, townships):
+    from ssj.imports import jobs
+    from tests.conftest import BY_ROLE
+
+    staff = login_as("staff")
+    mine = running_job(app, BY_ROLE["staff"])
+    waiting = job_of(app, upload(staff, "targets", hostile.valid(3)))
+    assert waiting.state == "queued"
+    assert "排队中" in staff.get(f"/imports/jobs/{waiting.token}").text
+
+    # The person's own import ends, but the system is full: still waiting, and told why.
+    others = [running_job(app, BY_ROLE[role]) for role in ("supervisor", "section_head")]
+    with app.app_context():
+        db.session.get(ImportJob, mine).state = "done"
+        db.session.commit()
+        jobs.run(waiting.id, in_request=False)
+        assert db.session.get(ImportJob, waiting.id).state == "queued"
+    page = staff.get(f"/imports/jobs/{waiting.token}").text
+    assert "全系统同时最多进行 2 个导入" in page
+
+    with app.app_context():
+        db.session.get(ImportJob, others[0]).state = "done"
+        db.session.commit()
+        assert jobs._next_startable() == waiting.id
+        jobs.run(waiting.id, in_request=False)
+        assert db.session.get(ImportJob, waiting.id).state == "done"
+    assert counts(app)[0] == 3
+
+
+def test_old_jobs_are_purged_with_their_error_rows(app, login_as, townships):
+    from ssj import clock
+
+    staff = login_as("staff")
+    old = job_of(app, upload(staff, "targets", hostile.long_cells(3, 300)))
+    assert old.state == "rejected" and counts(app)[2] == 3
+    with app.app_context():
+        db.session.get(ImportJob, old.id).started_at = clock.now() - app.config["IMPORT_KEEP_JOBS"] - timedelta(hours=1)
+        db.session.commit()
+    fresh = job_of(app, upload(staff, "targets", hostile.valid(2)))  # an upload purges
+    assert fresh.state == "done"
+    with app.app_context():
+        tokens = db.session.execute(select(ImportJob.token)).scalars().all()
+    assert tokens == [fresh.token]
+    assert counts(app)[1:] == (1, 0)
