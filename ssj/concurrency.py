@@ -17,7 +17,8 @@ names the reason `stale_version` in the access log.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -80,6 +81,15 @@ def flush() -> None:
     except IntegrityError as exc:
         # Two first saves of one object (a unique key such as task + position):
         # the other person's insert won.
+        raise StaleEdit() from exc
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Around a service call that flushes: a row changed by someone else since it was loaded is a StaleEdit."""
+    try:
+        yield
+    except StaleDataError as exc:
         raise StaleEdit() from exc
 
 

@@ -1,9 +1,13 @@
 """Error pages: Chinese, saying what to do next, never a stack trace or a secret."""
 from flask import Flask, g, render_template, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from . import audit
+from .audit.refusals import refuse_change
 from .audit.service import AuditWriteError
+from .concurrency import StaleEdit
 from .sealing.envelope import SealError
 from .security.access import login_redirect
 
@@ -14,6 +18,8 @@ MESSAGES = {
     404: ("页面不存在", "您要找的页面不存在，或已被删除。请从导航菜单重新进入。"),
     405: ("请求方式不正确", "请通过页面上的按钮或表单操作。"),
     413: ("文件过大", "上传的文件超过了大小限制（64 MB）。请拆分后再上传。"),
+    409: ("别人同时修改了同一内容", "您保存时，别人刚刚保存了同一份内容，您这次的操作没有保存。"
+               "请返回上一页，刷新后核对现在的内容再操作。"),
     500: ("系统错误", "系统内部出现错误，您的操作未被保存。请稍后重试；如反复出现，请联系系统管理员。"),
 }
 
@@ -68,7 +74,52 @@ def init_app(app: Flask) -> None:
             status=500,
         ), 500
 
+    @app.errorhandler(StaleEdit)
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(IntegrityError)
+    def concurrent_change(exc: Exception):
+        # A save that clashed with another person's (a version that moved on, two
+        # first saves of one record) where the view had no form to show again.
+        # The failed transaction is rolled back before anything else touches the
+        # session (rendering the page needs it), and the refusal is logged.
+        app.logger.warning("save refused: concurrent change (%s)", type(exc).__name__)
+        try:
+            status = refuse_change("conflict", 409, objects={"error": type(exc).__name__})
+        except AuditWriteError:
+            return _fail_closed()
+        return _page(status)
+
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        # Roll back first: a failed flush leaves the session unusable, and the
+        # error page itself reads the signed-in user through it. Then log the
+        # failure (its class only: a message can quote a statement's values).
         app.logger.exception("unhandled error")
-        return _page(500)
+        audit.discard_uncommitted()
+        g.keep_changes = True
+        try:
+            audit.record(
+                f"error:{request.endpoint or 'unrouted'}",
+                outcome="error",
+                reason="exception",
+                objects={"endpoint": request.endpoint, "method": request.method, "error": type(exc).__name__},
+            )
+        except Exception:
+            app.logger.exception("the error's log entry could not be written")
+            return _fail_closed()
+        try:
+            return _page(500)
+        except Exception:
+            app.logger.exception("the error page could not be rendered")
+            return PLAIN_500, 500, {"Content-Type": "text/html; charset=utf-8"}
+
+
+PLAIN_500 = "<!doctype html><meta charset=utf-8><title>系统错误</title><p>系统内部出现错误，您的操作未被保存。请稍后重试；如反复出现，请联系系统管理员。</p>"
+
+
+def _fail_closed():
+    audit.discard_uncommitted()
+    try:
+        return render_template("errors/audit_failed.html"), 503
+    except Exception:
+        return "访问日志写入失败，本次操作未执行。请联系系统管理员。", 503, {"Content-Type": "text/html; charset=utf-8"}

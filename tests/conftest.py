@@ -164,6 +164,17 @@ def post(client, url: str, data: dict | None = None, **kw):
     return client.post(url, data=data, **kw)
 
 
+def loaded_version(client, url: str) -> str:
+    """The row_version the form page at `url` carries ("" where it shows no form)."""
+    found = re.search(r'name="row_version" value="(\d*)"', client.get(url).text)
+    return found.group(1) if found else ""
+
+
+def post_as_loaded(client, url: str, data: dict | None = None, **kw):
+    """POST an edit form the way a person does: open the page first, send back its row_version."""
+    return post(client, url, {"row_version": loaded_version(client, url), **(data or {})}, **kw)
+
+
 def htmx_post(client, url: str, data: dict | None = None, **kw):
     """POST as htmx does: the token in the X-CSRF-Token header."""
     headers = {"HX-Request": "true", "X-CSRF-Token": csrf_of(client)}

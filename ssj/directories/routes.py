@@ -11,7 +11,8 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from .. import clock
+from .. import clock, concurrency
+from ..audit.refusals import refuse_change
 from ..auth.roles import DIRECTORY_EDITORS, DIRECTORY_READERS, INSPECTOR
 from ..extensions import db
 from ..models import Conflict, Inspector, Section, Township, User, UserRole
@@ -23,6 +24,7 @@ from ..models.directories import (
     MATTER_STATUSES,
     TARGET_STATUSES,
 )
+from ..concurrency import StaleEdit, submitted_version
 from ..security import access
 from . import bp, queries, service
 from .forms import ConflictForm, InspectorForm, MatterForm, TargetForm
@@ -86,8 +88,24 @@ def matters():
     )
 
 
-def _matter_form_page(form: MatterForm, matter, status: int = 200):
-    return render_template("directories/matter_form.html", form=form, matter=matter), status
+def _matter_form_page(form: MatterForm, matter, status: int = 200, stale=None):
+    return render_template("directories/matter_form.html", form=form, matter=matter, stale=stale), status
+
+
+STALE = ("您打开表单之后，别人已经保存了修改，您这次的修改没有保存。下面列出现在保存的内容与您填写的不同之处；"
+         "您填写的内容仍在表单中，请核对后再保存。")
+
+
+def _stale(labels: dict[str, str], saved, typed, shown: dict[str, dict] | None = None, by=None, at=None) -> dict:
+    """What the stale-save box shows: each field where the saved form differs from the typed one."""
+    def values(form) -> dict:
+        out = dict(vars(form))
+        for name, names in (shown or {}).items():
+            out[name] = names.get(out.get(name), out.get(name))
+        return out
+
+    flash(STALE, "error")
+    return {"by": by, "at": at, "changes": concurrency.differences(labels, values(saved), values(typed))}
 
 
 @bp.route("/matters/new", methods=["GET", "POST"])
@@ -126,8 +144,21 @@ def matter_edit(matter_id: int):
         return _matter_form_page(MatterForm.from_matter(m), m)
     form = MatterForm.from_request(request.form)
     if not form.validate(m):
-        return _matter_form_page(form, m, 422)
-    m, changes = service.save_matter(form, m, current_user)
+        return _matter_form_page(form, m, refuse_change("invalid_input", 422))
+    try:
+        concurrency.check(m, submitted_version(request.form))
+        with concurrency.guarded():
+            m, changes = service.save_matter(form, m, current_user)
+            concurrency.flush()
+    except StaleEdit:
+        status = refuse_change("stale_version", 409)
+        m = get_matter(matter_id, for_edit=True)
+        last = m.versions[0] if m.versions else None
+        stale = _stale(service.FIELD_LABELS, MatterForm.from_matter(m), form,
+                       {"method": MATTER_METHODS, "status": MATTER_STATUSES},
+                       by=last.changed_by.display_name if last and last.changed_by else None,
+                       at=clock.show(last.changed_at) if last else None)
+        return _matter_form_page(form, m, status, stale)
     if changes:
         flash(f"已保存为第 {m.version} 版，修改了 {len(changes)} 项。", "success")
         for note in service.art7_shortfalls(m):
@@ -183,11 +214,12 @@ def _inspector_accounts(inspector):
     ).scalars().all()
 
 
-def _inspector_form_page(form: InspectorForm, inspector, status: int = 200):
+def _inspector_form_page(form: InspectorForm, inspector, status: int = 200, stale=None):
     return render_template(
         "directories/inspector_form.html",
         form=form,
         inspector=inspector,
+        stale=stale,
         sections=_sections(),
         accounts=_inspector_accounts(inspector),
         today=clock.today(),
@@ -231,10 +263,27 @@ def inspector_edit(inspector_id: int):
         return _inspector_form_page(InspectorForm.from_inspector(person), person)
     form = InspectorForm.from_request(request.form)
     if not form.validate(person, current_user.department_id):
-        return _inspector_form_page(form, person, 422)
-    _, changed = service.save_inspector(form, person, current_user)
+        return _inspector_form_page(form, person, refuse_change("invalid_input", 422))
+    try:
+        concurrency.check(person, submitted_version(request.form))
+        with concurrency.guarded():
+            _, changed = service.save_inspector(form, person, current_user)
+            concurrency.flush()
+    except StaleEdit:
+        status = refuse_change("stale_version", 409)
+        person = get_inspector(inspector_id, for_edit=True)
+        stale = _stale(INSPECTOR_LABELS, InspectorForm.from_inspector(person), form,
+                       {"status": INSPECTOR_STATUSES, "section_id": {s.id: s.name for s in _sections()}})
+        return _inspector_form_page(form, person, status, stale)
     flash("已保存。" if changed else "没有需要保存的修改。", "success" if changed else "info")
     return redirect(url_for("directories.inspector", inspector_id=person.id))
+
+
+INSPECTOR_LABELS = {"staff_no": "执法人员编号", "name": "姓名", "section_id": "所属科室", "cert_no": "执法证号",
+                    "cert_expiry": "执法证有效期至", "specialties": "专长", "status": "状态", "user_id": "关联账号"}
+TARGET_LABELS = {"name": "单位名称", "industry": "行业类型", "is_small_micro": "小微企业", "township_id": "乡镇（街道）",
+                 "address": "地址", "legal_rep": "法定代表人", "contact": "联系电话", "status": "经营状态",
+                 "complaint_count": "投诉举报次数", "serious_violation": "严重违法失信", "credit_grade": "信用等级"}
 
 
 # --- targets ---------------------------------------------------------------
@@ -256,11 +305,12 @@ def targets():
     return render_list("directories/targets.html", "directories/_targets_results.html", **context)
 
 
-def _target_form_page(form: TargetForm, target, status: int = 200):
+def _target_form_page(form: TargetForm, target, status: int = 200, stale=None):
     return render_template(
         "directories/target_form.html",
         form=form,
         target=target,
+        stale=stale,
         townships=_townships(),
         industries=queries.industries(current_user.department_id),
     ), status
@@ -306,7 +356,17 @@ def target_edit(target_id: int):
         service.log_target("target_update_rejected", t, fields=sorted(form.errors))
         g.keep_changes = True
         return _target_form_page(form, t, 422)
-    _, changed = service.save_target(form, t, current_user)
+    try:
+        concurrency.check(t, submitted_version(request.form))
+        with concurrency.guarded():
+            _, changed = service.save_target(form, t, current_user)
+            concurrency.flush()
+    except StaleEdit:
+        status = refuse_change("stale_version", 409)
+        t = get_target(target_id, for_edit=True)
+        stale = _stale(TARGET_LABELS, TargetForm.from_target(t), form,
+                       {"status": TARGET_STATUSES, "township_id": {w.id: w.name for w in _townships()}})
+        return _target_form_page(form, t, status, stale)
     flash("已保存。" if changed else "没有需要保存的修改。", "success" if changed else "info")
     return redirect(url_for("directories.target", target_id=t.id))
 

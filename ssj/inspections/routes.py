@@ -111,7 +111,9 @@ STALE_RECORD = ("您打开这份检查记录之后，同组的人已经保存了
 def _record_page(task, position, mine, form=None, status=200, stale=False):
     row = service.get_record(task, position)
     value = service.read_record(row) if row else None
-    changes = service.changes_since(value or {}, form) if stale and form is not None else None
+    if stale and form is not None:
+        stale = {"by": (value or {}).get("written_by"), "at": clock.show((value or {}).get("written_at")),
+                 "state": row.state_label if row else "", "changes": service.changes_since(value or {}, form)}
     facts = value["target"] if value else (service.target_facts(task, mine) if mine else {})
     code = facts.get("credit_code")
     if form is None:
@@ -123,7 +125,7 @@ def _record_page(task, position, mine, form=None, status=200, stale=False):
         "inspections/record.html", task=task, position=position, row=row, value=value, facts=facts, form=form,
         history=history, files=evidence.listing(task, position, code), followups=followups, writable=writable,
         items=service.content_items(task), due=reports.report_due(value) if value else None, today=clock.today(),
-        changes=changes,
+        stale=stale,
     )
     return make_response(body, status)
 

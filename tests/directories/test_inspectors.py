@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ssj.directories.service import eligibility
 from ssj.extensions import db
 from ssj.models import Inspector
-from tests.conftest import post
+from tests.conftest import post, post_as_loaded
 
 from . import builders
 
@@ -108,7 +108,7 @@ def test_another_department_cannot_see_inspectors(app, login_as):
     iid = builders.inspector(app, "JC0009", "本局人员")
     c = login_as("staff_scj")
     assert c.get(f"/inspectors/{iid}").status_code == 404
-    assert post(c, f"/inspectors/{iid}/edit", _form(app, name="改名")).status_code == 404
+    assert post_as_loaded(c, f"/inspectors/{iid}/edit", _form(app, name="改名")).status_code == 404
     assert "本局人员" not in c.get("/inspectors").text
 
 
@@ -117,7 +117,7 @@ def test_edit_changes_status_and_keeps_the_staff_number(app, login_as):
     with app.app_context():
         linked = builders.user("inspector_jc").id
     c = login_as("head_jc")
-    r = post(c, f"/inspectors/{iid}/edit", _form(app, staff_no="CHANGED", status="leave", user_id=str(linked)))
+    r = post_as_loaded(c, f"/inspectors/{iid}/edit", _form(app, staff_no="CHANGED", status="leave", user_id=str(linked)))
     assert r.status_code == 302
     assert "目前不参加随机抽取" in c.get(r.location).text
     with app.app_context():

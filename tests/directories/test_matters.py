@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from ssj.extensions import db
 from ssj.models import Matter, MatterVersion
-from tests.conftest import post
+from tests.conftest import post, post_as_loaded
 
 from . import builders
 
@@ -48,7 +48,7 @@ def test_editing_creates_a_version_with_the_changed_fields_only(app, login_as):
     form = dict(FORM, code="JC-001", name="工资支付情况检查", legal_basis="《劳动保障监察条例》第十一条",
                 content="支付劳动者工资情况\n执行最低工资标准情况\n加班费支付情况", ratio_percent="3", frequency="4",
                 method="onsite")
-    r = post(c, f"/matters/{mid}/edit", form)
+    r = post_as_loaded(c, f"/matters/{mid}/edit", form)
     assert r.status_code == 302
     fields, versions = _matter(app, mid)
     assert fields["version"] == 2 and fields["ratio_percent"] == "3" and fields["frequency"] == 4
@@ -68,7 +68,7 @@ def test_saving_without_changes_adds_no_version(app, login_as):
     form = dict(code="JC-001", name="工资支付情况检查", legal_basis="《劳动保障监察条例》第十一条",
                 content="支付劳动者工资情况\n执行最低工资标准情况", ratio_percent="2.0", frequency="3",
                 method="onsite", status="active")
-    r = post(c, f"/matters/{mid}/edit", form)
+    r = post_as_loaded(c, f"/matters/{mid}/edit", form)
     assert r.status_code == 302
     assert "没有需要保存的修改" in c.get(r.location).text
     assert _matter(app, mid)[0]["version"] == 1
@@ -80,7 +80,7 @@ def test_another_section_cannot_edit_and_nothing_changes(app, login_as):
     assert c.get(f"/matters/{mid}").status_code == 200  # may read
     assert "修改</a>" not in c.get(f"/matters/{mid}").text
     assert c.get(f"/matters/{mid}/edit").status_code == 403
-    r = post(c, f"/matters/{mid}/edit", dict(FORM, code="JC-001", name="被改掉的名称"))
+    r = post_as_loaded(c, f"/matters/{mid}/edit", dict(FORM, code="JC-001", name="被改掉的名称"))
     assert r.status_code == 403
     fields, versions = _matter(app, mid)
     assert fields["name"] == "工资支付情况检查" and fields["version"] == 1 and len(versions) == 1
@@ -89,7 +89,7 @@ def test_another_section_cannot_edit_and_nothing_changes(app, login_as):
 def test_section_head_edits_own_sections_matter(app, login_as):
     mid = builders.matter(app)
     c = login_as("head_jc")
-    r = post(c, f"/matters/{mid}/edit", dict(FORM, code="JC-001"))
+    r = post_as_loaded(c, f"/matters/{mid}/edit", dict(FORM, code="JC-001"))
     assert r.status_code == 302
     assert _matter(app, mid)[0]["name"] == FORM["name"]
 
@@ -99,7 +99,7 @@ def test_supervisor_reads_but_cannot_edit(app, login_as):
     c = login_as("supervisor")
     assert c.get(f"/matters/{mid}").status_code == 200
     assert c.get(f"/matters/{mid}/versions").status_code == 200
-    assert post(c, f"/matters/{mid}/edit", dict(FORM, code="JC-001")).status_code == 403
+    assert post_as_loaded(c, f"/matters/{mid}/edit", dict(FORM, code="JC-001")).status_code == 403
     assert c.get("/matters/new").status_code == 403
 
 
@@ -108,7 +108,7 @@ def test_another_department_gets_not_found(app, login_as):
     c = login_as("staff_scj")
     assert c.get(f"/matters/{mid}").status_code == 404
     assert c.get(f"/matters/{mid}/versions").status_code == 404
-    assert post(c, f"/matters/{mid}/edit", dict(FORM, code="JC-001")).status_code == 404
+    assert post_as_loaded(c, f"/matters/{mid}/edit", dict(FORM, code="JC-001")).status_code == 404
     assert "工资支付情况检查" not in c.get("/matters").text
 
 
@@ -182,3 +182,25 @@ def test_list_searches_by_code_and_name_and_filters(app, login_as):
 def test_empty_matter_list_says_what_to_do_first(login_as):
     page = login_as("staff_jc").get("/matters").text
     assert "本部门还没有抽查事项" in page and "新建抽查事项" in page
+
+
+def test_a_matter_saved_over_a_colleagues_newer_save_is_refused_showing_what_changed(app, login_as):
+    from tests.conftest import loaded_version
+
+    mid = builders.matter(app, ratio_percent="1", frequency=3)
+    me, colleague = login_as("staff_jc"), login_as("head_jc")
+    url = f"/matters/{mid}/edit"
+    stale = loaded_version(me, url)  # both open the form at the same version
+    assert post_as_loaded(colleague, url, dict(FORM, code="JC-001", name="同事改的名称")).status_code == 302
+    r = post(me, url, dict(FORM, code="JC-001", name="我改的名称", row_version=stale))
+    assert r.status_code == 409
+    assert "别人已经保存了新的内容" in r.text and "同事改的名称" in r.text and "我改的名称" in r.text
+    fields, versions = _matter(app, mid)
+    assert fields["name"] == "同事改的名称" and fields["version"] == 2  # the refused save wrote nothing
+    from ssj.models import AccessLogEntry
+
+    with app.app_context():
+        refused = db.session.execute(select(AccessLogEntry.body).where(AccessLogEntry.outcome == "refused")).scalars().all()
+    assert [json.loads(b)["reason"] for b in refused] == ["stale_version"]
+    # the page now carries the current version: saving again, knowingly, goes through
+    assert post_as_loaded(me, url, dict(FORM, code="JC-001", name="我改的名称")).status_code == 302

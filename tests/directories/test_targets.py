@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from ssj import creditcode
 from ssj.extensions import db
 from ssj.models import AccessLogEntry, Target
-from tests.conftest import post
+from tests.conftest import post, post_as_loaded
 
 from . import builders
 
@@ -59,7 +59,7 @@ def test_another_department_cannot_see_targets(app, login_as):
     c = login_as("staff_scj")
     assert c.get(f"/targets/{tid}").status_code == 404
     assert c.get(f"/targets/{tid}/edit").status_code == 404
-    assert post(c, f"/targets/{tid}/edit", dict(FORM, name="被改掉")).status_code == 404
+    assert post_as_loaded(c, f"/targets/{tid}/edit", dict(FORM, name="被改掉")).status_code == 404
     assert "保密测试" not in c.get("/targets").text
     assert "保密测试" not in c.get("/targets", query_string={"q": builders.code(4)[:12]}).text
     assert _targets(app)[0][1] == "商水县保密测试有限公司"
@@ -69,18 +69,18 @@ def test_supervisor_reads_but_cannot_edit(app, login_as):
     tid = builders.target(app, 5)
     c = login_as("supervisor")
     assert c.get(f"/targets/{tid}").status_code == 200
-    assert post(c, f"/targets/{tid}/edit", dict(FORM, name="被改掉")).status_code == 403
+    assert post_as_loaded(c, f"/targets/{tid}/edit", dict(FORM, name="被改掉")).status_code == 403
     assert _targets(app)[0][1] == "商水县测试005有限公司"
 
 
 def test_edit_keeps_the_code_and_logs_the_target_only_by_its_hmac(app, login_as):
     tid = builders.target(app, 6)
     c = login_as("staff_jc")
-    r = post(c, f"/targets/{tid}/edit", dict(FORM, credit_code=builders.code(99), complaint_count="5"))
+    r = post_as_loaded(c, f"/targets/{tid}/edit", dict(FORM, credit_code=builders.code(99), complaint_count="5"))
     assert r.status_code == 302
     page = c.get(r.location).text
     assert "特殊监管对象" in page and "被投诉举报 5 次" in page
-    r = post(c, f"/targets/{tid}/edit", dict(FORM, complaint_count="很多"))
+    r = post_as_loaded(c, f"/targets/{tid}/edit", dict(FORM, complaint_count="很多"))
     assert r.status_code == 422 and "被投诉举报次数应为 0 或正整数" in r.text
     with app.app_context():
         t = db.session.get(Target, tid)

@@ -3,8 +3,6 @@ position's team can sign in; built with the ceremony tests' world and driven thr
 the ceremony's own routes."""
 from __future__ import annotations
 
-import re
-
 from dataclasses import dataclass
 
 import pytest
@@ -14,7 +12,7 @@ from ssj.extensions import db
 from ssj.sealing.service import open_json
 from ssj.models import Assignment, Inspector, Matter, Task, TaskMatter
 from tests.ceremony.conftest import World, add_user, build_world, full_draw, section
-from tests.conftest import post
+from tests.conftest import loaded_version, post  # noqa: F401  (loaded_version: used by the tests)
 
 ITEMS = ["劳动合同签订情况", "工资支付情况", "工作时间和休息休假"]
 # Team members for JC02 and JC03; JC01 is inspector_jc.
@@ -101,13 +99,6 @@ def complete(**over) -> dict:
 def task_status(app, task_id: int) -> str:
     with app.app_context():
         return db.session.get(Task, task_id).status
-
-
-def loaded_version(client, url: str) -> str:
-    """The row_version a form page carries, as a person's browser would send it back
-    ("" where the page shows no form, e.g. a task already reported)."""
-    found = re.search(r'name="row_version" value="(\d*)"', client.get(url).text)
-    return found.group(1) if found else ""
 
 
 def save_record(client, drawn: Drawn, position: int, data: dict):

@@ -14,7 +14,7 @@ from ssj.extensions import db
 from ssj.models import AccessLogEntry, InspectionNotice, Inspector, Matter
 from ssj import clock
 from tests.ceremony.conftest import text_of
-from tests.conftest import post
+from tests.conftest import post, post_as_loaded
 
 from .conftest import ITEMS, record_url, task_status
 
@@ -274,12 +274,12 @@ def test_matter_documents_survive_an_edit_and_each_change_is_a_version(app, logi
     # Another field changes: the documents stay as they were.
     with app.app_context():
         mid = db.session.execute(select(Matter.id).where(Matter.code == "JC-D-01")).scalar_one()
-    assert post(c, f"/matters/{mid}/edit", dict(MATTER_FORM, ratio_percent="5")).status_code == 302
+    assert post_as_loaded(c, f"/matters/{mid}/edit", dict(MATTER_FORM, ratio_percent="5")).status_code == 302
     documents, version, versions = _matter_state(app, "JC-D-01")
     assert (documents, version) == ("营业执照副本\n工资支付凭证", 2)
     assert versions[0] == ("update", ["ratio_percent"])
 
-    r = post(c, f"/matters/{mid}/edit", dict(MATTER_FORM, ratio_percent="5",
+    r = post_as_loaded(c, f"/matters/{mid}/edit", dict(MATTER_FORM, ratio_percent="5",
                                               documents="营业执照副本\n近12个月工资支付凭证\n考勤记录"))
     assert r.status_code == 302
     documents, version, versions = _matter_state(app, "JC-D-01")
@@ -288,7 +288,7 @@ def test_matter_documents_survive_an_edit_and_each_change_is_a_version(app, logi
     history = text_of(c.get(f"/matters/{mid}/versions").text)
     assert "需备查的材料" in history and "考勤记录" in history and "工资支付凭证" in history
 
-    r = post(c, f"/matters/{mid}/edit", dict(MATTER_FORM, documents="甲" * 5001))
+    r = post_as_loaded(c, f"/matters/{mid}/edit", dict(MATTER_FORM, documents="甲" * 5001))
     assert r.status_code in (200, 422) and "需备查的材料过长" in r.text
     assert _matter_state(app, "JC-D-01")[1] == 3
 
