@@ -94,6 +94,10 @@ class TaskSpec:
     outcomes: tuple[Outcome, ...] = ()
     report_text: str = ""
     recusal: bool = False  # an inspector declares a conflict after the draw (Art 5)
+    general_ratio: str = ""  # blank: the approved plan's ratio
+    # A redraw (Art 9): the first attempt is drawn, then voided with this reason
+    # and the leader's approval; the published bundle carries both attempts.
+    void_reason: str = ""
     method: str = "onsite"  # Art 8: 现场检查 or 书面检查
 
 
@@ -173,6 +177,7 @@ TASKS = (
             "一户责令改正事项尚待复查，一户通过登记住所无法联系，已移交市场监管部门标注。"
         ),
         recusal=True,
+        void_reason="抽取后发现冻结名单时一名执法检查人员的执法证已注销，经局领导批准作废本次结果并重新抽取。",
     ),
     TaskSpec(
         "publishing", "JCDD", "{year}年劳动合同签订情况抽查（练集镇）", ("RS-JC-001",), "练集镇",
@@ -194,7 +199,7 @@ TASKS = (
     ),
     TaskSpec(
         "sealed", "JCDD", "{year}年劳务派遣用工计划外抽查（巴村镇）", ("RS-JC-002",), "巴村镇",
-        start=7, end=25, publish=45,
+        start=7, end=25, publish=45, general_ratio="80", special_ratio="80",  # a complaint-led sweep
         out_of_plan_reason=(
             "市人社局转来关于本县部分单位违规使用被派遣劳动者的集中投诉线索，"
             "经局领导同意开展计划外随机抽查（细则第十八条）。"
@@ -203,6 +208,19 @@ TASKS = (
     TaskSpec(
         "planned", "JCDD", "{year}年禁止使用童工专项抽查（谭庄镇）", ("RS-JC-003",), "谭庄镇",
         start=0, end=0, publish=0,  # next month: see _dates
+    ),
+    # Over the township of the sealed 劳务派遣 sweep above and drawn after it: its
+    # walk passes targets the sweep drew (Art 16, skipped inside the sealed draw),
+    # so its verification bundle is withheld until the sweep is published (SPEC
+    # §3 release rule). The sweep holds 77 of the township's 95 targets, so with
+    # k = 10 a skip is all but certain (none of E ranked before the 10th selected:
+    # about 1 in 10^8) and the pool never runs out (18 outside E), which would
+    # publish the complement of E. One stratum only: a special stratum of 3, all
+    # in E, would run out.
+    TaskSpec(
+        "published", "SBG", "{year}年社会保险费缴纳情况书面检查（巴村镇）", ("RS-SB-001",), "巴村镇",
+        start=-70, end=-50, publish=-20, method="written", general_ratio="10", special_ratio="",
+        report_text="本次书面检查覆盖巴村镇大部分参保单位，未发现应参保未参保或少缴社会保险费的问题。",
     ),
 )
 STAGES = ("planned", "sealed", "inspecting", "reported", "publishing", "published")
@@ -386,6 +404,9 @@ def _run_task(cast: _Cast, spec: TaskSpec, start: date, end: date, publish: date
     task = _create_task(cast, spec, start, end, publish)
     if spec.stage == "planned":
         return counts
+    if spec.void_reason:
+        _draw(cast, task, rng)
+        _redraw(cast, task, spec.void_reason)
     _draw(cast, task, rng)
     if spec.stage == "sealed":
         return counts
@@ -425,9 +446,9 @@ def _create_task(cast: _Cast, spec: TaskSpec, start: date, end: date, publish: d
         planned_end=end.isoformat(),
         publish_date=publish.isoformat(),
         strata={
-            "special": StratumInput("special", ratio_percent=spec.special_ratio),
+            "special": StratumInput("special", enabled=bool(spec.special_ratio), ratio_percent=spec.special_ratio),
             "small_micro": StratumInput("small_micro", enabled=False),
-            "general": StratumInput("general"),  # blank: the approved plan's ratio
+            "general": StratumInput("general", ratio_percent=spec.general_ratio),  # blank: the plan's ratio
         },
     )
     with acting_as(cast.staff):
@@ -462,6 +483,15 @@ def _draw(cast: _Cast, task: Task, rng: random.Random) -> None:
             ceremony.add_witness(attempt, who, form.clean, entered_by=who, identified_by="session")
     with acting_as(cast.staff):
         ceremony.run(attempt, cast.staff)
+
+
+def _redraw(cast: _Cast, task: Task, reason: str) -> None:
+    """Staff ask to void the sealed attempt with a written reason; the leader approves (Art 9)."""
+    attempt = ceremony.sealed_attempt(task)
+    with acting_as(cast.staff):
+        ceremony.request_redraw(attempt, cast.staff, reason)
+    with acting_as(cast.leader):
+        ceremony.decide_redraw(attempt, cast.leader, True, "")
 
 
 def _team(task: Task, position: int) -> list[Assignment]:

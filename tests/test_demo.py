@@ -328,7 +328,7 @@ def _todo_item(page: str, title: str) -> str:
 
 def test_the_cli_summary_mentions_the_tasks(demo_app):
     output = demo_app.extensions["test.demo_output"]
-    assert re.search(r"tasks 7\b", output), output
+    assert re.search(r"tasks 8\b", output), output
     assert re.search(r"annual_plans [2-6]\b", output), output
 
 
@@ -407,6 +407,14 @@ def test_the_published_bundle_verifies_with_the_standalone_verifier(demo_app, tm
     bundle = json.loads(r.data)
     assert verify.verify(bundle) is None
     assert bundle["replacements"], "the demo's recusal should be in the bundle for the verifier to replay"
+    assert bundle["format"] == "ssj-draw-v2" and bundle["attempt"] == 2
+    # The redraw is public: the void attempt, what it drew, why, and who approved it.
+    [void] = bundle["void_attempts"]
+    assert void["attempt"] == 1 and void["teams"] and void["void_reason"] and void["approved_by"]
+    # The teams are the final ones: the recusal's substitute is on the team.
+    rep = bundle["replacements"][0]
+    team = next(t for t in bundle["teams"] if t["target"] == rep["target"])
+    assert rep["in"] in team["inspectors"] and rep["out"] not in team["inspectors"]
     path = tmp_path / "bundle.json"
     path.write_bytes(r.data)
     run = subprocess.run([sys.executable, "-m", "ssj.verify", str(path)], capture_output=True, text=True)
@@ -601,4 +609,39 @@ def test_the_discipline_office_finds_no_read_beyond_need_to_know_in_the_demo(dem
                                   .order_by(AccessLogEntry.seq.desc())).first()
     counts = json.loads(body)["objects"]["counts"]
     assert counts["need_to_know"] == 0 and counts["denials"] == 0
-    assert counts["publication"] == 5  # two requests and approvals, and the request still waiting
+    assert counts["publication"] == 7  # three requests and approvals, and the request still waiting
+
+
+def test_the_bundle_that_skipped_a_sealed_tasks_targets_is_withheld(demo_app, tmp_path):
+    """The 社会保险股's 巴村镇 round was drawn after the 监察大队's still-sealed sweep of the same
+    township: its walk skipped the sweep's targets (Art 16), so its bundle waits for the sweep."""
+    import json
+    import subprocess
+    import sys
+
+    from ssj.sealing.service import open_json
+
+    with demo_app.app_context():
+        sweep = _task("sealed")
+        skipping = db.session.scalars(
+            select(Task).join(Section, Task.section_id == Section.id)
+            .where(Task.status == "published", Section.code == "SBG", Task.name.contains("巴村镇"))
+        ).one()
+        notice = db.session.get(PublishedTask, skipping.id)
+        assert notice.bundle_json == "" and notice.bundle_sealed
+        held = open_json(skipping.id, "bundle", skipping.id, notice.bundle_sealed)
+        sweep_id, skipping_id = sweep.id, skipping.id
+    assert held["waits_for"] == [sweep_id]
+    bundle = json.loads(held["text"])
+    skipped = [x for s in bundle["strata"] for x in s["skipped"]]
+    assert skipped and {x["by_task"] for x in skipped} == {sweep_id}
+    client = demo_app.test_client()
+    page = client.get(f"/public/results/{skipping_id}")
+    assert page.status_code == 200 and "核验数据将在该任务结果公开后自动在此发布" in page.text
+    assert client.get(f"/public/results/{skipping_id}/bundle.json").status_code == 404
+    # What will be released verifies (the skips are checked as a walk; the sweep's bundle is not out yet).
+    path = tmp_path / "held.json"
+    path.write_text(held["text"], encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "ssj.verify", str(path)], capture_output=True, text=True)
+    assert (run.returncode, run.stdout.strip()) == (0, "verified"), run.stdout + run.stderr
+
