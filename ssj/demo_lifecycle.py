@@ -46,6 +46,7 @@ from .auth.sessions import start_session
 from .ceremony import service as ceremony
 from .ceremony.forms import DigitsForm
 from .demo import DEMO_PASSWORD
+from .plans.forms import earliest_publish_date
 from .extensions import db
 from .inspections import evidence, followup, reports
 from .inspections import service as inspections
@@ -188,6 +189,8 @@ TASKS = (
     TaskSpec(
         "reported", "JCDD", "{year}年工作时间和休息休假抽查（白寺镇）", ("RS-JC-005",), "白寺镇",
         # Ended a few days ago: the last visits' reports are on time, the earlier ones late.
+        # Its publish date has come, so the organiser is asked to request publication; `_dates`
+        # moves the end back until the report's 5 working days fit before it (SPEC §3).
         start=-20, end=-4, publish=-1,
         outcomes=(HOURS_PROBLEM, CLEAN),
         report_text="本次抽查发现个别单位旺季加班时间超过法定上限，已责令改正并复查，其余单位未发现问题。",
@@ -342,7 +345,14 @@ def _dates(spec: TaskSpec, today: date) -> tuple[date, date, date]:
         # Next month, so the to-do shows the draw coming up.
         start = (today.replace(day=1) + timedelta(days=32)).replace(day=1) + timedelta(days=4)
         return start, start + timedelta(days=20), start + timedelta(days=45)
-    return today + timedelta(days=spec.start), today + timedelta(days=spec.end), today + timedelta(days=spec.publish)
+    start, end, publish = (today + timedelta(days=spec.start), today + timedelta(days=spec.end),
+                           today + timedelta(days=spec.publish))
+    # A publish date is never before the planned end + the report's 5 working days (SPEC §3, the task
+    # form refuses it): where a holiday on the way pushes that past the spec's publish date, the
+    # inspection ended earlier instead, so the demo loads on any day of the year.
+    while end > start and earliest_publish_date(end) > publish:
+        end -= timedelta(days=1)
+    return start, end, publish
 
 
 def _inspector_accounts(department_id: int) -> int:

@@ -115,6 +115,8 @@ REASON_ZH = {
     "same_person": "申请人自己批准公开",
     "wrong_password": "审批时密码错误",
     "before_publish_date": "未到公开日期",
+    "records_missing": "检查记录未全部提交",
+    "final_report_not_approved": "总结报告未审核",
     "commitment_mismatch": "封存结果与承诺值不符",
     "nothing_sealed": "没有封存的抽取结果",
     "drafter_cannot_approve": "起草人审批自己的报告",

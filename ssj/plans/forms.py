@@ -21,6 +21,13 @@ from ..models import AnnualPlan, Department, Matter, Task, Township
 from ..models.draws import STRATUM_KINDS
 from . import rules
 
+def earliest_publish_date(planned_end: date) -> date:
+    """The planned end plus the report's 5 working days (Art 9), in the bureau's calendar: no list goes public sooner."""
+    # Imported here: the inspection area imports the plans' models at start-up.
+    from ..inspections.reports import report_due_date
+
+    return report_due_date(planned_end).due
+
 YEAR_MIN, YEAR_MAX = 2000, 2099
 MAX_EXCLUSION_DAYS = 3650
 MAX_TEAM_SIZE = 10
@@ -379,10 +386,14 @@ class TaskForm:
             e["planned_start"] = f"计划开始日期应在任务年度 {self.year} 年内。"
         if start and end and end < start:
             e["planned_end"] = "计划结束日期不能早于开始日期。"
-        if end and publish and publish <= end:
-            e["publish_date"] = (
-                f"结果公开日期应晚于计划结束日期 {end.isoformat()}：检查结束、报告完成后才能公开（细则第九条、第十三条）。"
-            )
+        if end and publish:
+            earliest = earliest_publish_date(end)
+            if publish < earliest:
+                e["publish_date"] = (
+                    f"结果公开日期不能早于 {earliest.isoformat()}：计划结束日期 {end.isoformat()} 之后，"
+                    f"检查报告还有 5 个工作日的期限（细则第九条），报告完成后才能公开（细则第十三条、SPEC §3）。"
+                    f"请把公开日期改为 {earliest.isoformat()} 或更晚。"
+                )
 
     def _validate_strata(self, choices: TaskChoices, count_pools: PoolCounter) -> None:
         e = self.errors

@@ -45,6 +45,7 @@ def _page(task, status: int = 200, error: str | None = None, note: str = ""):
         notice=notice,
         pending=service.pending_request(task),
         date_problem=service.date_problem(task, clock.today()),
+        progress=service.readiness(task),
         may_request=service.may_request(current_user, task),
         may_approve=service.may_approve(current_user, task),
         may_archive=ceremony_policy.may_read_list(current_user, task),

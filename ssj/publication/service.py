@@ -94,6 +94,55 @@ def published(task_id: int) -> Optional[PublishedTask]:
     return db.session.get(PublishedTask, task_id)
 
 
+@dataclass
+class Readiness:
+    """How far the inspections are (SPEC §4 "Publication"): shown to the approver, checked at request and approval.
+
+    A position counts once its record is submitted; a unit that could not be
+    inspected (已注销, 无法联系, …) is a submitted record with that result
+    category, which is the recorded reason.
+    """
+
+    positions: list[int]
+    submitted: list[int]
+    report_state: Optional[str]  # None: no final report drafted yet
+
+    @property
+    def missing(self) -> list[int]:
+        done = set(self.submitted)
+        return [p for p in self.positions if p not in done]
+
+    @property
+    def report_approved(self) -> bool:
+        return self.report_state == "approved"
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.positions) and not self.missing and self.report_approved
+
+    def problem(self) -> Optional[tuple[str, str]]:
+        """(reason, Chinese sentence) of the first thing missing, or None."""
+        if self.missing:
+            shown = "、".join(str(p) for p in self.missing[:20]) + ("等" if len(self.missing) > 20 else "")
+            return ("records_missing",
+                    f"还有 {len(self.missing)} 个检查对象（第 {shown} 号）没有提交检查记录。每个被抽中的对象都须提交检查记录"
+                    "（无法检查的，如已注销或无法联系，在检查结果中选择相应类别并提交），才能申请公开（细则第九条、第十三条）。")
+        if not self.report_approved:
+            return ("final_report_not_approved",
+                    "本科室的总结报告还没有经科室负责人审核。请先起草总结报告并由起草人以外的科室负责人审核，再申请公开（细则第九条）。")
+        return None
+
+
+def readiness(task: Task) -> Readiness:
+    """Progress from plaintext columns only (record states, report state): nothing sealed is opened."""
+    if ceremony.sealed_attempt(task) is None:
+        return Readiness([], [], None)
+    positions = inspections.positions_of(task)
+    submitted = [r.position for r in inspections.records_of(task) if r.state == "submitted"]
+    report = final_reports.get(task)
+    return Readiness(positions, submitted, report.state if report else None)
+
+
 def date_problem(task: Task, today: date) -> Optional[str]:
     if task.publish_date is None:
         return "任务还没有设定公示日期，请先在任务设置中填写公示日期，再申请公开。"
@@ -122,6 +171,9 @@ def request_publication(task: Task, user: User, note: str) -> PublicationRequest
     problem = date_problem(task, clock.today())
     if problem:
         raise _refuse(task, "before_publish_date", problem)
+    missing = readiness(task).problem()
+    if missing:
+        raise _refuse(task, *missing)
     req = PublicationRequest(task_id=task.id, state="pending", note=note, requested_by_id=user.id, requested_at=_now())
     db.session.add(req)
     db.session.flush()
@@ -164,6 +216,9 @@ def approve(task: Task, user: User, password: str) -> PublishedTask:
     problem = date_problem(task, clock.today())
     if problem:
         raise _refuse(task, "before_publish_date", problem)
+    missing = readiness(task).problem()  # a record corrected back to draft since the request
+    if missing:
+        raise _refuse(task, *missing)
     if req.requested_by_id == user.id:
         raise _refuse(
             task, "same_person",

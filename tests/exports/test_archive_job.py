@@ -13,7 +13,7 @@ from ssj.extensions import db
 from ssj.models import AccessLogEntry
 from ssj.publication import archive
 from tests.conftest import post
-from tests.publication.conftest import drawn, publish  # noqa: F401  (fixture)
+from tests.publication.conftest import drawn, publish, uninspected  # noqa: F401  (fixtures)
 
 from .support import download, export_task, start
 

@@ -50,6 +50,7 @@ def _tasks(app) -> list[dict]:
                 "strata": [(s.kind, s.ratio_percent, s.fixed_count, s.reason) for s in t.strata],
                 "partners": [p.department.code for p in t.partners],
                 "status": t.status,
+                "publish_date": t.publish_date.isoformat() if t.publish_date else None,
             }
             for t in db.session.execute(select(Task).order_by(Task.id)).scalars()
         ]
@@ -89,10 +90,36 @@ def test_team_of_one_is_refused_and_nothing_is_saved(app, login_as, matters):
 def test_publish_date_before_the_end_is_refused(app, login_as, matters):
     year = this_year(app)
     r = post(login_as("staff"), "/tasks/new", _form(app, matters, publish_date=f"{year}-05-20"))
-    assert r.status_code == 422 and "结果公开日期应晚于计划结束日期" in r.text
+    assert r.status_code == 422 and "结果公开日期不能早于" in r.text
     r = post(login_as("staff"), "/tasks/new", _form(app, matters, publish_date=f"{year}-05-31"))
     assert r.status_code == 422
     assert _tasks(app) == []
+
+
+def test_publish_date_needs_the_reports_five_working_days_on_create_and_edit(app, login_as, matters):
+    """SPEC §3: publish date ≥ planned end + 5 working days (Art 9's report), in the bureau's calendar."""
+    from datetime import date, timedelta
+
+    from ssj.plans.forms import earliest_publish_date
+
+    year = this_year(app)
+    end = date(year, 5, 29)  # a Friday: five working days later is the next Friday, not the Wednesday
+    with app.test_request_context():
+        earliest = earliest_publish_date(end)
+    assert (earliest - end).days >= 7
+    staff = login_as("staff")
+    day_before = (earliest - timedelta(days=1)).isoformat()
+    r = post(staff, "/tasks/new", _form(app, matters, planned_end=end.isoformat(), publish_date=day_before))
+    assert r.status_code == 422
+    assert f"结果公开日期不能早于 {earliest.isoformat()}" in r.text and "5 个工作日" in r.text
+    assert _tasks(app) == []  # a refused form writes nothing
+    r = post(staff, "/tasks/new", _form(app, matters, planned_end=end.isoformat(), publish_date=earliest.isoformat()))
+    assert r.status_code == 302
+    (task,) = _tasks(app)
+    r = post(staff, f"/tasks/{task['id']}/edit",
+             _form(app, matters, planned_end=end.isoformat(), publish_date=day_before))
+    assert r.status_code == 422 and f"结果公开日期不能早于 {earliest.isoformat()}" in r.text
+    assert _tasks(app)[0]["publish_date"] == earliest.isoformat()  # the edit changed nothing
 
 
 def test_small_micro_below_one_percent_needs_a_reason(app, login_as, matters):

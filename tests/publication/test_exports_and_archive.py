@@ -31,7 +31,7 @@ def test_csv_export_has_the_platform_columns_and_a_bom(app, drawn, login_as):
     assert rows[0] == HEADER
     assert [row[2] for row in rows[1:]] == drawn.extra["codes"]
     assert {row[3] for row in rows[1:]} == {drawn.targets[c] for c in drawn.extra["codes"]}
-    assert all(row[0] == "甲号工资支付专项抽查" and row[5] == "未录入" for row in rows[1:])
+    assert all(row[0] == "甲号工资支付专项抽查" and row[5] == "未发现问题" for row in rows[1:])
     assert log_entries(app, "results_exported")
 
 

@@ -127,3 +127,54 @@ def test_a_blob_that_does_not_authenticate_publishes_nothing_and_is_logged(app, 
     assert not _published(app, drawn.task_id)
     assert _status(app, drawn.task_id) == "publishing"
     assert log_entries(app, "sealed_integrity_failure")
+
+
+# --- the publication gate (SPEC §4: every record in, the final report approved) -----------------
+
+
+def test_a_request_with_a_record_missing_is_refused_naming_the_positions(app, uninspected, login_as):
+    from .conftest import complete_inspections
+
+    page = login_as("supervisor").get(f"/tasks/{uninspected.task_id}/publication").text
+    assert "检查进度" in page and "已提交 0 / 5" in page  # the progress is on the page
+    r = ask(login_as("staff"), uninspected.task_id)
+    assert r.status_code == 409
+    assert "还有 5 个检查对象（第 1、2、3、4、5 号）没有提交检查记录" in r.text
+    assert _status(app, uninspected.task_id) == "sealed"  # a refused step writes nothing
+    assert "records_missing" in log_entries(app, "publication_refused")[-1].body
+    complete_inspections(app, uninspected.task_id)
+    assert ask(login_as("staff"), uninspected.task_id).status_code == 302
+
+
+def test_a_request_before_the_final_report_is_approved_is_refused(app, uninspected, login_as):
+    from ssj.inspections import reports
+
+    from .conftest import complete_inspections
+
+    complete_inspections(app, uninspected.task_id)
+    with app.app_context():  # back to a draft awaiting the head's approval
+        row = reports.get(db.session.get(Task, uninspected.task_id))
+        row.state, row.approved_by_id, row.approved_at = "draft", None, None
+        db.session.commit()
+    page = login_as("supervisor").get(f"/tasks/{uninspected.task_id}/publication").text
+    assert "已全部提交（5 个）" in page and "待审核" in page
+    r = ask(login_as("staff"), uninspected.task_id)
+    assert r.status_code == 409 and "总结报告还没有经科室负责人审核" in r.text
+    assert "final_report_not_approved" in log_entries(app, "publication_refused")[-1].body
+    assert not _published(app, uninspected.task_id)
+
+
+def test_approval_is_refused_when_a_record_went_back_to_draft_after_the_request(app, drawn, login_as):
+    from sqlalchemy import select
+
+    from ssj.models import InspectionRecord
+
+    assert ask(login_as("staff"), drawn.task_id).status_code == 302
+    with app.app_context():
+        row = db.session.execute(select(InspectionRecord).where(InspectionRecord.task_id == drawn.task_id,
+                                                                InspectionRecord.position == 2)).scalar_one()
+        row.state = "draft"
+        db.session.commit()
+    r = approve(login_as("supervisor"), drawn.task_id, PASSWORD)
+    assert r.status_code == 409 and "第 2 号" in r.text
+    assert not _published(app, drawn.task_id)
