@@ -1,13 +1,16 @@
-"""Benchmark of the ssj-draw-v1 draw (SPEC §3; Art 5, 6, 7) against its SHA-256 floor.
+"""Benchmark of the ssj-draw-v2 draw (SPEC §3; Art 5, 6, 7) against its SHA-256 floor.
 
 Run:  .venv/bin/python -m bench.draw [--candidates N] [--ratio PCT] [--inspectors M]
-                                     [--team-size T] [--cap C] [--conflicts P] [--repeat R]
+                                     [--team-size T] [--cap C] [--conflicts P] [--excluded E] [--repeat R]
 
 The draw must hash every candidate once for its ticket, and every
 (selected target, eligible inspector) pair once for the team ranking. The
 floor is the time of exactly those SHA-256 computations as bare hashlib
 calls over prepared messages, measured on this machine in the same run;
-the goal is a draw within 3x of it. Setup (synthetic ids, messages) is not
+the goal is a draw within 3x of it. Art 16 skips are in play: E (other
+tasks' recent targets, --excluded of the pool, each with a by_task) is
+skipped by the walk, which therefore ranks k + |E| candidates; E costs no
+extra hash, so the floor is unchanged. Setup (synthetic ids, messages) is not
 timed. Figures are printed, never asserted.
 """
 from __future__ import annotations
@@ -92,6 +95,7 @@ def main() -> None:
     ap.add_argument("--team-size", type=int, default=2)
     ap.add_argument("--cap", type=int, default=None, help="targets per inspector (default: no cap)")
     ap.add_argument("--conflicts", type=int, default=2_000, help="random conflict pairs")
+    ap.add_argument("--excluded", default="2", help="percent of the pool in Art 16's E (skipped)")
     ap.add_argument("--repeat", type=int, default=3, help="best of R runs, for draw and floor alike")
     args = ap.parse_args()
 
@@ -104,6 +108,8 @@ def main() -> None:
     nonce_hex = bytes(rng.randrange(256) for _ in range(32)).hex()
     seed = make_seed(nonce_hex, "".join(str(rng.randint(1, 6)) for _ in range(20)))
     strata = [Stratum(STRATUM, pool, ratio=args.ratio)]
+    n_excluded = int(len(pool) * float(args.excluded) / 100)
+    excluded = {code: 1000 + n % 40 for n, code in enumerate(rng.sample(pool, n_excluded))}
     setup = time.perf_counter() - t0
 
     start = time.perf_counter()
@@ -120,7 +126,7 @@ def main() -> None:
     for _ in range(args.repeat):
         gc.collect()
         start = time.perf_counter()
-        result = run_draw(strata, inspectors, seed, args.team_size, args.cap, conflicts)
+        result = run_draw(strata, inspectors, seed, args.team_size, args.cap, conflicts, excluded)
         draw_times.append(time.perf_counter() - start)
         if examined_lists is None:
             targets = selected_targets(result.strata)
@@ -136,7 +142,8 @@ def main() -> None:
 
     ratio = draw / floor
     print(
-        f"ssj-draw-v1: {len(pool):,} candidates at {args.ratio}% -> {len(targets):,} targets; "
+        f"ssj-draw-v2: {len(pool):,} candidates at {args.ratio}% -> {len(targets):,} targets, "
+        f"{sum(len(r.skipped) for r in result.strata):,} skipped of |E| = {len(excluded):,}; "
         f"{len(inspectors)} inspectors, teams of {args.team_size}, "
         f"cap {args.cap if args.cap is not None else 'none'}, {len(conflicts):,} conflict pairs"
     )
