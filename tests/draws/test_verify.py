@@ -466,3 +466,27 @@ def test_verifier_imports_only_the_standard_library():
 
 def test_verifier_is_python_38_syntax():
     ast.parse(VERIFY_PY.read_text(encoding="utf-8"), feature_version=(3, 8))
+
+
+# --- The worked example of docs/verify.md ------------------------------------------------
+
+
+def test_the_worked_example_in_the_docs_verifies_and_matches_the_text(lone_verifier, tmp_path):
+    """docs/verify.md walks an outsider through docs/verify-example/bundle.json by hand: the file
+    must verify, and the figures the text quotes must be the file's (a stale doc fails here)."""
+    example = json.loads((ROOT / "docs" / "verify-example" / "bundle.json").read_text(encoding="utf-8"))
+    text = (ROOT / "docs" / "verify.md").read_text(encoding="utf-8")
+    done = _outsider(lone_verifier, example, tmp_path)
+    assert (done.returncode, done.stdout.strip()) == (0, "verified"), done.stdout
+    [stratum] = example["strata"]
+    assert example["entropy"] in text and example["nonce"] in text and example["nonce_sha256"] in text
+    assert stratum["pool_sha256"] in text
+    for entry in stratum["selected"] + stratum["skipped"]:
+        assert f"{entry['id']}  {entry['ticket'][:24]}" in text
+    [rep] = example["replacements"]
+    assert json.dumps(rep, ensure_ascii=False) in text
+    for team in example["teams"]:
+        assert json.dumps(team, ensure_ascii=False) in text
+    # The text's claim that deleting the replacement is caught.
+    hidden = dict(example, replacements=[])
+    assert _outsider(lone_verifier, hidden, tmp_path).returncode == 1
