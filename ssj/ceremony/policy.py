@@ -42,6 +42,15 @@ def lead_section_id(task: Task) -> int | None:
     ).scalar_one_or_none()
 
 
+def leads_draws(user) -> bool:
+    """A planner of the 大队, which organises the draws of every section of its department (Art 5)."""
+    return (
+        user.has_role(*PLANNERS)
+        and user.section is not None
+        and user.section.code == current_app.config["DRAW_LEAD_SECTION_CODE"]
+    )
+
+
 def organising_section_ids(task: Task) -> set[int]:
     """The responsible section and the 大队: the sections that organise the task's draw."""
     lead = lead_section_id(task)

@@ -39,7 +39,9 @@ def may_decide_plan(user, plan: AnnualPlan) -> bool:
 
 
 def may_see_task(user, task: Task) -> bool:
-    return in_section(user, task.section_id) or (
+    from ..ceremony.policy import may_organize  # Art 5: the 大队 organises every section's draw
+
+    return in_section(user, task.section_id) or may_organize(user, task) or (
         user.has_role(SUPERVISOR) and user.department_id == task.section.department_id
     )
 

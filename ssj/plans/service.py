@@ -308,8 +308,11 @@ class TaskFilters:
 
 
 def tasks_query(user, filters: TaskFilters) -> tuple[Select, Select]:
-    """(page query, count query) of the tasks the user may see: a supervisor's department, else their section."""
-    if user.has_role(SUPERVISOR):
+    """(page query, count query) of the tasks the user may see: a supervisor's or the 大队's department, else their section."""
+    from ..ceremony.policy import leads_draws
+
+    if user.has_role(SUPERVISOR) or leads_draws(user):
+        # The 大队 organises the draw of every section's task (Art 5), so it lists them all.
         scope = [Task.section_id.in_(select(Section.id).where(Section.department_id == user.department_id))]
     elif user.has_role(*PLANNERS) and user.section_id is not None:
         scope = [Task.section_id == user.section_id]

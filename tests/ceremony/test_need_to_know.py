@@ -275,3 +275,16 @@ def test_the_brigade_leads_another_sections_draw_and_both_organisers_see_the_lis
     # Both sections' planners may run its steps; the 大队's other staff watch it.
     assert login_as("staff_jc2").get(f"/tasks/{world.task_id}/draw").status_code == 200
     assert login_as("staff_scj").get(f"/tasks/{world.task_id}/draw").status_code == 404
+
+
+def test_the_brigade_finds_another_sections_task_among_its_tasks(app, login_as):
+    """Art 5: the 大队 lists and opens the tasks whose draws it organises; other sections do not see its own."""
+    world = build_world(app, section_code="SBG", organizer="staff_sb", tag="社")
+    brigade = login_as("staff_jc")
+    assert "社号工资支付专项抽查" in brigade.get("/tasks").text
+    assert brigade.get(f"/tasks/{world.task_id}").status_code == 200
+    jc_task = build_world(app, tag="丙", jc_inspectors=0)
+    sb = login_as("staff_sb")
+    assert "丙号工资支付专项抽查" not in sb.get("/tasks").text
+    assert sb.get(f"/tasks/{jc_task.task_id}").status_code == 403
+    assert sb.get(f"/tasks/{jc_task.task_id}/draw").status_code == 403
