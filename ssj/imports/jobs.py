@@ -38,6 +38,7 @@ from .. import clock
 from .. import audit
 from ..background import Workers
 from ..extensions import db
+from ..filenames import clean_name
 from ..models import ImportJob, ImportRowError, User
 from . import bounded
 from .kinds import KINDS, Counts, Directory, Scope
@@ -124,7 +125,8 @@ def receive(kind: str, storage: Optional[FileStorage], user: User) -> ImportJob:
         raise UploadRefused(refusal)
     if storage is None or not storage.filename:
         raise UploadRefused("请先选择要上传的 .xlsx 文件。")
-    filename = Path(storage.filename).name[:255]
+    # Shown on the job page and in messages: cleaned of quotes, separators and control codes.
+    filename = clean_name(Path(storage.filename.replace("\\", "/")).name)
     head = storage.stream.read(8)
     storage.stream.seek(0)
     if not head:

@@ -5,7 +5,10 @@ A file is kept only as ciphertext under the task's data key (kind
 another random name. Its original name, type, size and SHA-256 are in a
 sealed metadata blob, so neither the file store nor the database says
 which enterprise a photo shows. The type is decided by the file's first
-bytes, not its name: a renamed executable is not evidence.
+bytes, not its name: a renamed executable is not evidence, and the stored
+extension is the detected one (`z.html\x00.jpg` with JPEG bytes is kept as
+`z.html.jpg`; the name is cleaned by `filenames.clean_name` before it is
+stored or shown).
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..extensions import db
+from ..filenames import clean_name
 from ..models import EvidenceFile, Task
 from ..sealing import envelope
 from ..sealing.service import data_key, open_json, read_sealed, seal_json
@@ -92,8 +96,8 @@ def store_dir() -> Path:
 
 
 def check_upload(filename: str, body: bytes) -> str:
-    """The extension of an acceptable file, or a RecordError saying what to fix."""
-    name = (filename or "").strip()
+    """The extension the file is stored under (its detected type), or a RecordError saying what to fix."""
+    name = clean_name(filename) if (filename or "").strip() else ""
     if not name or not body:
         raise RecordError("请选择要上传的证据文件（文件不能为空）。")
     limit = current_app.config["EVIDENCE_MAX_BYTES"]
@@ -103,10 +107,25 @@ def check_upload(filename: str, body: bytes) -> str:
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in ALLOWED:
         raise RecordError(f"不支持“{name}”这种文件类型。可以上传：{ALLOWED_TEXT}。")
-    if not _matches(ext, sniff(body[:16], body)):
+    kind = sniff(body[:16], body)
+    if not _matches(ext, kind):
         raise RecordError(f"文件“{name}”的内容与扩展名 .{ext} 不符（可能已损坏或被改名）。"
                           f"请上传原始文件；可以上传：{ALLOWED_TEXT}。")
-    return ext
+    # .doc and .xls share one container: there the typed extension decides.
+    return ext if kind == "ole" else kind
+
+
+_EXT_OF_MIME = {mime: ext for ext, mime in reversed(ALLOWED.items())}
+
+
+def ext_of(meta: dict) -> str:
+    """The extension of a stored file, from its detected type (never from the name typed)."""
+    return meta.get("ext") or _EXT_OF_MIME.get(meta.get("mime", ""), "bin")
+
+
+def shown_name(meta: dict) -> str:
+    """The original name as it may be shown or put in a package (files stored before names were cleaned too)."""
+    return clean_name(meta.get("filename") or "", ext_of(meta), fallback="证据")
 
 
 def add(task: Task, position: int, filename: str, body: bytes, note: str = "") -> EvidenceFile:
@@ -114,7 +133,8 @@ def add(task: Task, position: int, filename: str, body: bytes, note: str = "") -
     evidence_id = secrets.token_hex(16)
     stored_name = secrets.token_hex(20)
     meta = {
-        "filename": os.path.basename(filename.replace("\\", "/"))[:200],
+        "filename": clean_name(os.path.basename(filename.replace("\\", "/")), ext, fallback="证据"),
+        "ext": ext,
         "mime": ALLOWED[ext],
         "size": len(body),
         "sha256": hashlib.sha256(body).hexdigest(),
@@ -156,12 +176,12 @@ def files_of(task: Task, position: int) -> list[EvidenceFile]:
 
 def listing(task: Task, position: int, code: Optional[str]) -> list[Listed]:
     """Names and hashes of the position's evidence, each metadata read logged."""
-    return [
-        Listed(row.id, row.uploaded_at, read_sealed(task.id, "evidence_meta", row.id, row.meta_sealed,
-                                                    purpose="evidence_list", credit_codes=[code] if code else [],
-                                                    positions=[position]))
-        for row in files_of(task, position)
-    ]
+    listed = []
+    for row in files_of(task, position):
+        meta = read_sealed(task.id, "evidence_meta", row.id, row.meta_sealed, purpose="evidence_list",
+                           credit_codes=[code] if code else [], positions=[position])
+        listed.append(Listed(row.id, row.uploaded_at, {**meta, "filename": shown_name(meta)}))
+    return listed
 
 
 def get(task: Task, position: int, evidence_id: str) -> Optional[EvidenceFile]:

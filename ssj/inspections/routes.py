@@ -286,7 +286,7 @@ def evidence_download(task_id: int, position: int, evidence_id: str):
     response.headers["Content-Type"] = meta["mime"]
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    ext = meta["filename"].rsplit(".", 1)[-1] if "." in meta["filename"] else "bin"
+    ext = evidence.ext_of(meta)
     # The served name is neutral: the original may name the enterprise and
     # would then sit in the browser's download history.
     shown = request.args.get("view") == "1" and meta["mime"] in evidence.VIEWABLE

@@ -387,6 +387,7 @@ def inspection_files(task: Task, notice: PublishedTask) -> dict[str, bytes]:
     """
     codes = {r.position: r.credit_code for r in notice.results}
     files: dict[str, bytes] = {}
+    names: dict[int, list[dict]] = {}
     for row in inspections.records_of(task):
         value = inspections.read_record(row, purpose="archive")
         history = [
@@ -414,8 +415,16 @@ def inspection_files(task: Task, notice: PublishedTask) -> dict[str, bytes]:
         select(EvidenceFile).where(EvidenceFile.task_id == task.id).order_by(EvidenceFile.position, EvidenceFile.uploaded_at)
     ).scalars():
         meta, body = evidence.read_file(e, codes.get(e.position))
-        name = meta.get("filename") or e.id
-        files[f"inspections/{e.position:03d}/evidence/{e.id[:8]}-{name}"] = body
+        # The entry name is generated and its extension is the detected type:
+        # a typed name (NUL, quotes, CR/LF, "z.html\x00.jpg") never reaches the
+        # zip. The cleaned original name is listed beside it.
+        entry = f"inspections/{e.position:03d}/evidence/{e.id[:8]}.{evidence.ext_of(meta)}"
+        files[entry] = body
+        names.setdefault(e.position, []).append(
+            {"file": entry.rsplit("/", 1)[1], "original_name": evidence.shown_name(meta), "sha256": meta.get("sha256"),
+             "note": meta.get("note", "")})
+    for position, listed in names.items():
+        files[f"inspections/{position:03d}/evidence.json"] = _json_bytes(listed)
     report = final_reports.get(task)
     if report is not None:
         files["reports/final_report.json"] = _json_bytes(

@@ -3,6 +3,7 @@ content, size limited, downloaded only by those who may read the record, logged 
 from __future__ import annotations
 
 import io
+import re
 import os
 from pathlib import Path
 
@@ -158,3 +159,34 @@ def test_a_large_photo_is_never_spooled_to_a_temporary_file(app, login_as, drawn
     assert _upload(me, drawn, p, "现场大图.png", big).status_code == 302
     assert _count(app) == 1
     assert spooled == []
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"<script>alert(1)</script>" * 20
+
+
+def test_a_typed_name_cannot_choose_the_stored_type_or_smuggle_characters(app, login_as, drawn):
+    # Issue #11: "z.html\x00.jpg" with JPEG bytes became an .html file in the archive,
+    # whose script ran when opened from disk.
+    p = drawn.own_position()
+    me = login_as("inspector_jc")
+    submit(me, drawn, p, findings="发现")
+    for name in ("z.html\x00.jpg", "a'b\t<c>;.jpeg"):
+        r = _upload(me, drawn, p, name, JPEG)
+        assert r.status_code == 302, re.findall("flash[^>]*>([^<]*)", r.text)
+    with app.app_context():
+        from ssj.inspections import evidence
+        from ssj.models import Task
+
+        task = db.session.get(Task, drawn.task_id)
+        names = sorted(f.meta["filename"] for f in evidence.listing(task, p, None))
+        metas = [evidence.meta_of(row) for row in evidence.files_of(task, p)]
+        db.session.rollback()
+    assert names == ["a_b _c__.jpg", "z.html.jpg"]
+    assert {m["ext"] for m in metas} == {"jpg"} and {m["mime"] for m in metas} == {"image/jpeg"}
+    page = me.get(record_url(drawn.task_id, p)).text
+    assert "z.html.jpg" in page and "\x00" not in page
+    with app.app_context():
+        ids = [row.id for row in db.session.execute(select(EvidenceFile)).scalars()]
+    r = me.get(record_url(drawn.task_id, p, f"evidence/{ids[0]}"))
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/jpeg"
+    assert r.headers["Content-Disposition"].endswith('.jpg"') and "html" not in r.headers["Content-Disposition"]

@@ -63,8 +63,10 @@ def test_results_handling_records_and_evidence_reach_notice_exports_and_archive(
     record = json.loads(z.read(f"inspections/{position:03d}/record.json"))
     assert record["state"] == "submitted" and record["record"]["handling_detail"] == "责令十日内补发工资。"
     evidence = [n for n in z.namelist() if n.startswith(f"inspections/{position:03d}/evidence/")]
-    assert len(evidence) == 1 and evidence[0].endswith("台账.png")
+    assert len(evidence) == 1 and evidence[0].endswith(".png") and "台账" not in evidence[0]  # a generated name
     assert z.read(evidence[0]) == PHOTO  # decrypted, byte for byte
+    (listed,) = json.loads(z.read(f"inspections/{position:03d}/evidence.json"))
+    assert listed["original_name"] == "台账.png" and evidence[0].endswith("/" + listed["file"])
     notice = json.loads(z.read(f"inspections/{position:03d}/notice.json"))
     assert notice["notice"]["target"]["credit_code"] == drawn.code_of[position]
     assert all(d in notice["notice"]["documents"] for d in DOCUMENTS)
