@@ -42,6 +42,9 @@ class Defaults:
     # Finished import jobs and their row errors are deleted this long after they started.
     IMPORT_KEEP_JOBS = timedelta(days=30)
 
+    # A JSON file uploaded for checking (the discipline office's checkpoint file).
+    JSON_UPLOAD_MAX_BYTES = 16 * 1024 * 1024
+
     PAGE_SIZE = 25
 
     # Art 5: the 劳动保障监察大队 leads the draw of every section's task; its

@@ -1,5 +1,5 @@
 """Error pages: Chinese, saying what to do next, never a stack trace or a secret."""
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -26,6 +26,10 @@ MESSAGES = {
 
 def _page(status: int, description: str | None = None):
     title, text = MESSAGES.get(status, MESSAGES[500])
+    if status == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if limit:
+            text = f"上传的文件超过了 {limit / 1048576:g} MB 的大小限制，没有保存任何内容。请拆分或压缩后再上传。"
     if description and status in (400, 413):
         text = description
     body = render_template("errors/error.html", status=status, title=title, text=text)
@@ -41,7 +45,10 @@ def init_app(app: Flask) -> None:
                 body, status = _page(401)
                 return body, 401, {"HX-Redirect": login_redirect().location}
             return login_redirect()
-        return _page(exc.code or 500, exc.description)
+        # Werkzeug's own description is English ("The data value transmitted
+        # exceeds the capacity limit."): only a description the app gave is shown.
+        given = exc.description if exc.description != type(exc).description else None
+        return _page(exc.code or 500, given)
 
     @app.errorhandler(AuditWriteError)
     def audit_failed(exc: AuditWriteError):

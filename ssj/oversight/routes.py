@@ -19,10 +19,10 @@ from __future__ import annotations
 import json
 from io import BytesIO
 
-from flask import abort, flash, g, make_response, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from .. import clock
+from .. import clock, jsonbounds
 from .. import audit
 from ..audit import service as log
 from ..audit import verify as log_verify
@@ -33,6 +33,8 @@ from ..models import Investigation
 from . import bp, charts, console, investigations
 from . import dashboard as dash
 from .flags import REASON_ZH
+
+JSON_MAX_DEPTH = 16  # an exported checkpoint file nests three deep
 
 
 @bp.context_processor
@@ -136,12 +138,15 @@ def verify_against():
     if upload is None or not upload.filename:
         error = "请选择以前在本页下载并留存在系统之外的检查点文件（.json），再点击“与留存文件核对”。"
     else:
-        raw = upload.read()
+        limit = current_app.config["JSON_UPLOAD_MAX_BYTES"]
+        raw = upload.read(limit + 1)  # never more than the limit in memory
         size = len(raw)
         try:
-            against = log_verify.parse_export(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            error = "该文件不是文本格式，不是本系统导出的检查点文件。请选择从本页“下载检查点文件”得到的 .json 文件。"
+            # Size and nesting first: 200,000 "[" made json.loads raise RecursionError (a 500).
+            text = jsonbounds.checked_text(raw, max_bytes=limit, max_depth=JSON_MAX_DEPTH, what="该检查点文件")
+            against = log_verify.parse_export(text)
+        except jsonbounds.JsonRefused as exc:
+            error = f"{exc}请选择从本页“下载检查点文件”得到的 .json 文件。"
         except log_verify.ExportFileError as exc:
             error = exc.message_zh
     if error:
