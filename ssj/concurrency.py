@@ -74,22 +74,19 @@ def flush() -> None:
     """Flush the request's changes; a version or uniqueness clash with another save is a StaleEdit.
 
     The caller must not go on using the session: the view rolls it back (`discard_uncommitted`)."""
-    try:
+    with guarded():
         db.session.flush()
-    except StaleDataError as exc:
-        raise StaleEdit() from exc
-    except IntegrityError as exc:
-        # Two first saves of one object (a unique key such as task + position):
-        # the other person's insert won.
-        raise StaleEdit() from exc
 
 
 @contextmanager
 def guarded() -> Iterator[None]:
-    """Around a service call that flushes: a row changed by someone else since it was loaded is a StaleEdit."""
+    """Around a service call that flushes (autoflush included): a row changed by someone else since it
+    was loaded, or a unique key (task + position) taken by another person's first save, is a StaleEdit."""
     try:
         yield
     except StaleDataError as exc:
+        raise StaleEdit() from exc
+    except IntegrityError as exc:
         raise StaleEdit() from exc
 
 
@@ -111,15 +108,17 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def claim(row, submitted: Optional[int]) -> None:
+def claim(row, submitted: Optional[int], *still) -> None:
     """For rows that other services also change (a task's or plan's status): the edit form's save
     takes the row with `UPDATE ... SET row_version = row_version + 1 WHERE id = :id AND
     row_version = :submitted`. No match: someone saved in between (StaleEdit). A match holds the
-    row (PostgreSQL row lock, SQLite write lock) until this request commits its own changes."""
+    row (PostgreSQL row lock, SQLite write lock) until this request commits its own changes.
+    `still`: conditions the row must still meet (a task still planned: a draw that froze it since
+    does not bump the version, but must refuse the edit all the same)."""
     table = type(row).__table__
     result = db.session.execute(
         table.update()
-        .where(table.c.id == row.id, table.c.row_version == submitted)
+        .where(table.c.id == row.id, table.c.row_version == submitted, *still)
         .values(row_version=table.c.row_version + 1)
     )
     if result.rowcount != 1:

@@ -18,6 +18,7 @@ from ..auth.roles import INSPECTOR, SECTION_HEAD, STAFF, SUPERVISOR
 from ..ceremony import policy as ceremony_policy
 from .. import audit
 from ..audit.refusals import refuse_change
+from .. import concurrency
 from ..concurrency import StaleEdit, submitted_version
 from ..ceremony import service as ceremony
 from ..ceremony.routes import watermark
@@ -149,7 +150,8 @@ def record(task_id: int, position: int):
     if not form.validate(task, final=action != "save", correcting=action == "correct"):
         return _record_page(task, position, mine, form, _refused("检查记录没有保存，请按红字提示修改后重新提交。", 422))
     try:
-        service.save(task, mine, form, action, submitted_version(request.form))
+        with concurrency.guarded():  # autoflush may meet the other save before save's own flush
+            service.save(task, mine, form, action, submitted_version(request.form))
     except StaleEdit:
         return _record_page(task, position, mine, form, _refused(STALE_RECORD, 409, "stale_version"), stale=True)
     except RecordError as exc:
@@ -176,6 +178,10 @@ def report_print(task_id: int, position: int):
 
 
 # --- before the inspection: notice and checklist (Art 8, 9, 12) ------------------------------
+
+
+STALE_NOTICE = ("您打开这份检查通知书之后，别人已经保存了新的内容，您这次的修改没有保存。"
+                "您填写的内容仍在表单中；请先在新窗口查看现在保存的通知书，核对后再保存。")
 
 
 def _notice_page(task, position, mine, form=None, status=200):
@@ -210,7 +216,12 @@ def notice(task_id: int, position: int):
     if not form.validate():
         return _notice_page(task, position, mine, form, _refused("检查通知书没有保存，请按红字提示修改后重新保存。", 422))
     facts = printables.target_facts(task, position, mine, "notice_write")
-    printables.save(task, position, form, facts)
+    try:
+        with concurrency.guarded():
+            concurrency.check(printables.get(task, position), submitted_version(request.form))
+            printables.save(task, position, form, facts)
+    except StaleEdit:
+        return _notice_page(task, position, mine, form, _refused(STALE_NOTICE, 409, "stale_version"))
     flash("检查通知书已加密保存，可以打印了。", "success")
     return redirect(url_for("inspections.notice", task_id=task.id, position=position))
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 from flask import flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import clock
+from .. import clock, concurrency
+from ..audit.refusals import refuse_change
 from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
 from ..directories.listing import paginate, render_list, wants_fragment
 from ..extensions import db
-from ..models import Section
+from ..concurrency import StaleEdit, submitted_version
+from ..models import AnnualPlan, Section, Task
 from ..models.draws import PLAN_STATUSES, STRATUM_KINDS, TASK_STATUSES
 from ..security import access
 from . import bp, rules, service
@@ -100,6 +102,10 @@ def _plan_page(p, status: int = 200, error: str | None = None, problems: list[st
     ), status
 
 
+STALE = ("您打开表单之后，别人已经保存了修改（或已提交、已摇号），您这次的修改没有保存。"
+         "您填写的内容仍在表单中；请在新窗口查看现在的内容，核对后再保存。")
+
+
 def _plan_form_page(p, form: PlanForm, status: int = 200):
     return render_template("plans/plan_form.html", plan=p, form=form), status
 
@@ -117,7 +123,13 @@ def plan_edit(plan_id: int):
         return _plan_form_page(p, PlanForm.from_plan(p, missing))
     form = PlanForm.from_request(request.form, p, missing)
     if not form.validate():
-        return _plan_form_page(p, form, 422)
+        return _plan_form_page(p, form, refuse_change("invalid_input", 422))
+    try:
+        concurrency.claim(p, submitted_version(request.form), AnnualPlan.status.in_(("draft", "returned")))
+    except StaleEdit:
+        status = refuse_change("stale_version", 409)
+        flash(STALE, "error")
+        return _plan_form_page(get_plan(plan_id, for_edit=True), form, status)
     changed = service.save_plan(p, form)
     flash(f"已保存，修改了 {changed} 处。" if changed else "没有需要保存的修改。", "success" if changed else "info")
     return redirect(url_for("plans.plan", plan_id=p.id))
@@ -301,7 +313,14 @@ def task_edit(task_id: int):
     form = TaskForm.from_request(request.form)
     ok, choices = _validated(form, t.section, t)
     if not ok:
-        return _task_form_page(form, t, choices, 422)
+        return _task_form_page(form, t, choices, refuse_change("invalid_input", 422))
+    try:
+        concurrency.claim(t, submitted_version(request.form), Task.status == "planned")
+    except StaleEdit:
+        status = refuse_change("stale_version", 409)
+        flash(STALE, "error")
+        t = get_task(task_id, for_edit=True)
+        return _task_form_page(form, t, service.task_choices(t.section, t.year, t), status)
     service.save_task(form, t, t.section, choices, current_user)
     flash("已保存任务设置。", "success")
     if t.out_of_plan:

@@ -81,7 +81,7 @@ def test_the_assigned_inspector_fills_in_and_prints_the_notice_with_the_matters_
     assert f"劳动监察检通〔{year}〕1号" in form.text  # the suggested number
     assert "还没有检查通知书" not in text
 
-    r = post(me, record_url(drawn.task_id, p, "notice"), notice_form())
+    r = post_as_loaded(me, record_url(drawn.task_id, p, "notice"), notice_form())
     assert r.status_code == 302, r.text
     assert _notice_row(app, drawn.task_id, p) == 1
 
@@ -106,7 +106,7 @@ def test_the_assigned_inspector_fills_in_and_prints_the_notice_with_the_matters_
     assert sum(c in text for c in certs) == len(drawn.team_of[p])  # each team member's certificate number
 
     # A second save replaces the notice and counts a version; the head of the section may read it too.
-    assert post(me, record_url(drawn.task_id, p, "notice"), notice_form(time_to="12:00")).status_code == 302
+    assert post_as_loaded(me, record_url(drawn.task_id, p, "notice"), notice_form(time_to="12:00")).status_code == 302
     assert _notice_row(app, drawn.task_id, p) == 2
     for who in ("head_jc", "staff_jc", "supervisor"):
         r = login_as(who).get(record_url(drawn.task_id, p, "notice/print"))
@@ -117,7 +117,7 @@ def test_an_inspector_of_the_same_section_not_on_the_team_sees_nothing(app, logi
     _with_documents(app)
     other = drawn.foreign_position("inspector_jc")
     member = login_as(drawn.member(other))
-    assert post(member, record_url(drawn.task_id, other, "notice"), notice_form()).status_code == 302
+    assert post_as_loaded(member, record_url(drawn.task_id, other, "notice"), notice_form()).status_code == 302
     name, code = drawn.name_of(other), drawn.code_of[other]
 
     outsider = login_as("inspector_jc")
@@ -145,7 +145,7 @@ def test_printing_is_logged_first_naming_the_position_but_not_the_unit(app, logi
     _with_documents(app)
     p = drawn.own_position()
     me = login_as("inspector_jc")
-    assert post(me, record_url(drawn.task_id, p, "notice"), notice_form()).status_code == 302
+    assert post_as_loaded(me, record_url(drawn.task_id, p, "notice"), notice_form()).status_code == 302
     name, code = drawn.name_of(p), drawn.code_of[p]
 
     # If the entry cannot be written, the sheet is not served (fail closed).
@@ -187,7 +187,7 @@ def test_the_stored_notice_is_not_readable_in_the_database_file(app, login_as, d
     p = drawn.own_position()
     me = login_as("inspector_jc")
     unique = dict(place="独特的检查地点-6c1e号院", contact_person="独特联系人甲乙", number="独特文号〔2026〕99号")
-    assert post(me, record_url(drawn.task_id, p, "notice"), notice_form(**unique)).status_code == 302
+    assert post_as_loaded(me, record_url(drawn.task_id, p, "notice"), notice_form(**unique)).status_code == 302
     assert unique["place"] in me.get(record_url(drawn.task_id, p, "notice/print")).text
     database = database_bytes()  # the SQLite file and WAL, or a pg_dump
     assert drawn.name_of(p).encode() in database  # its directory row: the copy holds readable rows
@@ -204,7 +204,7 @@ def test_bad_input_gets_a_chinese_message_and_nothing_is_saved(app, login_as, dr
     _with_documents(app)
     p = drawn.own_position()
     me = login_as("inspector_jc")
-    r = post(me, record_url(drawn.task_id, p, "notice"), notice_form(inspect_date="", time_from="14:00", time_to="09:30"))
+    r = post_as_loaded(me, record_url(drawn.task_id, p, "notice"), notice_form(inspect_date="", time_from="14:00", time_to="09:30"))
     assert r.status_code == 422
     assert "检查通知书没有保存" in r.text
     assert "请填写检查日期" in r.text
@@ -212,7 +212,7 @@ def test_bad_input_gets_a_chinese_message_and_nothing_is_saved(app, login_as, dr
     assert PLACE in r.text and "0394-5421234" in r.text  # what was typed is kept
     assert _notice_row(app, drawn.task_id, p) is None
 
-    r = post(me, record_url(drawn.task_id, p, "notice"),
+    r = post_as_loaded(me, record_url(drawn.task_id, p, "notice"),
              notice_form(inspect_date="2026-02-30", contact_phone="请打电话", documents=" \n "))
     assert r.status_code == 422
     assert "不是有效日期" in r.text and "联系电话只能包含数字" in r.text and "请至少填写一项需备查的材料" in r.text
@@ -339,7 +339,7 @@ def test_after_publication_the_same_people_still_print_but_nobody_changes_the_no
     _with_documents(app)
     p = drawn.own_position()
     me = login_as("inspector_jc")
-    assert post(me, record_url(drawn.task_id, p, "notice"), notice_form()).status_code == 302
+    assert post_as_loaded(me, record_url(drawn.task_id, p, "notice"), notice_form()).status_code == 302
     set_publish_date(app, drawn.task_id, date.today() - timedelta(days=1))
     publish(login_as, drawn.task_id)
     assert task_status(app, drawn.task_id) == "published"
@@ -350,7 +350,7 @@ def test_after_publication_the_same_people_still_print_but_nobody_changes_the_no
         assert drawn.name_of(p) in c.get(record_url(drawn.task_id, p, "checklist")).text, who
         page = c.get(record_url(drawn.task_id, p, "notice")).text
         assert "保存检查通知书" not in page and PLACE in page, who
-    r = post(me, record_url(drawn.task_id, p, "notice"), notice_form(place="公开后改的地点"))
+    r = post_as_loaded(me, record_url(drawn.task_id, p, "notice"), notice_form(place="公开后改的地点"))
     assert r.status_code == 409 and "检查通知书不能再修改" in r.text
     assert _notice_row(app, drawn.task_id, p) == 1
     assert "公开后改的地点" not in me.get(record_url(drawn.task_id, p, "notice/print")).text

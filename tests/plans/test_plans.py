@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ssj.extensions import db
 from ssj.models import AccessLogEntry, AnnualPlan
-from tests.conftest import login, post
+from tests.conftest import login, post, post_as_loaded
 
 from .conftest import add_user, this_year
 
@@ -38,7 +38,7 @@ def _edit(client, plan_id, matters, rows: dict, overall: str = ""):
         rounds, ratio, months, reason = rows.get(code, ("3", "1", "", ""))
         mid = matters[code]
         data.update({f"rounds-{mid}": rounds, f"ratio_percent-{mid}": ratio, f"months-{mid}": months, f"reason-{mid}": reason})
-    return post(client, f"/plans/{plan_id}/edit", data)
+    return post_as_loaded(client, f"/plans/{plan_id}/edit", data)
 
 
 def _log(app, action) -> list[dict]:

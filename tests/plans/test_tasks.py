@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ssj.extensions import db
 from ssj.models import AnnualPlan, PlanItem, Task
-from tests.conftest import post
+from tests.conftest import post, post_as_loaded
 
 from .conftest import add_inspector, add_targets, add_user, department, section, this_year
 
@@ -238,7 +238,7 @@ def test_pool_preview_counts_disjoint_strata_and_eligible_inspectors(app, login_
     # A joint task with SCJ also draws SCJ's eligible inspectors (Art 11).
     edit = _form(app, matters, special_ratio="50", small_micro_ratio="0.5", small_micro_reason="小微企业多",
                  partner_ids=[str(_dept_id(app, "SCJ"))])
-    assert post(staff, f"/tasks/{task_id}/edit", edit).status_code == 302
+    assert post_as_loaded(staff, f"/tasks/{task_id}/edit", edit).status_code == 302
     assert "可参加抽取的执法检查人员：<strong>4</strong> 名" in staff.get(f"/tasks/{task_id}").text
     with app.test_request_context():
         assert eligible_pools(db.session.get(Task, task_id), date.today())[1] == ["J1", "J2", "J3", "M1"]
@@ -303,12 +303,12 @@ def test_tasks_are_scoped_to_the_section_and_department(app, login_as, matters):
 def test_a_task_can_be_edited_only_while_planned(app, login_as, matters):
     staff = login_as("staff")
     task_id = _create(app, staff, matters)
-    assert post(staff, f"/tasks/{task_id}/edit", _form(app, matters, team_size="3")).status_code == 302
+    assert post_as_loaded(staff, f"/tasks/{task_id}/edit", _form(app, matters, team_size="3")).status_code == 302
     assert _tasks(app)[0]["team_size"] == 3
     with app.app_context():
         db.session.get(Task, task_id).status = "sealed"
         db.session.commit()
-    r = post(staff, f"/tasks/{task_id}/edit", _form(app, matters, team_size="4"))
+    r = post_as_loaded(staff, f"/tasks/{task_id}/edit", _form(app, matters, team_size="4"))
     assert r.status_code == 409 and "不能再修改" in r.text
     assert _tasks(app)[0]["team_size"] == 3
     assert staff.get(f"/tasks/{task_id}/edit").status_code == 302
