@@ -39,15 +39,17 @@ from sqlalchemy import func, select, update
 
 from .. import clock
 from .. import audit
+from .. import background
 from ..background import Workers
 from ..extensions import db
 from ..models import Conflict, ExportJob, Inspector, Matter, Target, Task, User
+from ..models.jobs import EXPORT_RUNNING_STATES
 from . import filecrypt, xlsxstream
 
 log = logging.getLogger(__name__)
 
 KEEP = timedelta(hours=24)  # a finished file waits this long for its download, then is purged
-STALE_AFTER = timedelta(minutes=10)  # a running job untouched this long was cut off (server restart)
+STALE_AFTER = background.STALE_AFTER  # no heartbeat for this long: cut off (server restart, kill)
 PROGRESS_EVERY = 2000  # rows between progress updates
 
 CSV_MIME = "text/csv"
@@ -209,7 +211,7 @@ def launch(job: ExportJob, response):
     return response
 
 
-_workers = Workers("export")
+_workers = Workers("export", lambda app, ids: background.stamp(app, ExportJob, EXPORT_RUNNING_STATES, ids))
 
 
 def start_thread(app: Flask, job_id: int, base_url: str = "http://localhost/", client: Optional[str] = None):

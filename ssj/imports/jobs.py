@@ -36,6 +36,7 @@ from werkzeug.datastructures import FileStorage
 
 from .. import clock
 from .. import audit
+from .. import background
 from ..background import Workers
 from ..extensions import db
 from ..filenames import clean_name
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 BATCH = 1000  # rows per executemany when writing
 PROGRESS_EVERY = 2000  # rows between progress commits while checking
 KEEP_UPLOADS = timedelta(days=2)  # a rejected file stays this long for "仅导入有效的行"
-STALE_AFTER = timedelta(minutes=10)
+STALE_AFTER = background.STALE_AFTER  # no heartbeat for this long: the job's process is gone
 ROW_MESSAGE_CHARS = 600  # one row's error text: a dozen short reasons fit  # a running job untouched this long was cut off
 
 FAILED_MESSAGE = ("导入过程中系统出错，已全部撤销，没有写入任何数据。请稍后重新上传；"
@@ -135,6 +136,7 @@ def receive(kind: str, storage: Optional[FileStorage], user: User) -> ImportJob:
     if problem:
         raise UploadRefused(problem)
     _purge_old_uploads()
+    settle_interrupted()
     purge_old_jobs()
     token = secrets.token_urlsafe(24)
     path = upload_path(token)
@@ -197,7 +199,7 @@ def launch(job: ImportJob, response):
     return response
 
 
-_workers = Workers("import")
+_workers = Workers("import", lambda app, ids: background.stamp(app, ImportJob, ("validating", "writing"), ids))
 
 
 def start_thread(app: Flask, job_id: int) -> threading.Thread:
@@ -215,6 +217,7 @@ def _thread_main(app: Flask, job_id: int) -> None:
         try:
             next_id: Optional[int] = job_id
             while next_id is not None:
+                _workers.now_running(next_id)
                 run(next_id, in_request=False)
                 db.session.remove()
                 next_id = _next_startable()
@@ -452,6 +455,30 @@ def recent_jobs(user: User, limit: int = 10) -> list[ImportJob]:
 def is_stale(job: ImportJob) -> bool:
     # A queued job is waiting its turn, not cut off.
     return job.state in ("validating", "writing") and clock.now() - job.updated_at > STALE_AFTER
+
+
+INTERRUPTED = "这个导入已中断（可能是服务器重启），没有写入任何数据。请重新上传文件。"
+
+
+def settle_if_interrupted(job: ImportJob) -> bool:
+    """True for a job whose process died mid-way (no heartbeat for STALE_AFTER). On first sight
+    its plaintext upload is deleted and it is marked failed, so the person may upload again."""
+    if job.state == "failed" and job.message == INTERRUPTED:
+        return True
+    if not is_stale(job):
+        return False
+    upload_path(job.token).unlink(missing_ok=True)
+    job.state, job.message, job.finished_at = "failed", INTERRUPTED, clock.now()
+    return True
+
+
+def settle_interrupted() -> None:
+    """Settle every interrupted job, seen or not (each new upload runs this)."""
+    for job in db.session.execute(
+        select(ImportJob).where(ImportJob.state.in_(("validating", "writing")),
+                                ImportJob.updated_at < clock.now() - STALE_AFTER)
+    ).scalars():
+        settle_if_interrupted(job)
 
 
 def error_page(job: ImportJob, page: int, per_page: int) -> list[ImportRowError]:

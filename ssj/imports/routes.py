@@ -115,7 +115,7 @@ def job(token: str):
     context = {
         "job": job,
         "directory": KINDS[job.kind],
-        "stale": jobs.is_stale(job),
+        "stale": jobs.settle_if_interrupted(job),
         "queue_ahead": jobs.queue_position(job) if job.state == "queued" else None,
         "max_running": current_app.config["IMPORT_MAX_RUNNING"],
         "errors": jobs.error_page(job, page, ERRORS_PER_PAGE) if job.error_count else [],
