@@ -130,6 +130,7 @@ EXPECTED = {
     "oversight.investigation_close": DISCIPLINE,
     "oversight.leadership": frozenset({"supervisor"}),
     "oversight.investigation_decide": frozenset({"supervisor"}),
+    "oversight.grant_decide": frozenset({"supervisor"}),
     # the oversight dashboard (SPEC §8): leaders, heads and staff (own section), discipline read-only
     "oversight.dashboard": READERS | DISCIPLINE,
     # inspection records (Art 8-10): team members write, need-to-know readers read

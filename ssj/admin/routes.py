@@ -13,7 +13,7 @@ from ..auth.roles import ADMIN, ALL_ROLES, ROLE_DUTIES
 from ..extensions import db
 from ..models import Department, Section, User
 from ..security import access
-from . import bp
+from . import bp, grants
 from .service import UserForm, create_user, end_sessions, reset_password, unlock, update_user
 
 
@@ -49,8 +49,11 @@ def new_user():
     """Create a user account."""
     form = UserForm() if request.method == "GET" else UserForm.from_request(request.form)
     if request.method == "POST" and form.validate(None, current_user):
-        user = create_user(form)
-        flash(f"已创建用户 {user.username}。请通过安全渠道将初始密码告知本人，并提醒其首次登录后修改。", "success")
+        user, held = create_user(form, current_user)
+        if held:
+            flash(f"已创建用户 {user.username}，但账号暂不启用：所选角色可以查看保密名单，须经本部门局领导（您和本人以外）批准后才生效（SPEC §4）。", "warning")
+        else:
+            flash(f"已创建用户 {user.username}。请通过安全渠道将初始密码告知本人，并提醒其首次登录后修改。", "success")
         return redirect(url_for("admin.edit_user", user_id=user.id))
     status = 422 if form.errors else 200
     return render_template(
@@ -67,12 +70,16 @@ def edit_user(user_id: int):
     form = UserForm.from_user(user) if request.method == "GET" else UserForm.from_request(request.form)
     if request.method == "POST" and form.validate(user, current_user):
         changes = update_user(user, form, current_user)
-        flash("已保存。" if changes else "没有需要保存的修改。", "success")
+        if "held" in changes:
+            flash("修改后该账号可以查看保密名单：角色、科室和启用状态的修改已提交本部门局领导审批，批准后生效（SPEC §4）。", "warning")
+        else:
+            flash("已保存。" if changes else "没有需要保存的修改。", "success")
         return redirect(url_for("admin.edit_user", user_id=user.id))
     status = 422 if form.errors else 200
     return render_template(
         "admin/user_form.html", form=form, user=user, departments=_organisation(),
         all_roles=ALL_ROLES, duties=ROLE_DUTIES, now=clock.now(),
+        pending=[(g, grants.describe(g)) for g in grants.pending_for(user)],
     ), status
 
 
@@ -81,9 +88,11 @@ def edit_user(user_id: int):
 def reset_user_password(user_id: int):
     """Set a new password for a user; their sessions end."""
     user = get_user(user_id)
-    problem = reset_password(user, request.form.get("password", ""))
+    problem, held = reset_password(user, request.form.get("password", ""), current_user)
     if problem:
         flash(f"密码未修改：{problem}", "error")
+    elif held:
+        flash(f"{user.username} 可以查看保密名单，重置其密码须经本部门局领导（您和本人以外）批准，批准后新密码才生效（SPEC §4）。", "warning")
     else:
         flash(f"已为 {user.username} 设置新密码，其所有登录已结束。", "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))

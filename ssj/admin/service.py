@@ -17,6 +17,7 @@ from ..auth.roles import ADMIN, ALL_ROLES
 from ..auth.sessions import revoke_all
 from ..extensions import db
 from ..models import Department, Section, User
+from . import grants
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 
@@ -88,14 +89,22 @@ class UserForm:
         return not e
 
 
-def create_user(form: UserForm) -> User:
+def _wanted(form: UserForm, enabled: bool) -> dict:
+    return {"department_id": form.department_id, "section_id": form.section_id,
+            "roles": sorted(form.roles), "enabled": enabled}
+
+
+def create_user(form: UserForm, actor: User) -> tuple[User, Optional["grants.AccessGrant"]]:
+    """Create the account; one that could read sealed lists starts disabled until a supervisor approves (SPEC §4)."""
+    wanted = _wanted(form, True)
+    held = grants.needs_approval(None, wanted)
     user = User(
         username=form.username,
         display_name=form.display_name,
         password_hash=hash_password(form.password),
         department_id=form.department_id,
         section_id=form.section_id,
-        enabled=True,
+        enabled=not held,
     )
     user.set_roles(form.roles)
     db.session.add(user)
@@ -108,12 +117,23 @@ def create_user(form: UserForm) -> User:
             "roles": sorted(form.roles),
             "department_id": form.department_id,
             "section_id": form.section_id,
+            "held_for_approval": held,
         },
     )
-    return user
+    return user, (grants.hold_account(user, wanted, actor) if held else None)
 
 
 def update_user(user: User, form: UserForm, actor: User) -> dict[str, list]:
+    """Apply the edit; a part that would give sealed reach is held for a supervisor (key "held" in the result)."""
+    wanted = _wanted(form, form.enabled)
+    if grants.needs_approval(user, wanted):
+        changes: dict = {}
+        if user.display_name != form.display_name:
+            changes["display_name"] = [user.display_name, form.display_name]
+            user.display_name = form.display_name
+            audit.record("user_updated", objects={"user": user.id, "username": user.username, "changes": changes})
+        grant = grants.hold_account(user, wanted, actor)
+        return {**changes, "held": [None, grant.id]}
     before = {
         "display_name": user.display_name,
         "department_id": user.department_id,
@@ -142,16 +162,20 @@ def update_user(user: User, form: UserForm, actor: User) -> dict[str, list]:
     return changes
 
 
-def reset_password(user: User, password: str) -> Optional[str]:
+def reset_password(user: User, password: str, actor: User) -> tuple[Optional[str], bool]:
+    """(problem, held): the reset of an account that reads sealed lists waits for a supervisor (SPEC §4)."""
     problem = password_problem(password, current_app.config["PASSWORD_MIN_LENGTH"])
     if problem:
-        return problem
+        return problem, False
+    if grants.sealed_reach(user.roles, user.section_id, user.enabled) or grants.pending_for(user):
+        grants.hold_password(user, hash_password(password), actor)
+        return None, True
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
     revoke_all(user.id, "password_changed")
     audit.record("password_reset", objects={"user": user.id, "username": user.username})
-    return None
+    return None, False
 
 
 def unlock(user: User) -> None:

@@ -1,5 +1,5 @@
 """All database models, in one place a newcomer can find them."""
-from .accounts import Department, Section, User, UserRole, UserSession
+from .accounts import AccessGrant, Department, Section, User, UserRole, UserSession
 from .audit import AccessLogEntry, AuditChainHead, AuditCheckpoint, Investigation
 from .calendar import Holiday, HolidayYear
 from .draws import (
@@ -29,6 +29,7 @@ from .publication import PublicationRequest, PublishedResult, PublishedTask
 from .training import TrainingAttendance, TrainingSession
 
 __all__ = [
+    "AccessGrant",
     "AnnualPlan",
     "Assignment",
     "DrawAttempt",

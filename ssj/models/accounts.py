@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -115,3 +115,31 @@ class UserSession(db.Model):
 
     # The raw token exists only in memory during the login request.
     cookie_token = None  # type: Optional[str]
+
+
+class AccessGrant(db.Model):
+    """An account change that would let someone read sealed lists, waiting for a supervisor (SPEC §4).
+
+    An administrator alone cannot give such access: creating an account with
+    `section_head` or `supervisor` (or `staff` of a section with sealed
+    tasks), adding such a role, moving such a person to another section,
+    enabling them, or resetting their password is stored here and takes
+    effect only when a supervisor of the account's department — neither the
+    grantee nor the requester — approves it.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "account" (roles, section, enabled) or "password"
+    requested_json: Mapped[Optional[str]] = mapped_column(Text)  # the account fields asked for ("account")
+    password_hash: Mapped[Optional[str]] = mapped_column(String(255))  # the new password's hash ("password")
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending / approved / declined / superseded
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[Optional[User]] = relationship(foreign_keys=[decided_by_id])

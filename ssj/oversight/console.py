@@ -131,6 +131,9 @@ ACTION_LABELS = {
     "investigation_declined": "不同意立案核查",
     "investigation_closed": "纪检：结束立案核查",
     "investigations_viewed": "查看立案核查",
+    "access_grant_requested": "申请授予保密名单权限",
+    "access_grant_approved": "批准授予保密名单权限",
+    "access_grant_declined": "不同意授予保密名单权限",
 }
 
 

@@ -64,7 +64,8 @@ REDRAW_ACTIONS = ("redraw_requested", "redraw_approved", "redraw_declined")
 PUBLICATION_PREFIXES = ("publication", "publish", "unseal")
 KEY_PREFIXES = ("keys_", "key_", "custody_")
 INTEGRITY_ACTIONS = ("sealed_integrity_failure",)
-ADMIN_ACTIONS = ("role_change", "user_created", "password_reset", "account_unlocked", "holiday_changed")
+ADMIN_ACTIONS = ("role_change", "user_created", "password_reset", "account_unlocked", "holiday_changed",
+                 "access_grant_requested", "access_grant_approved", "access_grant_declined")
 # A user edit that moves someone between sections or departments, or
 # enables an account, changes who may read what even without a role change.
 ADMIN_SCOPE_FIELDS = ("department_id", "section_id", "enabled")
@@ -108,6 +109,7 @@ REASON_ZH = {
     "not_own_assignment": "不是本人的检查任务",
     "no_such_assignment": "没有这项检查任务",
     "own_request": "审批自己提出的申请",
+    "own_grant": "审批给自己的授权",
     "already_decided": "重复审批",
     "no_reason": "未写明理由",
     "not_supervisor": "不是本部门局领导",
@@ -671,6 +673,12 @@ def admin_changes(entries: Iterable[Entry]) -> list[Hit]:
             text = f"新建账号 {subject}，角色“{_roles(o.get('roles'))}”。"
         elif action == "password_reset":
             text = f"重置了 {subject} 的密码。"
+        elif action == "access_grant_requested":
+            what = "重置密码" if o.get("kind") == "password" else "可查看保密名单的角色或科室"
+            text = f"为 {subject} 申请{what}，待局领导批准。"
+        elif action in ("access_grant_approved", "access_grant_declined"):
+            verdict = "批准" if action == "access_grant_approved" else "不同意"
+            text = f"{verdict}了给 {subject} 的授权（申请人 {o.get('requested_by', '?')}）。"
         elif action == "account_unlocked":
             text = f"解锁了 {subject} 的账号。"
         elif action == "holiday_changed":

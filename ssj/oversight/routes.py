@@ -29,7 +29,8 @@ from ..audit import verify as log_verify
 from ..auth.roles import DISCIPLINE, SECTION_HEAD, STAFF, SUPERVISOR
 from ..security import access
 from ..extensions import db
-from ..models import Investigation
+from ..admin import grants
+from ..models import AccessGrant, Investigation
 from . import bp, charts, console, investigations
 from . import dashboard as dash
 from .flags import REASON_ZH
@@ -280,12 +281,33 @@ def leadership():
         view = console.compute_flags(r, _scope(), kinds=("enterprise_searches",))
     items = investigations.of_department(current_user.department_id)
     names = investigations.names_of({c for inv in items for c in investigations.codes_of(inv)})
+    pending_grants = [(g, grants.describe(g)) for g in grants.pending_in_department(current_user.department_id)]
     audit.record("investigations_viewed", objects={"since": r.since, "until": r.until,
-                                                   "counts": view.counts() if view else None})
+                                                   "counts": view.counts() if view else None,
+                                                   "pending_grants": len(pending_grants)})
     return render_template(
-        "oversight/leadership.html", range=r, view=view, items=items, names=names,
+        "oversight/leadership.html", range=r, view=view, items=items, names=names, grants=pending_grants,
         state_of=investigations.state_of, codes_of=investigations.codes_of, STATE_ZH=investigations.STATE_ZH,
     ), (422 if r.errors else 200)
+
+
+@bp.route("/oversight/grants/<int:grant_id>/decide", methods=["POST"])
+@access.roles(SUPERVISOR)
+def grant_decide(grant_id: int):
+    """Approve or decline an account change that gives sealed access (a supervisor other than grantee and requester)."""
+    grant = db.session.get(AccessGrant, grant_id)
+    if grant is None or grant.user.department_id != current_user.department_id:
+        abort(404)
+    approve = request.form.get("decision") == "approve"
+    try:
+        grants.decide(grant, current_user, approve, request.form.get("note", ""))
+    except grants.GrantRefused as exc:
+        g.denied = True
+        g.denial_reason = exc.reason
+        flash(exc.message, "error")
+        return redirect(url_for(".leadership"), code=303)
+    flash(f"已{'批准' if approve else '不同意'} {grant.user.username} 的账号授权。", "success")
+    return redirect(url_for(".leadership"), code=303)
 
 
 @bp.route("/oversight/investigations/<int:inv_id>/decide", methods=["POST"])
