@@ -1,0 +1,169 @@
+"""Does a large import make other people wait? Latency of a signed-in page during a 100,000-row import.
+
+Run:  .venv/bin/python -m bench.import_blocking [--rows N] [--backend sqlite|postgres|both]
+
+A real gunicorn server (2 workers x 4 threads, as `make run`) on a fresh
+instance. One session uploads the target file through the real route and
+polls its job to the end; another, signed in too, asks for 事项清单
+(/matters) every 100 ms. Every signed-in request writes its access-log entry
+in its own commit, so on SQLite it needs the write lock the import's write
+holds. Printed: the probes' p50, p99 and max latency while the import ran,
+beside the same page on the idle server. Goal (issue #13): max < 1 s.
+Figures are printed, never asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from . import common
+
+GOAL_MAX_S = 1.0
+PROBE_EVERY = 0.1
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _session(base: str) -> tuple[requests.Session, str]:
+    http = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get(base + "/login").text).group(1)
+    r = http.post(base + "/login", data={"username": common.STAFF, "password": common.PASSWORD, "csrf_token": token},
+                  allow_redirects=False)
+    if r.status_code != 302:
+        raise SystemExit("benchmark user could not sign in")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get(base + "/imports/targets").text).group(1)
+    return http, token
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def measure(path: Path, instance: Path, env: dict) -> dict:
+    common.fresh_instance(instance)
+    port = _free_port()
+    log = open(instance / "server.log", "wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--timeout", "600",
+         "--bind", f"127.0.0.1:{port}", "app:app"],
+        cwd=ROOT, env={**env, "SSJ_INSTANCE_PATH": str(instance)}, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                requests.get(base + "/login", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        prober, _ = _session(base)
+        importer, token = _session(base)
+        idle = []
+        for _ in range(30):
+            start = time.perf_counter()
+            prober.get(base + "/matters")
+            idle.append(time.perf_counter() - start)
+            time.sleep(PROBE_EVERY)
+
+        probes: list[tuple[float, float, int]] = []  # (started, seconds, status)
+        stop = threading.Event()
+
+        def probe() -> None:
+            while not stop.is_set():
+                start = time.perf_counter()
+                try:
+                    status = prober.get(base + "/matters", timeout=120).status_code
+                except requests.RequestException:
+                    status = 0
+                probes.append((start, time.perf_counter() - start, status))
+                stop.wait(max(0.0, PROBE_EVERY - (time.perf_counter() - start)))
+
+        thread = threading.Thread(target=probe)
+        thread.start()
+        began = time.perf_counter()
+        with open(path, "rb") as f:
+            r = importer.post(base + "/imports/targets", data={"csrf_token": token},
+                              files={"file": (path.name, f)}, allow_redirects=False)
+        if r.status_code != 303:
+            stop.set()
+            raise SystemExit(f"upload refused: {r.status_code}")
+        job_url = base + r.headers["Location"]
+        state = ""
+        while True:
+            page = importer.get(job_url).text
+            if 'hx-trigger="every 1s"' not in page:  # a finished job's card stops polling
+                state = "done" if "已完成" in page else "NOT DONE"
+                break
+            time.sleep(0.5)
+        ended = time.perf_counter()
+        stop.set()
+        thread.join()
+        during = [s for started, s, _ in probes if began <= started <= ended]
+        errors = sum(1 for started, _, status in probes if began <= started <= ended and status != 200)
+        return {"import_s": ended - began, "state": state, "probes": len(during), "errors": errors,
+                "idle_p50": statistics.median(idle), "p50": statistics.median(during), "p99": _pct(during, 99),
+                "max": max(during)}
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
+
+
+def main(rows: int, backends: list[str]) -> dict:
+    path = common.OUT / f"targets-{rows}.xlsx"
+    if not path.exists():
+        print(f"generating {rows:,} targets into {path} ...", flush=True)
+        common.write_targets_xlsx(path, rows)
+    results = {}
+    for backend in backends:
+        env = dict(os.environ)
+        cluster = None
+        if backend == "postgres":
+            sys.path.insert(0, str(ROOT))
+            from tests.postgres_support import Cluster
+
+            cluster = Cluster()
+            cluster.execute("CREATE DATABASE ssj_bench")
+            env["SSJ_DATABASE_URL"] = os.environ["SSJ_DATABASE_URL"] = cluster.url("ssj_bench")
+        else:
+            env.pop("SSJ_DATABASE_URL", None)
+            os.environ.pop("SSJ_DATABASE_URL", None)
+        try:
+            results[backend] = measure(path, common.OUT / f"blocking-{backend}", env)
+        finally:
+            os.environ.pop("SSJ_DATABASE_URL", None)
+            if cluster is not None:
+                cluster.stop()
+    print()
+    print(f"Signed-in page (/matters) probed every {PROBE_EVERY * 1000:.0f} ms during a {rows:,}-row target import")
+    print(f"{'backend':<10}{'import s':>10}{'state':>8}{'probes':>8}{'non-200':>9}{'idle p50':>10}"
+          f"{'p50':>8}{'p99':>8}{'max':>8}   goal max < {GOAL_MAX_S:.0f} s")
+    for backend, r in results.items():
+        verdict = "ok" if r["max"] < GOAL_MAX_S else "MISSED"
+        print(f"{backend:<10}{r['import_s']:>10.1f}{r['state']:>8}{r['probes']:>8}{r['errors']:>9}"
+              f"{r['idle_p50']:>10.3f}{r['p50']:>8.3f}{r['p99']:>8.3f}{r['max']:>8.3f}   {verdict}")
+    print(f"(load average at the end: {common.loadavg()})")
+    return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    args = parser.parse_args()
+    main(args.rows, ["sqlite", "postgres"] if args.backend == "both" else [args.backend])
