@@ -285,3 +285,24 @@ def test_generic_log_entries_name_a_target_only_by_hmac(app, clients):
     assert entry["outcome"] == "denied"
     assert entry["objects"]["args"]["target_id"] != target_id
     assert "91411623MA40000001" not in body and len(entry["objects"]["args"]["target_id"]["target_ref"]) == 64
+
+
+def test_app_refuses_to_start_with_an_object_route_without_a_loader(instance_path):
+    """A route taking an object id must load it through a scoped loader (access.load), or the app does not start."""
+    from flask import Blueprint
+
+    import ssj
+    from ssj.security import access
+    from ssj.security.access import check_every_route_declared
+
+    app = ssj.create_app({"TESTING": True}, instance_path=str(instance_path))
+    bp = Blueprint("sneaky", __name__)
+
+    @bp.route("/sneaky/<int:task_id>")
+    @access.roles("staff")
+    def sneaky(task_id: int):
+        return "whatever task this is"
+
+    app.register_blueprint(bp)
+    with pytest.raises(RuntimeError, match=r"sneaky.sneaky \(task_id\)"):
+        check_every_route_declared(app)

@@ -3,7 +3,7 @@
 The admin manages accounts and the organisation but never sees sealed lists.
 """
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -14,14 +14,8 @@ from ..extensions import db
 from ..models import Department, Section, User
 from ..security import access
 from . import bp, grants
+from .policy import get_section, get_user
 from .service import UserForm, create_user, end_sessions, reset_password, unlock, update_user
-
-
-def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 def _organisation():
@@ -64,9 +58,9 @@ def new_user():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @access.roles(ADMIN)
-def edit_user(user_id: int):
+@access.load(user_id=get_user)
+def edit_user(user):
     """Edit a user's name, department, section, roles and whether the account is enabled."""
-    user = get_user(user_id)
     form = UserForm.from_user(user) if request.method == "GET" else UserForm.from_request(request.form)
     if request.method == "POST" and form.validate(user, current_user):
         changes = update_user(user, form, current_user)
@@ -85,9 +79,9 @@ def edit_user(user_id: int):
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 @access.roles(ADMIN)
-def reset_user_password(user_id: int):
+@access.load(user_id=get_user)
+def reset_user_password(user):
     """Set a new password for a user; their sessions end."""
-    user = get_user(user_id)
     problem, held = reset_password(user, request.form.get("password", ""), current_user)
     if problem:
         flash(f"密码未修改：{problem}", "error")
@@ -100,9 +94,9 @@ def reset_user_password(user_id: int):
 
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])
 @access.roles(ADMIN)
-def unlock_user(user_id: int):
+@access.load(user_id=get_user)
+def unlock_user(user):
     """Lift a lockout after repeated failed logins."""
-    user = get_user(user_id)
     unlock(user)
     flash(f"已解除 {user.username} 的锁定。", "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
@@ -110,9 +104,9 @@ def unlock_user(user_id: int):
 
 @bp.route("/users/<int:user_id>/sessions/revoke", methods=["POST"])
 @access.roles(ADMIN)
-def revoke_user_sessions(user_id: int):
+@access.load(user_id=get_user)
+def revoke_user_sessions(user):
     """End every open session of a user at once (e.g. a lost laptop)."""
-    user = get_user(user_id)
     count = end_sessions(user)
     flash(f"已结束 {user.username} 的 {count} 个登录会话。", "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
@@ -184,11 +178,9 @@ def add_section():
 
 @bp.route("/sections/<int:section_id>", methods=["POST"])
 @access.roles(ADMIN)
-def rename_section(section_id: int):
+@access.load(section_id=get_section)
+def rename_section(section):
     """Rename a section; its code and history stay."""
-    section = db.session.get(Section, section_id)
-    if section is None:
-        abort(404)
     name = request.form.get("name", "").strip()
     if not name:
         flash("科室名称不能为空。", "error")

@@ -17,10 +17,9 @@ from flask_login import current_user
 from .. import clock
 from ..auth.roles import ADMIN
 from ..directories.listing import wants_fragment
-from ..extensions import db
-from ..models import Holiday
 from ..security import access
 from . import bp, service
+from .policy import get_holiday
 from .service import YEAR_MAX, YEAR_MIN, AddForm, BulkForm, current_calendar
 
 MAX_CALCULATOR_DAYS = 120
@@ -121,11 +120,9 @@ def bulk():
 
 @bp.route("/admin/holidays/<int:holiday_id>/remove", methods=["POST"])
 @access.roles(ADMIN)
-def remove(holiday_id: int):
+@access.load(holiday_id=get_holiday)
+def remove(holiday):
     """Delete one entered day (the package's data, if any, applies to it again)."""
-    holiday = db.session.get(Holiday, holiday_id)
-    if holiday is None:
-        abort(404)
     day, label, year = holiday.date, service.stored_label(holiday.is_working_day, holiday.name), holiday.date.year
     reopened = service.remove_entry(holiday)
     flash(f"已删除：{service.day_text(day)} {label}。", "success")

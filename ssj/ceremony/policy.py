@@ -3,7 +3,7 @@
 One loader per purpose answers both questions, as in ssj.plans.policy: a
 task of another department does not exist for this user (404, so ids
 cannot be probed), one they may not use for this purpose is refused (403).
-Either way the attempt is logged as denied (`g.denied`), so the discipline
+Either way the attempt is logged as denied (`ssj.security.access.refuse`), so the discipline
 office sees who tried to read a list they had no business with.
 
 Who organises (Art 5, SPEC §3): the 劳动保障监察大队 leads the draw of
@@ -22,13 +22,14 @@ who they are. The discipline office may witness; it still never reads lists.
 """
 from __future__ import annotations
 
-from flask import abort, current_app, g
+from flask import current_app
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.roles import ADMIN, DISCIPLINE, SECTION_HEAD, STAFF, SUPERVISOR
 from ..extensions import db
 from ..models import DrawAttempt, Inspector, Section, Task, User
+from ..security.access import not_found, refuse
 
 PLANNERS = (STAFF, SECTION_HEAD)
 VETO = (ADMIN, DISCIPLINE)
@@ -132,30 +133,25 @@ def may_decide_redraw(user, task: Task, requested_by_id: int | None) -> bool:
     return is_supervisor_of(user, task) and requested_by_id is not None and user.id != requested_by_id
 
 
-def refuse(reason: str, status: int = 403):
-    g.denied = True
-    g.denial_reason = reason
-    abort(status)
-
-
-def _load(task_id: int) -> Task:
+def get_task_in_reach(task_id: int) -> Task:
+    """A task of the user's department, or a joint task they are assigned to; otherwise it does not exist for them."""
     task = db.session.get(Task, task_id)
     if task is None:
-        abort(404)
+        not_found()
     if not in_department(current_user, task) and not own_inspector_on(task):
         refuse("other_department", 404)
     return task
 
 
 def get_task_to_watch(task_id: int) -> Task:
-    task = _load(task_id)
+    task = get_task_in_reach(task_id)
     if not may_watch(current_user, task):
         refuse("not_own_section")
     return task
 
 
 def get_task_to_organize(task_id: int) -> Task:
-    task = _load(task_id)
+    task = get_task_in_reach(task_id)
     if not may_organize(current_user, task):
         refuse("not_own_section")
     return task
@@ -169,7 +165,7 @@ def get_task_to_witness(task_id: int) -> Task:
     """
     task = db.session.get(Task, task_id)
     if task is None:
-        abort(404)
+        not_found()
     departments = {task.section.department_id, *(p.department_id for p in task.partners)}
     if current_user.department_id not in departments:
         refuse("other_department", 404)
@@ -177,7 +173,7 @@ def get_task_to_witness(task_id: int) -> Task:
 
 
 def get_task_list(task_id: int) -> Task:
-    task = _load(task_id)
+    task = get_task_in_reach(task_id)
     if not may_read_list(current_user, task):
         refuse("no_need_to_know")
     return task
@@ -205,10 +201,16 @@ def own_inspector_on(task: Task) -> bool:
 
 def get_task_for_recusal(task_id: int, inspector_id: int) -> Task:
     """The inspector declaring their own conflict, or the organizer or section head on their behalf."""
-    task = _load(task_id)
+    task = get_task_in_reach(task_id)
+    check_recusal(task, inspector_id)
+    return task
+
+
+def check_recusal(task: Task, inspector_id: int) -> None:
+    """The inspector declaring their own conflict, or the organizer or section head on their behalf."""
     me = my_inspector() if current_user.has_role("inspector") else None
     if me is not None and me.id == inspector_id:
-        return task
+        return
     if may_organize(current_user, task) and may_read_list(current_user, task):
-        return task
+        return
     refuse("not_own_assignment")

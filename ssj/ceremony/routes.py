@@ -112,16 +112,17 @@ def _back(task, anchor: str):
 
 @bp.route("/tasks/<int:task_id>/draw")
 @access.roles(*WATCHERS)
-def draw(task_id: int):
+@access.load(task_id=policy.get_task_to_watch)
+def draw(task):
     """摇号: the ceremony page, one step after another."""
-    return _page(policy.get_task_to_watch(task_id))
+    return _page(task)
 
 
 @bp.route("/tasks/<int:task_id>/draw/freeze", methods=["POST"])
 @access.roles(*PLANNERS)
-def freeze(task_id: int):
+@access.load(task_id=policy.get_task_to_organize)
+def freeze(task):
     """Step 1: freeze the pools of a new numbered attempt."""
-    task = policy.get_task_to_organize(task_id)
     try:
         if request.form.get("attempt", "") != "new":
             raise service.CeremonyError("页面已过期：抽取进度已有变化。请刷新页面，核对后再操作。")
@@ -134,9 +135,9 @@ def freeze(task_id: int):
 
 @bp.route("/tasks/<int:task_id>/draw/commit", methods=["POST"])
 @access.roles(*PLANNERS)
-def commit(task_id: int):
+@access.load(task_id=policy.get_task_to_organize)
+def commit(task):
     """Step 2: generate the secret nonce and publish its commitment."""
-    task = policy.get_task_to_organize(task_id)
     try:
         service.commit(_posted_attempt(task))
     except service.CeremonyError as exc:
@@ -147,9 +148,9 @@ def commit(task_id: int):
 
 @bp.route("/tasks/<int:task_id>/draw/witnesses", methods=["POST"])
 @access.roles(*PLANNERS)
-def add_witness(task_id: int):
+@access.load(task_id=policy.get_task_to_organize)
+def add_witness(task):
     """Step 3 on the ceremony screen: a witness re-enters their own password, then their digits."""
-    task = policy.get_task_to_organize(task_id)
     form = WitnessForm.from_request(request.form)
     form.password, password = "", form.password  # never echoed back into the page
     try:
@@ -160,7 +161,8 @@ def add_witness(task_id: int):
         if not request.form.get("username", "").strip() and (request.form.get("name") or request.form.get("digits")):
             # The v1 form: the organiser typing someone's name and dice.
             service.refuse_witness(attempt, "typed_by_organiser", tried=None)
-            g.denied, g.denial_reason, g.keep_changes = True, "typed_by_organiser", True
+            access.mark_refused("typed_by_organiser")
+            g.keep_changes = True
             return _page(task, 403, error="组织人不能替见证人录入点数：请见证人本人输入自己的用户名和密码后录入，"
                                           "或由见证人本人登录后在“见证人录入”页录入。", witness=form)
         form.password = password
@@ -174,7 +176,8 @@ def add_witness(task_id: int):
         if exc.status == 403:
             # Refusals are logged (service.refuse_witness), and a wrong
             # password counts towards the witness's lockout: keep both.
-            g.denied, g.denial_reason, g.keep_changes = True, "witness_refused", True
+            access.mark_refused("witness_refused")
+            g.keep_changes = True
         return _page(task, exc.status, error=str(exc), witness=form)
     flash(f"已录入见证人 {witness.name}（{witness.affiliation}）本人确认的 {len(witness.digits)} 位数字。", "success")
     return _back(task, "step-3")
@@ -182,9 +185,9 @@ def add_witness(task_id: int):
 
 @bp.route("/tasks/<int:task_id>/draw/witness", methods=["GET", "POST"])
 @access.signed_in
-def witness_entry(task_id: int):
+@access.load(task_id=policy.get_task_to_witness)
+def witness_entry(task):
     """见证人录入: a witness, signed in as themselves, types their own digits."""
-    task = policy.get_task_to_witness(task_id)
     attempt = service.current_attempt(task)
     form = DigitsForm()
     error = None
@@ -205,7 +208,8 @@ def witness_entry(task_id: int):
             status, error = 422, form.errors["digits"]
         except service.CeremonyError as exc:
             if exc.status == 403:
-                g.denied, g.denial_reason, g.keep_changes = True, "witness_refused", True
+                access.mark_refused("witness_refused")
+                g.keep_changes = True
             status, error = exc.status, str(exc)
     problem = None
     if attempt is not None:
@@ -218,9 +222,9 @@ def witness_entry(task_id: int):
 
 @bp.route("/tasks/<int:task_id>/draw/run", methods=["POST"])
 @access.roles(*PLANNERS)
-def run(task_id: int):
+@access.load(task_id=policy.get_task_to_organize)
+def run(task):
     """Step 4: run the draw once and seal the result."""
-    task = policy.get_task_to_organize(task_id)
     try:
         attempt = _posted_attempt(task)
         service.run(attempt, current_user)
@@ -235,9 +239,9 @@ def run(task_id: int):
 
 @bp.route("/tasks/<int:task_id>/draw/redraw", methods=["POST"])
 @access.roles(*PLANNERS)
-def request_redraw(task_id: int):
+@access.load(task_id=policy.get_task_to_organize)
+def request_redraw(task):
     """Ask for this attempt to be voided and the draw redone, with a written reason."""
-    task = policy.get_task_to_organize(task_id)
     form = ReasonForm.from_request(request.form)
     try:
         attempt = _posted_attempt(task)
@@ -252,9 +256,9 @@ def request_redraw(task_id: int):
 
 @bp.route("/tasks/<int:task_id>/draw/redraw/decide", methods=["POST"])
 @access.roles(SUPERVISOR)
-def decide_redraw(task_id: int):
+@access.load(task_id=policy.get_task_to_watch)
+def decide_redraw(task):
     """A supervisor approves or turns down a redraw request."""
-    task = policy.get_task_to_watch(task_id)
     form = ReasonForm.from_request(request.form, "note")
     decision = request.form.get("decision", "")
     try:
@@ -262,8 +266,7 @@ def decide_redraw(task_id: int):
         if not attempt.redraw_pending:
             raise service.CeremonyError("没有等待审批的重新抽取申请。")
         if not policy.may_decide_redraw(current_user, task, attempt.void_requested_by_id):
-            g.denied = True
-            g.denial_reason = "own_request" if current_user.id == attempt.void_requested_by_id else "not_supervisor"
+            access.mark_refused("own_request" if current_user.id == attempt.void_requested_by_id else "not_supervisor")
             return _page(
                 task, 403,
                 error="重新抽取须由提出申请以外的本部门局领导审批：您不能审批自己提出的申请。"
@@ -292,9 +295,9 @@ def decide_redraw(task_id: int):
 
 @bp.route("/tasks/<int:task_id>/draw/commitment")
 @access.roles(*WATCHERS)
-def commitment(task_id: int):
+@access.load(task_id=policy.get_task_to_watch)
+def commitment(task):
     """The nonce commitment alone, large, for showing and printing before the dice."""
-    task = policy.get_task_to_watch(task_id)
     attempt = service.current_attempt(task)
     return render_template("ceremony/commitment.html", task=task, attempt=attempt, printed_by=current_user,
                            printed_at=clock.now())
@@ -302,9 +305,9 @@ def commitment(task_id: int):
 
 @bp.route("/tasks/<int:task_id>/draw/record")
 @access.roles(*WATCHERS)
-def record(task_id: int):
+@access.load(task_id=policy.get_task_to_watch)
+def record(task):
     """抽取记录: every attempt's public facts on A4, without the selected names."""
-    task = policy.get_task_to_watch(task_id)
     return render_template(
         "ceremony/record.html",
         task=task,
@@ -316,9 +319,9 @@ def record(task_id: int):
 
 @bp.route("/tasks/<int:task_id>/draw/screen")
 @access.roles(*WATCHERS)
-def screen(task_id: int):
+@access.load(task_id=policy.get_task_to_watch)
+def screen(task):
     """The projector view: the current step's public facts in large type, refreshed live."""
-    task = policy.get_task_to_watch(task_id)
     attempt = service.current_attempt(task)
     context = dict(
         task=task,
@@ -342,9 +345,9 @@ def screen(task_id: int):
 
 @bp.route("/tasks/<int:task_id>/list")
 @access.roles(*LIST_READERS)
-def sealed_list(task_id: int):
+@access.load(task_id=policy.get_task_list)
+def sealed_list(task):
     """The task's drawn targets and teams, for its organizer, section head and supervisors."""
-    task = policy.get_task_list(task_id)
     listing = service.read_list(task, "task_list")
     return render_template("ceremony/list.html", task=task, listing=listing,
                            may_recuse=policy.may_organize(current_user, task) and policy.may_read_list(current_user, task))
@@ -352,18 +355,18 @@ def sealed_list(task_id: int):
 
 @bp.route("/tasks/<int:task_id>/list/print")
 @access.roles(*LIST_READERS)
-def sealed_list_print(task_id: int):
+@access.load(task_id=policy.get_task_list)
+def sealed_list_print(task):
     """The sealed list on A4, with the viewer's name and the time across every page."""
-    task = policy.get_task_list(task_id)
     listing = service.read_list(task, "print")
     return render_template("ceremony/list_print.html", task=task, listing=listing, mark=watermark())
 
 
 @bp.route("/tasks/<int:task_id>/list.xlsx")
 @access.roles(*LIST_READERS)
-def sealed_list_xlsx(task_id: int):
+@access.load(task_id=policy.get_task_list)
+def sealed_list_xlsx(task):
     """The sealed list as .xlsx, watermarked in a header row and the sheet's header and footer."""
-    task = policy.get_task_list(task_id)
     listing = service.read_list(task, "export")
     if listing is None:
         flash("本任务还没有封存的抽取结果，没有可导出的名单。", "warning")
@@ -388,20 +391,21 @@ def my_inspections():
     return render_template("ceremony/mine.html", inspector=inspector, items=items)
 
 
-def _recusal_target(task_id: int, position: int, inspector_id: int):
+def _recusal_target(task, position: int, inspector_id: int):
     """(task, assignment) for a recusal: the inspector themself, or the organizer or head on their behalf."""
-    task = policy.get_task_for_recusal(task_id, inspector_id)
+    policy.check_recusal(task, inspector_id)
     assignment = service.active_assignment(task, position, inspector_id)
     if assignment is None:
-        policy.refuse("no_such_assignment", 404)
+        access.refuse("no_such_assignment", 404)
     return task, assignment
 
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/inspectors/<int:inspector_id>/recuse", methods=["GET", "POST"])
 @access.roles(STAFF, SECTION_HEAD, INSPECTOR)
-def recuse(task_id: int, position: int, inspector_id: int):
+@access.load(task_id=policy.get_task_in_reach)
+def recuse(task, position: int, inspector_id: int):
     """Declare a conflict after the draw: the next inspector in the frozen ranking takes the place (Art 5)."""
-    task, assignment = _recusal_target(task_id, position, inspector_id)
+    task, assignment = _recusal_target(task, position, inspector_id)
     inspector = db.session.get(Inspector, inspector_id)
     self_service = inspector.user_id == current_user.id
     back = url_for("ceremony.my_inspections") if self_service else url_for("ceremony.sealed_list", task_id=task.id)

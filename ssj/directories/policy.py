@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Optional
 
-from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.roles import DIRECTORY_EDITORS, DIRECTORY_READERS
 from ..extensions import db
 from ..models import Conflict, Inspector, Matter, Target
+from ..security.access import not_found, refuse
 
 
 def may_edit_directory(user) -> bool:
@@ -38,44 +38,70 @@ def own_inspector(user) -> Optional[Inspector]:
     return db.session.execute(select(Inspector).where(Inspector.user_id == user.id)).scalar_one_or_none()
 
 
-def _refuse(reason: str):
-    g.denial_reason = reason
-    abort(403)
-
-
 def get_matter(matter_id: int, for_edit: bool = False) -> Matter:
     matter = db.session.get(Matter, matter_id)
-    if matter is None or matter.section.department_id != current_user.department_id:
-        abort(404)
+    if matter is None:
+        not_found()
+    if matter.section.department_id != current_user.department_id:
+        refuse("other_department", 404)
     if for_edit and not may_edit_matter(current_user, matter):
-        _refuse("not_own_section")
+        refuse("not_own_section")
     return matter
 
 
 def get_inspector(inspector_id: int, for_edit: bool = False) -> Inspector:
     inspector = db.session.get(Inspector, inspector_id)
-    if inspector is None or inspector.department_id != current_user.department_id:
-        abort(404)
+    if inspector is None:
+        not_found()
+    if inspector.department_id != current_user.department_id:
+        refuse("other_department", 404)
     if for_edit and not may_edit_directory(current_user):
-        _refuse("role")
+        refuse("role")
     return inspector
 
 
 def get_target(target_id: int, for_edit: bool = False) -> Target:
     target = db.session.get(Target, target_id)
-    if target is None or target.department_id != current_user.department_id:
-        abort(404)
+    if target is None:
+        not_found()
+    if target.department_id != current_user.department_id:
+        refuse("other_department", 404)
     if for_edit and not may_edit_directory(current_user):
-        _refuse("role")
+        refuse("role")
     return target
+
+
+def get_matter_to_edit(matter_id: int) -> Matter:
+    return get_matter(matter_id, for_edit=True)
+
+
+def get_inspector_to_edit(inspector_id: int) -> Inspector:
+    return get_inspector(inspector_id, for_edit=True)
+
+
+def get_target_to_edit(target_id: int) -> Target:
+    return get_target(target_id, for_edit=True)
+
+
+def get_conflict_to_withdraw(conflict_id: int) -> Conflict:
+    return get_conflict(conflict_id, for_withdraw=True)
+
+
+def require_section() -> int:
+    """The user's section: a matter is always added to one's own section."""
+    if current_user.section_id is None:
+        refuse("no_section")
+    return current_user.section_id
 
 
 def get_conflict(conflict_id: int, for_withdraw: bool = False) -> Conflict:
     conflict = db.session.get(Conflict, conflict_id)
-    if conflict is None or conflict.inspector.department_id != current_user.department_id:
-        abort(404)
+    if conflict is None:
+        not_found()
+    if conflict.inspector.department_id != current_user.department_id:
+        refuse("other_department", 404)
     if not sees_department_conflicts(current_user) and conflict.inspector.user_id != current_user.id:
-        abort(404)  # an inspector does not learn of other people's conflicts
+        refuse("not_own_inspector", 404)  # an inspector does not learn of other people's conflicts
     if for_withdraw and not may_edit_directory(current_user):
-        _refuse("role")
+        refuse("role")
     return conflict

@@ -7,7 +7,7 @@ htmx and the full page otherwise (`listing.render_list`).
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -30,10 +30,13 @@ from . import bp, queries, service
 from .forms import ConflictForm, InspectorForm, MatterForm, TargetForm
 from .listing import paginate, paginate_ids, render_list, wants_fragment
 from .policy import (
-    get_conflict,
+    get_conflict_to_withdraw,
     get_inspector,
+    get_inspector_to_edit,
     get_matter,
+    get_matter_to_edit,
     get_target,
+    get_target_to_edit,
     may_edit_directory,
     may_edit_matter,
     own_inspector,
@@ -113,8 +116,7 @@ def _stale(labels: dict[str, str], saved, typed, shown: dict[str, dict] | None =
 def matter_new():
     """Add a matter led by the user's own section."""
     if current_user.section_id is None:
-        g.denial_reason = "no_section"
-        abort(403)
+        access.refuse("no_section")
     if request.method == "GET":
         return _matter_form_page(MatterForm.blank(), None)
     form = MatterForm.from_request(request.form)
@@ -129,51 +131,51 @@ def matter_new():
 
 @bp.route("/matters/<int:matter_id>")
 @access.roles(*DIRECTORY_READERS)
-def matter(matter_id: int):
+@access.load(matter_id=get_matter)
+def matter(matter):
     """One matter with its content items, legal basis and Art 7 check."""
-    m = get_matter(matter_id)
-    return render_template("directories/matter.html", matter=m, shortfalls=service.art7_shortfalls(m))
+    return render_template("directories/matter.html", matter=matter, shortfalls=service.art7_shortfalls(matter))
 
 
 @bp.route("/matters/<int:matter_id>/edit", methods=["GET", "POST"])
 @access.roles(*DIRECTORY_EDITORS)
-def matter_edit(matter_id: int):
+@access.load(matter_id=get_matter_to_edit)
+def matter_edit(matter):
     """Change a matter of the user's own section; the change becomes a new version."""
-    m = get_matter(matter_id, for_edit=True)
     if request.method == "GET":
-        return _matter_form_page(MatterForm.from_matter(m), m)
+        return _matter_form_page(MatterForm.from_matter(matter), matter)
     form = MatterForm.from_request(request.form)
-    if not form.validate(m):
-        return _matter_form_page(form, m, refuse_change("invalid_input", 422))
+    if not form.validate(matter):
+        return _matter_form_page(form, matter, refuse_change("invalid_input", 422))
     try:
-        concurrency.check(m, submitted_version(request.form))
+        concurrency.check(matter, submitted_version(request.form))
         with concurrency.guarded():
-            m, changes = service.save_matter(form, m, current_user)
+            matter, changes = service.save_matter(form, matter, current_user)
             concurrency.flush()
     except StaleEdit:
         status = refuse_change("stale_version", 409)
-        m = get_matter(matter_id, for_edit=True)
-        last = m.versions[0] if m.versions else None
-        stale = _stale(service.FIELD_LABELS, MatterForm.from_matter(m), form,
+        matter = get_matter_to_edit(matter.id)
+        last = matter.versions[0] if matter.versions else None
+        stale = _stale(service.FIELD_LABELS, MatterForm.from_matter(matter), form,
                        {"method": MATTER_METHODS, "status": MATTER_STATUSES},
                        by=last.changed_by.display_name if last and last.changed_by else None,
                        at=clock.show(last.changed_at) if last else None)
-        return _matter_form_page(form, m, status, stale)
+        return _matter_form_page(form, matter, status, stale)
     if changes:
-        flash(f"已保存为第 {m.version} 版，修改了 {len(changes)} 项。", "success")
-        for note in service.art7_shortfalls(m):
+        flash(f"已保存为第 {matter.version} 版，修改了 {len(changes)} 项。", "success")
+        for note in service.art7_shortfalls(matter):
             flash(note, "warning")
     else:
         flash("没有需要保存的修改。", "info")
-    return redirect(url_for("directories.matter", matter_id=m.id))
+    return redirect(url_for("directories.matter", matter_id=matter.id))
 
 
 @bp.route("/matters/<int:matter_id>/versions")
 @access.roles(*DIRECTORY_READERS)
-def matter_versions(matter_id: int):
+@access.load(matter_id=get_matter)
+def matter_versions(matter):
     """Version history of a matter: who changed what, when."""
-    m = get_matter(matter_id)
-    return render_template("directories/matter_versions.html", matter=m, versions=service.version_history(m))
+    return render_template("directories/matter_versions.html", matter=matter, versions=service.version_history(matter))
 
 
 # --- inspectors ------------------------------------------------------------
@@ -242,41 +244,41 @@ def inspector_new():
 
 @bp.route("/inspectors/<int:inspector_id>")
 @access.roles(*DIRECTORY_READERS)
-def inspector(inspector_id: int):
+@access.load(inspector_id=get_inspector)
+def inspector(inspector):
     """One inspector: certificate, status, whether they can be drawn, and their conflicts."""
-    person = get_inspector(inspector_id)
     conflicts = db.session.execute(
-        select(Conflict).where(Conflict.inspector_id == person.id).order_by(Conflict.declared_at.desc())
+        select(Conflict).where(Conflict.inspector_id == inspector.id).order_by(Conflict.declared_at.desc())
     ).scalars().all()
-    eligible, reasons = service.eligibility(person, clock.today())
+    eligible, reasons = service.eligibility(inspector, clock.today())
     return render_template(
-        "directories/inspector.html", inspector=person, eligible=eligible, reasons=reasons, conflicts=conflicts
+        "directories/inspector.html", inspector=inspector, eligible=eligible, reasons=reasons, conflicts=conflicts
     )
 
 
 @bp.route("/inspectors/<int:inspector_id>/edit", methods=["GET", "POST"])
 @access.roles(*DIRECTORY_EDITORS)
-def inspector_edit(inspector_id: int):
+@access.load(inspector_id=get_inspector_to_edit)
+def inspector_edit(inspector):
     """Change an inspector's section, certificate, status or linked account."""
-    person = get_inspector(inspector_id, for_edit=True)
     if request.method == "GET":
-        return _inspector_form_page(InspectorForm.from_inspector(person), person)
+        return _inspector_form_page(InspectorForm.from_inspector(inspector), inspector)
     form = InspectorForm.from_request(request.form)
-    if not form.validate(person, current_user.department_id):
-        return _inspector_form_page(form, person, refuse_change("invalid_input", 422))
+    if not form.validate(inspector, current_user.department_id):
+        return _inspector_form_page(form, inspector, refuse_change("invalid_input", 422))
     try:
-        concurrency.check(person, submitted_version(request.form))
+        concurrency.check(inspector, submitted_version(request.form))
         with concurrency.guarded():
-            _, changed = service.save_inspector(form, person, current_user)
+            _, changed = service.save_inspector(form, inspector, current_user)
             concurrency.flush()
     except StaleEdit:
         status = refuse_change("stale_version", 409)
-        person = get_inspector(inspector_id, for_edit=True)
-        stale = _stale(INSPECTOR_LABELS, InspectorForm.from_inspector(person), form,
+        inspector = get_inspector_to_edit(inspector.id)
+        stale = _stale(INSPECTOR_LABELS, InspectorForm.from_inspector(inspector), form,
                        {"status": INSPECTOR_STATUSES, "section_id": {s.id: s.name for s in _sections()}})
-        return _inspector_form_page(form, person, status, stale)
+        return _inspector_form_page(form, inspector, status, stale)
     flash("已保存。" if changed else "没有需要保存的修改。", "success" if changed else "info")
-    return redirect(url_for("directories.inspector", inspector_id=person.id))
+    return redirect(url_for("directories.inspector", inspector_id=inspector.id))
 
 
 INSPECTOR_LABELS = {"staff_no": "执法人员编号", "name": "姓名", "section_id": "所属科室", "cert_no": "执法证号",
@@ -332,43 +334,43 @@ def target_new():
 
 @bp.route("/targets/<int:target_id>")
 @access.roles(*DIRECTORY_READERS)
-def target(target_id: int):
+@access.load(target_id=get_target)
+def target(target):
     """One target with its special-supervision facts and recorded conflicts."""
-    t = get_target(target_id)
-    service.log_target("target_read", t)
+    service.log_target("target_read", target)
     conflicts = db.session.execute(
-        select(Conflict).where(Conflict.target_id == t.id).order_by(Conflict.declared_at.desc())
+        select(Conflict).where(Conflict.target_id == target.id).order_by(Conflict.declared_at.desc())
     ).scalars().all()
-    return render_template("directories/target.html", target=t, conflicts=conflicts)
+    return render_template("directories/target.html", target=target, conflicts=conflicts)
 
 
 @bp.route("/targets/<int:target_id>/edit", methods=["GET", "POST"])
 @access.roles(*DIRECTORY_EDITORS)
-def target_edit(target_id: int):
+@access.load(target_id=get_target_to_edit)
+def target_edit(target):
     """Change a target's details; its credit code stays as registered."""
-    t = get_target(target_id, for_edit=True)
     if request.method == "GET":
-        service.log_target("target_read", t)
-        return _target_form_page(TargetForm.from_target(t), t)
+        service.log_target("target_read", target)
+        return _target_form_page(TargetForm.from_target(target), target)
     form = TargetForm.from_request(request.form)
-    if not form.validate(t, current_user.department_id):
+    if not form.validate(target, current_user.department_id):
         # Nothing was changed; keep only the log entry, which names the target by its HMAC.
-        service.log_target("target_update_rejected", t, fields=sorted(form.errors))
+        service.log_target("target_update_rejected", target, fields=sorted(form.errors))
         g.keep_changes = True
-        return _target_form_page(form, t, 422)
+        return _target_form_page(form, target, 422)
     try:
-        concurrency.check(t, submitted_version(request.form))
+        concurrency.check(target, submitted_version(request.form))
         with concurrency.guarded():
-            _, changed = service.save_target(form, t, current_user)
+            _, changed = service.save_target(form, target, current_user)
             concurrency.flush()
     except StaleEdit:
         status = refuse_change("stale_version", 409)
-        t = get_target(target_id, for_edit=True)
-        stale = _stale(TARGET_LABELS, TargetForm.from_target(t), form,
+        target = get_target_to_edit(target.id)
+        stale = _stale(TARGET_LABELS, TargetForm.from_target(target), form,
                        {"status": TARGET_STATUSES, "township_id": {w.id: w.name for w in _townships()}})
-        return _target_form_page(form, t, status, stale)
+        return _target_form_page(form, target, status, stale)
     flash("已保存。" if changed else "没有需要保存的修改。", "success" if changed else "info")
-    return redirect(url_for("directories.target", target_id=t.id))
+    return redirect(url_for("directories.target", target_id=target.id))
 
 
 # --- conflicts -------------------------------------------------------------
@@ -414,8 +416,7 @@ def conflict_new():
     mine = None if by_staff else own_inspector(current_user)
     if not by_staff and mine is None:
         if request.method == "POST":
-            g.denial_reason = "no_inspector_record"
-            abort(403)
+            access.refuse("no_inspector_record")
         return render_template("directories/conflict_form.html", form=None, mine=None, choices=[])
     if request.method == "GET":
         form = ConflictForm(credit_code=request.args.get("credit_code", "").strip().upper(),
@@ -424,8 +425,7 @@ def conflict_new():
     form = ConflictForm.from_request(request.form)
     if mine is not None:
         if form.inspector_id is not None and form.inspector_id != mine.id:
-            g.denial_reason = "not_own_inspector"
-            abort(403)
+            access.refuse("not_own_inspector")
         form.inspector_id = mine.id
     if not form.validate(current_user.department_id):
         return _conflict_form_page(form, mine, 422)
@@ -439,9 +439,9 @@ def conflict_new():
 
 @bp.route("/conflicts/<int:conflict_id>/withdraw", methods=["GET", "POST"])
 @access.roles(*DIRECTORY_EDITORS)
-def conflict_withdraw(conflict_id: int):
+@access.load(conflict_id=get_conflict_to_withdraw)
+def conflict_withdraw(conflict):
     """Withdraw a recorded conflict, giving the reason that goes into the log."""
-    conflict = get_conflict(conflict_id, for_withdraw=True)
     error = None
     if request.method == "POST":
         reason = request.form.get("reason", "").strip()

@@ -10,47 +10,16 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, g, make_response, render_template, request, url_for
+from flask import Response, current_app, g, make_response, render_template, request, url_for
 from flask_login import current_user
 
 from .. import audit
-from ..auth.roles import DIRECTORY_READERS, SECTION_HEAD, STAFF, SUPERVISOR
-from ..ceremony import policy as ceremony_policy
-from ..imports.kinds import Scope
-from ..publication import service
+from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
 from ..security import access
 from . import bp, filecrypt, jobs
+from .policy import get_own_job, recheck
 
 STARTERS = (STAFF, SECTION_HEAD, SUPERVISOR)  # everyone who may start any export
-
-
-def _own_job(token: str):
-    job = jobs.find(token)
-    if job is None:
-        abort(404)
-    if job.user_id != current_user.id:
-        # Someone else's export does not exist for you; the attempt is logged.
-        g.denied = True
-        g.denial_reason = "not_owner"
-        abort(404)
-    return job
-
-
-def _recheck(job) -> None:
-    """The rules the export was started under, again: a role or a section may have changed since."""
-    name = jobs.directory_kind(job.kind)
-    if name is not None:
-        same_department = current_user.department_id == job.department_id
-        scope = Scope.of(current_user)
-        same_section = name != "matters" or scope.all_matters or current_user.section_id == job.section_id
-        if not current_user.has_role(*DIRECTORY_READERS) or not (same_department and same_section):
-            ceremony_policy.refuse("not_own_section")
-        return
-    task = ceremony_policy.get_task_to_watch(job.task_id)
-    if service.published(task.id) is None:
-        abort(404)
-    if job.kind == "archive" and not ceremony_policy.may_read_list(current_user, task):
-        ceremony_policy.refuse("no_need_to_know")
 
 
 def _origin(job) -> tuple[str, str]:
@@ -79,9 +48,9 @@ def mine():
 
 @bp.route("/my/exports/<token>")
 @access.roles(*STARTERS)
-def job(token: str):
+@access.load(token=get_own_job)
+def job(job):
     """Progress and outcome of one export: the full page, or the fragment htmx polls."""
-    job = _own_job(token)
     back_url, back_label = _origin(job)
     context = {
         "job": job, "title": jobs.kind_title(job.kind), "stale": jobs.is_stale(job),
@@ -97,10 +66,10 @@ def job(token: str):
 
 @bp.route("/my/exports/<token>/file")
 @access.roles(*STARTERS)
-def download(token: str):
+@access.load(token=get_own_job)
+def download(job):
     """Download a finished export: access re-checked, the file's SHA-256 logged, then served."""
-    job = _own_job(token)
-    _recheck(job)
+    recheck(job)
     try:
         body = jobs.plaintext(job)
     except jobs.ExportRefused as exc:

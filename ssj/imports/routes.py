@@ -12,7 +12,7 @@ import tempfile
 from datetime import datetime
 from math import ceil
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from .. import clock
@@ -23,18 +23,12 @@ from ..exports import jobs as export_jobs
 from ..extensions import db
 from ..security import access
 from . import bp, jobs
+from .policy import get_own_job
 from .kinds import KINDS, Scope
 from .xlsx import XLSX_MIME, write_rows, write_template
 
 KIND = "<any(matters, inspectors, targets, conflicts):kind>"
 ERRORS_PER_PAGE = 100
-
-
-def _own_job(token: str):
-    job = jobs.owned_job(token, current_user)
-    if job is None:
-        abort(404)
-    return job
 
 
 def _local(at: datetime) -> datetime:
@@ -105,9 +99,9 @@ def export(kind: str):
 
 @bp.route("/imports/jobs/<token>")
 @access.roles(*DIRECTORY_EDITORS)
-def job(token: str):
+@access.load(token=get_own_job)
+def job(job):
     """Progress and outcome of one import: the full page, or the fragment htmx polls."""
-    job = _own_job(token)
     if job.state == "queued":
         jobs.kick(current_app._get_current_object())
     pages = max(ceil(job.error_count / ERRORS_PER_PAGE), 1)
@@ -132,9 +126,9 @@ def job(token: str):
 
 @bp.route("/imports/jobs/<token>/accept-valid", methods=["POST"])
 @access.roles(*DIRECTORY_EDITORS)
-def accept_valid(token: str):
+@access.load(token=get_own_job)
+def accept_valid(job):
     """Import only the valid rows of a rejected file, at the person's explicit request."""
-    job = _own_job(token)
     try:
         child = jobs.accept_valid_subset(job, current_user)
     except jobs.UploadRefused as exc:
@@ -145,9 +139,9 @@ def accept_valid(token: str):
 
 @bp.route("/imports/jobs/<token>/errors.xlsx")
 @access.roles(*DIRECTORY_EDITORS)
-def job_errors(token: str):
+@access.load(token=get_own_job)
+def job_errors(job):
     """Download every bad row of an import (row number and reason) as .xlsx."""
-    job = _own_job(token)
     body = tempfile.TemporaryFile(dir=jobs.upload_dir())
     rows = write_rows(body, "错误清单", ["行号", "问题及修改方法"], jobs.error_rows(job), widths=(8, 100))
     audit.record("export", objects={"kind": f"{job.kind}_import_errors", "job": job.id, "rows": rows})

@@ -27,19 +27,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Optional
 
-from flask import abort
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import clock
 from .. import audit
 from ..auth.roles import SECTION_HEAD, STAFF
-from ..ceremony import policy as ceremony_policy
 from ..ceremony import service as ceremony
 from ..extensions import db
 from ..models import Assignment, InspectionNotice, Inspector, Matter, Task, TaskMatter
 from ..sealing.service import seal_json
-from . import service
+from ..security.access import not_found, refuse
+from . import policy, service
 from .service import METHODS, WORKING_STATES, RecordError
 
 KIND = "notice"
@@ -62,17 +61,17 @@ def may_write(task: Task, mine: Optional[Assignment]) -> bool:
     """The position's team, or the organizer / head of the section (not a supervisor alone)."""
     if mine is not None:
         return True
-    return current_user.has_role(STAFF, SECTION_HEAD) and service.may_read_all(current_user, task)
+    return current_user.has_role(STAFF, SECTION_HEAD) and policy.may_read_all(current_user, task)
 
 
-def position_for_notice_writing(task_id: int, position: int) -> tuple[Task, Optional[Assignment]]:
-    """(task, own assignment or None) for someone who may write this position's notice; refuses others."""
-    task, mine = service.position_for_reading(task_id, position)
+def position_for_notice_writing(task: Task, position: int) -> Optional[Assignment]:
+    """The own assignment or None, for someone who may write this position's notice; refuses others."""
+    mine = policy.position_for_reading(task, position)
     if not may_write(task, mine):
-        ceremony_policy.refuse("not_own_assignment")
+        refuse("not_own_assignment")
     if task.status not in WORKING_STATES:
         raise RecordError(f"任务已进入“{task.status_label}”阶段，检查通知书不能再修改，只能查看和打印。", 409)
-    return task, mine
+    return mine
 
 
 def _position_assignment(task: Task, position: int, mine: Optional[Assignment]) -> Assignment:
@@ -86,7 +85,7 @@ def _position_assignment(task: Task, position: int, mine: Optional[Assignment]) 
         ).order_by(Assignment.id).limit(1)
     ).scalar_one_or_none()
     if row is None:
-        abort(404)  # no such position in this draw
+        not_found()  # no such position in this draw
     return row
 
 

@@ -10,13 +10,12 @@ begun is undone first, and the re-render's own logged reads are kept.
 from __future__ import annotations
 
 
-from flask import flash, g, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.roles import INSPECTOR, SECTION_HEAD, STAFF, SUPERVISOR
 from ..ceremony import policy as ceremony_policy
-from .. import audit
 from ..audit.refusals import refuse_change
 from .. import concurrency
 from ..concurrency import StaleEdit, submitted_version
@@ -27,6 +26,7 @@ from ..models import Section, Task
 from ..security import access
 from .. import clock
 from . import bp, evidence, followup, printables, reports, service
+from . import policy
 from .service import HANDLINGS, METHODS, RESULT_CATEGORIES, RecordError, RecordForm
 
 READERS = (STAFF, SECTION_HEAD, SUPERVISOR)
@@ -60,7 +60,7 @@ def _section_tasks() -> list[Task]:
         .order_by(Task.id.desc())
     )
     tasks = db.session.execute(stmt).scalars().all()
-    return [t for t in tasks if service.may_read_all(current_user, t)]
+    return [t for t in tasks if policy.may_read_all(current_user, t)]
 
 
 @bp.route("/inspections")
@@ -81,9 +81,9 @@ def overview():
 
 @bp.route("/tasks/<int:task_id>/inspections")
 @access.roles(*READERS)
-def task(task_id: int):
+@access.load(task_id=policy.get_task_overview)
+def task(task):
     """A task's inspection records, report deadlines, overdue rectifications and final report."""
-    task = service.task_for_overview(task_id)
     rows = {r.position: r for r in service.records_of(task)}
     lines, submitted = [], []
     for position in service.positions_of(task):
@@ -133,19 +133,20 @@ def _record_page(task, position, mine, form=None, status=200, stale=False):
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/record", methods=["GET", "POST"])
 @access.roles(*TEAM_OR_READERS)
-def record(task_id: int, position: int):
+@access.load(task_id=policy.get_drawn_task)
+def record(task, position: int):
     """The inspection record of one drawn target: team members write it, need-to-know readers read it."""
     if request.method == "GET":
-        task, mine = service.position_for_reading(task_id, position)
+        mine = policy.position_for_reading(task, position)
         return _record_page(task, position, mine)
     action = request.form.get("action", "save")
     if action not in ("save", "submit", "correct"):
         action = "save"
     form = RecordForm.from_request(request.form)
     try:
-        task, mine = service.position_for_writing(task_id, position)
+        mine = policy.position_for_writing(task, position)
     except RecordError as exc:
-        task, mine = service.position_for_reading(task_id, position)
+        mine = policy.position_for_reading(task, position)
         return _record_page(task, position, mine, form, _refused(str(exc), exc.status, exc.reason))
     if not form.validate(task, final=action != "save", correcting=action == "correct"):
         return _record_page(task, position, mine, form, _refused("检查记录没有保存，请按红字提示修改后重新提交。", 422))
@@ -163,9 +164,10 @@ def record(task_id: int, position: int):
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/report")
 @access.roles(*TEAM_OR_READERS)
-def report_print(task_id: int, position: int):
+@access.load(task_id=policy.get_drawn_task)
+def report_print(task, position: int):
     """The Art 9 inspection report of one target on A4, watermarked with the viewer and the time."""
-    task, mine = service.position_for_reading(task_id, position)
+    policy.position_for_reading(task, position)
     row = service.get_record(task, position)
     if row is None:
         flash("这个检查对象还没有检查记录，无法生成检查报告。", "warning")
@@ -202,16 +204,17 @@ def _notice_page(task, position, mine, form=None, status=200):
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/notice", methods=["GET", "POST"])
 @access.roles(*TEAM_OR_READERS)
-def notice(task_id: int, position: int):
+@access.load(task_id=policy.get_drawn_task)
+def notice(task, position: int):
     """The inspection notice of one drawn target: the team or the organizer fills it in, sealed."""
     if request.method == "GET":
-        task, mine = service.position_for_reading(task_id, position)
+        mine = policy.position_for_reading(task, position)
         return _notice_page(task, position, mine)
     form = printables.NoticeForm.from_request(request.form)
     try:
-        task, mine = printables.position_for_notice_writing(task_id, position)
+        mine = printables.position_for_notice_writing(task, position)
     except RecordError as exc:
-        task, mine = service.position_for_reading(task_id, position)
+        mine = policy.position_for_reading(task, position)
         return _notice_page(task, position, mine, form, _refused(str(exc), exc.status, exc.reason))
     if not form.validate():
         return _notice_page(task, position, mine, form, _refused("检查通知书没有保存，请按红字提示修改后重新保存。", 422))
@@ -228,9 +231,10 @@ def notice(task_id: int, position: int):
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/notice/print")
 @access.roles(*TEAM_OR_READERS)
-def notice_print(task_id: int, position: int):
+@access.load(task_id=policy.get_drawn_task)
+def notice_print(task, position: int):
     """The inspection notice with its 送达回证 on A4, watermarked with the viewer and the time."""
-    task, mine = service.position_for_reading(task_id, position)
+    policy.position_for_reading(task, position)
     row = printables.get(task, position)
     if row is None:
         flash("这个检查对象还没有检查通知书，请先填写并保存，再打印。", "warning")
@@ -245,9 +249,10 @@ def notice_print(task_id: int, position: int):
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/checklist")
 @access.roles(*TEAM_OR_READERS)
-def checklist_print(task_id: int, position: int):
+@access.load(task_id=policy.get_drawn_task)
+def checklist_print(task, position: int):
     """The checklist of the task's content items for one drawn target on A4, watermarked."""
-    task, mine = service.position_for_reading(task_id, position)
+    mine = policy.position_for_reading(task, position)
     row = printables.get(task, position)
     # One logged read either way: the notice (with its date) when there is one, else the assignment.
     notice_value = printables.read(row, "print_checklist") if row else None
@@ -265,15 +270,16 @@ def checklist_print(task_id: int, position: int):
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/evidence", methods=["POST"])
 @access.roles(INSPECTOR)
-def evidence_upload(task_id: int, position: int):
+@access.load(task_id=policy.get_drawn_task)
+def evidence_upload(task, position: int):
     """Upload an evidence file; it is encrypted before it touches the disk."""
     try:
-        task, mine = service.position_for_writing(task_id, position)
+        mine = policy.position_for_writing(task, position)
         upload = request.files.get("file")
         body = upload.read() if upload else b""
         evidence.add(task, position, upload.filename if upload else "", body, request.form.get("note", ""))
     except RecordError as exc:
-        task, mine = service.position_for_reading(task_id, position)
+        mine = policy.position_for_reading(task, position)
         return _record_page(task, position, mine, None, _refused(str(exc), exc.status, exc.reason))
     flash("证据文件已加密保存。", "success")
     return redirect(url_for("inspections.record", task_id=task.id, position=position) + "#evidence")
@@ -281,12 +287,13 @@ def evidence_upload(task_id: int, position: int):
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/evidence/<evidence_id>")
 @access.roles(*TEAM_OR_READERS)
-def evidence_download(task_id: int, position: int, evidence_id: str):
+@access.load(task_id=policy.get_drawn_task)
+def evidence_download(task, position: int, evidence_id: str):
     """Download one evidence file (or, with ?view=1, show a photo or video), logged before it is served; never cached."""
-    task, mine = service.position_for_reading(task_id, position)
+    policy.position_for_reading(task, position)
     row = evidence.get(task, position, evidence_id)
     if row is None:
-        ceremony_policy.refuse("no_such_evidence", 404)
+        access.refuse("no_such_evidence", 404)
     record = service.get_record(task, position)
     code = None
     if record is not None:
@@ -312,13 +319,14 @@ def evidence_download(task_id: int, position: int, evidence_id: str):
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/followups", methods=["POST"])
 @access.roles(INSPECTOR)
-def followup_add(task_id: int, position: int):
+@access.load(task_id=policy.get_drawn_task)
+def followup_add(task, position: int):
     """Record a handling measure: rectification order, penalty, transfer or advisory letter (Art 10)."""
     try:
-        task, mine = service.position_for_writing(task_id, position)
+        mine = policy.position_for_writing(task, position)
         followup.add(task, position, request.form)
     except RecordError as exc:
-        task, mine = service.position_for_reading(task_id, position)
+        mine = policy.position_for_reading(task, position)
         return _record_page(task, position, mine, None, _refused(str(exc), exc.status, exc.reason))
     flash("处理措施已记录。", "success")
     return redirect(url_for("inspections.record", task_id=task.id, position=position) + "#followups")
@@ -326,15 +334,16 @@ def followup_add(task_id: int, position: int):
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/followups/<int:followup_id>/recheck", methods=["POST"])
 @access.roles(INSPECTOR)
-def followup_recheck(task_id: int, position: int, followup_id: int):
+@access.load(task_id=policy.get_drawn_task)
+def followup_recheck(task, position: int, followup_id: int):
     """Record the re-check of a rectification order (Art 10)."""
-    task, mine = service.position_for_reading(task_id, position)
+    mine = policy.position_for_reading(task, position)
     row = followup.get(task, position, followup_id)
     if row is None:
-        ceremony_policy.refuse("no_such_followup", 404)
+        access.refuse("no_such_followup", 404)
     try:
         if mine is None:
-            ceremony_policy.refuse("not_own_assignment")
+            access.refuse("not_own_assignment")
         followup.recheck(task, row, request.form)
     except RecordError as exc:
         return _record_page(task, position, mine, None, _refused(str(exc), exc.status, exc.reason))
@@ -357,14 +366,14 @@ def _final_values(task):
 
 @bp.route("/tasks/<int:task_id>/final-report", methods=["GET", "POST"])
 @access.roles(*READERS)
-def final_report(task_id: int):
+@access.load(task_id=policy.get_task_overview)
+def final_report(task):
     """The section's final report to the bureau's leadership: drafted by staff, approved by the head."""
-    task = service.task_for_overview(task_id)
     row = reports.get(task)
     if request.method == "POST":
         text = request.form.get("text", "")
         if not reports.may_draft(current_user, task):
-            ceremony_policy.refuse("not_own_section")
+            access.refuse("not_own_section")
         try:
             reports.draft(task, _final_values(task), len(service.positions_of(task)), text)
         except RecordError as exc:
@@ -381,15 +390,15 @@ def final_report(task_id: int):
 
 @bp.route("/tasks/<int:task_id>/final-report/approve", methods=["POST"])
 @access.roles(SECTION_HEAD)
-def final_report_approve(task_id: int):
+@access.load(task_id=policy.get_task_overview)
+def final_report_approve(task):
     """The head of the section (not the drafter) approves the final report; the task becomes 已报告."""
-    task = service.task_for_overview(task_id)
     try:
         reports.approve(task, reports.get(task))
     except RecordError as exc:
         status = _refused(str(exc), exc.status, exc.reason)
         if status == 403:
-            g.denied, g.denial_reason = True, "drafter_cannot_approve"
+            access.mark_refused("drafter_cannot_approve")
         row = reports.get(task)
         value = reports.read(row) if row else None
         return render_template("inspections/final_report.html", task=task, row=row, value=value,

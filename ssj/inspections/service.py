@@ -17,13 +17,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Optional
 
-from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit, clock, concurrency
-from ..auth.roles import ADMIN, DISCIPLINE, INSPECTOR
-from ..ceremony import policy as ceremony_policy
 from ..ceremony import service as ceremony
 from ..extensions import db
 from ..models import Assignment, InspectionRecord, InspectionRecordVersion, Task
@@ -84,55 +81,7 @@ def version_id(task_id: int, position: int, version: int) -> str:
     return f"{task_id}:{position}:v{version}"
 
 
-# --- who may do what -----------------------------------------------------------------------
-
-
-def my_assignment(task: Task, position: int) -> Optional[Assignment]:
-    if not current_user.has_role(INSPECTOR):
-        return None
-    me = ceremony_policy.my_inspector()
-    return ceremony.active_assignment(task, position, me.id) if me is not None else None
-
-
-def may_read_all(user, task: Task) -> bool:
-    """Organizer, section head, supervisor: the same people who may read the sealed list."""
-    return ceremony_policy.may_read_list(user, task)
-
-
-def load_task(task_id: int) -> Task:
-    task = db.session.get(Task, task_id)
-    if task is None or ceremony.sealed_attempt(task) is None:
-        abort(404)
-    return task
-
-
-def task_for_overview(task_id: int) -> Task:
-    task = load_task(task_id)
-    if not may_read_all(current_user, task):
-        ceremony_policy.refuse("no_need_to_know", 404 if not ceremony_policy.in_department(current_user, task) else 403)
-    return task
-
-
-def position_for_reading(task_id: int, position: int) -> tuple[Task, Optional[Assignment]]:
-    """(task, own assignment or None) when the user may read the position's record; refuses otherwise."""
-    task = load_task(task_id)
-    if current_user.has_role(ADMIN, DISCIPLINE):
-        ceremony_policy.refuse("no_need_to_know")
-    mine = my_assignment(task, position)
-    if mine is not None or may_read_all(current_user, task):
-        return task, mine
-    ceremony_policy.refuse("not_own_assignment")
-
-
-def position_for_writing(task_id: int, position: int) -> tuple[Task, Assignment]:
-    """Only an active member of the position's team writes its record, follow-up and evidence."""
-    task = load_task(task_id)
-    mine = None if current_user.has_role(ADMIN, DISCIPLINE) else my_assignment(task, position)
-    if mine is None:
-        ceremony_policy.refuse("not_own_assignment")
-    if task.status not in WORKING_STATES:
-        raise RecordError(f"任务已进入“{task.status_label}”阶段，检查记录不能再修改。", 409)
-    return task, mine
+# --- who may do what: ssj.inspections.policy ------------------------------------------------
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -28,12 +28,11 @@ from ..audit import service as log
 from ..audit import verify as log_verify
 from ..auth.roles import DISCIPLINE, SECTION_HEAD, STAFF, SUPERVISOR
 from ..security import access
-from ..extensions import db
 from ..admin import grants
-from ..models import AccessGrant, Investigation
 from . import bp, charts, console, investigations
 from . import dashboard as dash
 from .flags import REASON_ZH
+from .policy import get_grant, get_investigation
 
 JSON_MAX_DEPTH = 16  # an exported checkpoint file nests three deep
 
@@ -220,17 +219,8 @@ def print_checkpoints():
 # --- investigations 立案核查 (SPEC §5) ------------------------------------------------------------
 
 
-def _investigation(inv_id: int):
-    """The investigation if it belongs to the user's department; 404 otherwise (the same as none)."""
-    inv = db.session.get(Investigation, inv_id)
-    if inv is None or inv.department_id != current_user.department_id:
-        abort(404)
-    return inv
-
-
 def _refused(exc: investigations.Refused, endpoint: str):
-    g.denied = True
-    g.denial_reason = exc.reason
+    access.mark_refused(exc.reason)
     flash(exc.message, "error")
     return redirect(url_for(endpoint), code=303)
 
@@ -260,9 +250,9 @@ def investigation_list():
 
 @bp.route("/discipline/investigations/<int:inv_id>/close", methods=["POST"])
 @access.roles(DISCIPLINE)
-def investigation_close(inv_id: int):
+@access.load(inv_id=get_investigation)
+def investigation_close(inv):
     """End an investigation before its expiry, once the check is done."""
-    inv = _investigation(inv_id)
     try:
         investigations.close(inv, current_user)
     except investigations.Refused as exc:
@@ -293,17 +283,14 @@ def leadership():
 
 @bp.route("/oversight/grants/<int:grant_id>/decide", methods=["POST"])
 @access.roles(SUPERVISOR)
-def grant_decide(grant_id: int):
+@access.load(grant_id=get_grant)
+def grant_decide(grant):
     """Approve or decline an account change that gives sealed access (a supervisor other than grantee and requester)."""
-    grant = db.session.get(AccessGrant, grant_id)
-    if grant is None or grant.user.department_id != current_user.department_id:
-        abort(404)
     approve = request.form.get("decision") == "approve"
     try:
         grants.decide(grant, current_user, approve, request.form.get("note", ""))
     except grants.GrantRefused as exc:
-        g.denied = True
-        g.denial_reason = exc.reason
+        access.mark_refused(exc.reason)
         flash(exc.message, "error")
         return redirect(url_for(".leadership"), code=303)
     flash(f"已{'批准' if approve else '不同意'} {grant.user.username} 的账号授权。", "success")
@@ -312,9 +299,9 @@ def grant_decide(grant_id: int):
 
 @bp.route("/oversight/investigations/<int:inv_id>/decide", methods=["POST"])
 @access.roles(SUPERVISOR)
-def investigation_decide(inv_id: int):
+@access.load(inv_id=get_investigation)
+def investigation_decide(inv):
     """Approve or decline an investigation (a supervisor other than the requester)."""
-    inv = _investigation(inv_id)
     approve = request.form.get("decision") == "approve"
     try:
         investigations.decide(inv, current_user, approve, request.form.get("note", ""))
@@ -380,8 +367,7 @@ def dashboard():
     try:
         scope = dash.scope_for(current_user, section_id)
     except dash.ScopeRefused as exc:
-        g.denied = True
-        g.denial_reason = exc.reason
+        access.mark_refused(exc.reason)
         return render_template("errors/error.html", status=403, title="没有权限", text=SCOPE_REFUSALS[exc.reason]), 403
     context = dict(scope=scope, year=year, error=error, years=dash.year_choices(scope, today), d=None, charts=None)
     status = 422 if error else 200

@@ -11,12 +11,12 @@ department may read it at any stage.
 """
 from __future__ import annotations
 
-from flask import abort, g
 from flask_login import current_user
 
 from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
 from ..extensions import db
 from ..models import AnnualPlan, Task
+from ..security.access import not_found, refuse
 
 PLANNERS = (STAFF, SECTION_HEAD)
 
@@ -50,11 +50,6 @@ def may_edit_task(user, task: Task) -> bool:
     return in_section(user, task.section_id)
 
 
-def refuse(reason: str):
-    g.denial_reason = reason
-    abort(403)
-
-
 def require_section() -> int:
     """The user's section: plans and tasks are always made for one's own section."""
     if current_user.section_id is None:
@@ -62,10 +57,20 @@ def require_section() -> int:
     return current_user.section_id
 
 
+def get_plan_to_edit(plan_id: int) -> AnnualPlan:
+    return get_plan(plan_id, for_edit=True)
+
+
+def get_task_to_edit(task_id: int) -> Task:
+    return get_task(task_id, for_edit=True)
+
+
 def get_plan(plan_id: int, for_edit: bool = False) -> AnnualPlan:
     plan = db.session.get(AnnualPlan, plan_id)
-    if plan is None or plan.section.department_id != current_user.department_id:
-        abort(404)
+    if plan is None:
+        not_found()
+    if plan.section.department_id != current_user.department_id:
+        refuse("other_department", 404)
     if for_edit and not may_edit_plan(current_user, plan):
         refuse("not_own_section")
     return plan
@@ -73,8 +78,10 @@ def get_plan(plan_id: int, for_edit: bool = False) -> AnnualPlan:
 
 def get_task(task_id: int, for_edit: bool = False) -> Task:
     task = db.session.get(Task, task_id)
-    if task is None or task.section.department_id != current_user.department_id:
-        abort(404)
+    if task is None:
+        not_found()
+    if task.section.department_id != current_user.department_id:
+        refuse("other_department", 404)
     if not may_see_task(current_user, task):
         refuse("not_own_section")
     if for_edit and not may_edit_task(current_user, task):

@@ -6,7 +6,7 @@ their fragment to htmx and the full page otherwise, from one template.
 """
 from __future__ import annotations
 
-from flask import flash, g, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import clock, concurrency
@@ -22,7 +22,9 @@ from . import bp, rules, service
 from .forms import SIZE_FILTERS, NewPlanForm, PlanForm, TaskForm
 from .policy import (
     get_plan,
+    get_plan_to_edit,
     get_task,
+    get_task_to_edit,
     may_decide_plan,
     may_edit_plan,
     may_edit_task,
@@ -82,10 +84,10 @@ def plan_new():
 
 @bp.route("/plans/<int:plan_id>")
 @access.roles(*READERS)
-def plan(plan_id: int):
+@access.load(plan_id=get_plan)
+def plan(plan):
     """One annual plan with its Art 7 check per matter, its status and the decision."""
-    p = get_plan(plan_id)
-    return _plan_page(p)
+    return _plan_page(plan)
 
 
 def _plan_page(p, status: int = 200, error: str | None = None, problems: list[str] | None = None):
@@ -112,82 +114,82 @@ def _plan_form_page(p, form: PlanForm, status: int = 200):
 
 @bp.route("/plans/<int:plan_id>/edit", methods=["GET", "POST"])
 @access.roles(*PLANNERS)
-def plan_edit(plan_id: int):
+@access.load(plan_id=get_plan_to_edit)
+def plan_edit(plan):
     """Change the rounds, ratio, months and reasons of a draft or returned plan."""
-    p = get_plan(plan_id, for_edit=True)
-    if not p.editable:
-        flash(f"该计划{p.status_label}，不能修改。已批准的计划如需调整，请局领导“退回修改”后再改。", "warning")
-        return redirect(url_for("plans.plan", plan_id=p.id))
-    missing = service.matters_missing_from(p)
+    if not plan.editable:
+        flash(f"该计划{plan.status_label}，不能修改。已批准的计划如需调整，请局领导“退回修改”后再改。", "warning")
+        return redirect(url_for("plans.plan", plan_id=plan.id))
+    missing = service.matters_missing_from(plan)
     if request.method == "GET":
-        return _plan_form_page(p, PlanForm.from_plan(p, missing))
-    form = PlanForm.from_request(request.form, p, missing)
+        return _plan_form_page(plan, PlanForm.from_plan(plan, missing))
+    form = PlanForm.from_request(request.form, plan, missing)
     if not form.validate():
-        return _plan_form_page(p, form, refuse_change("invalid_input", 422))
+        return _plan_form_page(plan, form, refuse_change("invalid_input", 422))
     try:
-        concurrency.claim(p, submitted_version(request.form), AnnualPlan.status.in_(("draft", "returned")))
+        concurrency.claim(plan, submitted_version(request.form), AnnualPlan.status.in_(("draft", "returned")))
     except StaleEdit:
         status = refuse_change("stale_version", 409)
         flash(STALE, "error")
-        return _plan_form_page(get_plan(plan_id, for_edit=True), form, status)
-    changed = service.save_plan(p, form)
+        return _plan_form_page(get_plan_to_edit(plan.id), form, status)
+    changed = service.save_plan(plan, form)
     flash(f"已保存，修改了 {changed} 处。" if changed else "没有需要保存的修改。", "success" if changed else "info")
-    return redirect(url_for("plans.plan", plan_id=p.id))
+    return redirect(url_for("plans.plan", plan_id=plan.id))
 
 
 @bp.route("/plans/<int:plan_id>/submit", methods=["POST"])
 @access.roles(*PLANNERS)
-def plan_submit(plan_id: int):
+@access.load(plan_id=get_plan_to_edit)
+def plan_submit(plan):
     """Send the plan to a supervisor; shortfalls against Art 7 need a written reason first."""
-    p = get_plan(plan_id, for_edit=True)
-    if not p.editable:
-        return _plan_page(p, 409, error=f"该计划{p.status_label}，不需要再次提交。")
-    problems = service.submission_problems(p)
+    if not plan.editable:
+        return _plan_page(plan, 409, error=f"该计划{plan.status_label}，不需要再次提交。")
+    problems = service.submission_problems(plan)
     if problems:
-        return _plan_page(p, 422, error="计划还不能提交，请先处理下列问题：", problems=problems)
-    service.submit_plan(p, current_user)
-    flash(f"已提交 {p.year} 年度抽查计划，等待局领导审批。", "success")
-    return redirect(url_for("plans.plan", plan_id=p.id))
+        return _plan_page(plan, 422, error="计划还不能提交，请先处理下列问题：", problems=problems)
+    service.submit_plan(plan, current_user)
+    flash(f"已提交 {plan.year} 年度抽查计划，等待局领导审批。", "success")
+    return redirect(url_for("plans.plan", plan_id=plan.id))
 
 
 @bp.route("/plans/<int:plan_id>/decide", methods=["POST"])
 @access.roles(SUPERVISOR)
-def plan_decide(plan_id: int):
+@access.load(plan_id=get_plan)
+def plan_decide(plan):
     """A supervisor approves a submitted plan or returns it with a note."""
-    p = get_plan(plan_id)
-    if p.status != "submitted":
-        return _plan_page(p, 409, error=f"该计划当前状态为“{p.status_label}”，只有“待审批”的计划可以审批。")
-    if current_user.id == p.submitted_by_id:
-        g.denial_reason = "own_submission"
-        return _plan_page(p, 403, error="您是该计划的提交人，不能审批自己提交的计划。请由其他局领导审批。")
+    if plan.status != "submitted":
+        return _plan_page(plan, 409, error=f"该计划当前状态为“{plan.status_label}”，只有“待审批”的计划可以审批。")
+    if current_user.id == plan.submitted_by_id:
+        access.mark_refused("own_submission")
+        return _plan_page(plan, 403, error="您是该计划的提交人，不能审批自己提交的计划。请由其他局领导审批。")
     decision = request.form.get("decision", "")
     note = request.form.get("note", "").strip()
     if decision not in ("approve", "return"):
-        return _plan_page(p, 422, error="请选择“批准”或“退回修改”。")
+        return _plan_page(plan, 422, error="请选择“批准”或“退回修改”。")
     if decision == "return" and not note:
-        return _plan_page(p, 422, error="退回修改时请写明意见，告诉科室需要改什么。")
+        return _plan_page(plan, 422, error="退回修改时请写明意见，告诉科室需要改什么。")
     if len(note) > 2000:
-        return _plan_page(p, 422, error="审批意见最多 2000 个字。")
-    service.decide_plan(p, current_user, decision == "approve", note)
+        return _plan_page(plan, 422, error="审批意见最多 2000 个字。")
+    service.decide_plan(plan, current_user, decision == "approve", note)
     flash("已批准该年度抽查计划，计划将在公开页面公布。" if decision == "approve" else "已退回修改，科室将看到您的意见。", "success")
-    return redirect(url_for("plans.plan", plan_id=p.id))
+    return redirect(url_for("plans.plan", plan_id=plan.id))
 
 
 @bp.route("/plans/<int:plan_id>/reopen", methods=["POST"])
 @access.roles(SUPERVISOR)
-def plan_reopen(plan_id: int):
+@access.load(plan_id=get_plan)
+def plan_reopen(plan):
     """A supervisor returns an approved plan to its section so that a new version can be made."""
-    p = get_plan(plan_id)
-    if p.status != "approved":
-        return _plan_page(p, 409, error="只有已批准的计划需要退回修改。")
+    if plan.status != "approved":
+        return _plan_page(plan, 409, error="只有已批准的计划需要退回修改。")
     note = request.form.get("note", "").strip()
     if not note:
-        return _plan_page(p, 422, error="请写明退回修改的原因，例如“上级调整了抽查比例”。原因将记入访问日志。")
+        return _plan_page(plan, 422, error="请写明退回修改的原因，例如“上级调整了抽查比例”。原因将记入访问日志。")
     if len(note) > 2000:
-        return _plan_page(p, 422, error="退回原因最多 2000 个字。")
-    service.reopen_plan(p, current_user, note)
+        return _plan_page(plan, 422, error="退回原因最多 2000 个字。")
+    service.reopen_plan(plan, current_user, note)
     flash("已将计划退回科室修改，原因已记入访问日志；修改后需重新提交审批。", "success")
-    return redirect(url_for("plans.plan", plan_id=p.id))
+    return redirect(url_for("plans.plan", plan_id=plan.id))
 
 
 @bp.route("/public/plans")
@@ -277,20 +279,21 @@ def _task_page(task, status: int = 200, error: str | None = None):
 
 @bp.route("/tasks/<int:task_id>")
 @access.roles(*READERS)
-def task(task_id: int):
+@access.load(task_id=get_task)
+def task(task):
     """One task: its settings and a live preview of the pools a draw would use today."""
-    return _task_page(get_task(task_id))
+    return _task_page(task)
 
 
 @bp.route("/tasks/<int:task_id>/preview")
 @access.roles(*READERS)
-def task_preview(task_id: int):
+@access.load(task_id=get_task)
+def task_preview(task):
     """The pool preview alone, recomputed now (htmx), or the whole task page."""
-    t = get_task(task_id)
     if not wants_fragment():
-        return redirect(url_for("plans.task", task_id=t.id))
+        return redirect(url_for("plans.task", task_id=task.id))
     response = make_response(
-        render_template("plans/_preview.html", task=t, preview=service.preview(t, clock.today()))
+        render_template("plans/_preview.html", task=task, preview=service.preview(task, clock.today()))
     )
     response.vary.add("HX-Request")
     return response
@@ -298,32 +301,32 @@ def task_preview(task_id: int):
 
 @bp.route("/tasks/<int:task_id>/edit", methods=["GET", "POST"])
 @access.roles(*PLANNERS)
-def task_edit(task_id: int):
+@access.load(task_id=get_task_to_edit)
+def task_edit(task):
     """Change a task's settings while it is still planned (before any draw)."""
-    t = get_task(task_id, for_edit=True)
-    if not t.editable:
-        message = f"任务已进入“{t.status_label}”阶段，设置已随摇号锁定，不能再修改（细则第九条“全程留痕”）。"
+    if not task.editable:
+        message = f"任务已进入“{task.status_label}”阶段，设置已随摇号锁定，不能再修改（细则第九条“全程留痕”）。"
         if request.method == "GET":
             flash(message, "warning")
-            return redirect(url_for("plans.task", task_id=t.id))
-        return _task_page(t, 409, error=message)
+            return redirect(url_for("plans.task", task_id=task.id))
+        return _task_page(task, 409, error=message)
     if request.method == "GET":
-        form = TaskForm.from_task(t)
-        return _task_form_page(form, t, service.task_choices(t.section, t.year, t))
+        form = TaskForm.from_task(task)
+        return _task_form_page(form, task, service.task_choices(task.section, task.year, task))
     form = TaskForm.from_request(request.form)
-    ok, choices = _validated(form, t.section, t)
+    ok, choices = _validated(form, task.section, task)
     if not ok:
-        return _task_form_page(form, t, choices, refuse_change("invalid_input", 422))
+        return _task_form_page(form, task, choices, refuse_change("invalid_input", 422))
     try:
-        concurrency.claim(t, submitted_version(request.form), Task.status == "planned")
+        concurrency.claim(task, submitted_version(request.form), Task.status == "planned")
     except StaleEdit:
         status = refuse_change("stale_version", 409)
         flash(STALE, "error")
-        t = get_task(task_id, for_edit=True)
-        return _task_form_page(form, t, service.task_choices(t.section, t.year, t), status)
-    service.save_task(form, t, t.section, choices, current_user)
+        task = get_task_to_edit(task.id)
+        return _task_form_page(form, task, service.task_choices(task.section, task.year, task), status)
+    service.save_task(form, task, task.section, choices, current_user)
     flash("已保存任务设置。", "success")
-    if t.out_of_plan:
+    if task.out_of_plan:
         flash("注意：本任务属于计划外检查（细则第十八条），已记录您填写的原因。", "warning")
-    return redirect(url_for("plans.task", task_id=t.id))
+    return redirect(url_for("plans.task", task_id=task.id))
 

@@ -68,18 +68,19 @@ def _published_or_404(task_id: int) -> PublishedTask:
 
 @bp.route("/tasks/<int:task_id>/publication")
 @access.roles(*READERS)
-def task_page(task_id: int):
+@access.load(task_id=ceremony_policy.get_task_to_watch)
+def task_page(task):
     """Where a task stands on the way to publication, with the request and approval forms."""
-    return _page(ceremony_policy.get_task_to_watch(task_id))
+    return _page(task)
 
 
 @bp.route("/tasks/<int:task_id>/publication/request", methods=["POST"])
 @access.roles(*PLANNERS)
-def request_publication(task_id: int):
+@access.load(task_id=ceremony_policy.get_task_to_watch)
+def request_publication(task):
     """The organizer or the section head asks for the results to be published."""
-    task = ceremony_policy.get_task_to_watch(task_id)
     if not service.may_request(current_user, task):
-        ceremony_policy.refuse("not_organizer_or_head")
+        access.refuse("not_organizer_or_head")
     note = request.form.get("note", "")
     try:
         service.request_publication(task, current_user, note)
@@ -91,11 +92,11 @@ def request_publication(task_id: int):
 
 @bp.route("/tasks/<int:task_id>/publication/approve", methods=["POST"])
 @access.roles(SUPERVISOR)
-def approve(task_id: int):
+@access.load(task_id=ceremony_policy.get_task_to_watch)
+def approve(task):
     """A supervisor, another person than the requester, re-enters their password and publishes."""
-    task = ceremony_policy.get_task_to_watch(task_id)
     if not service.may_approve(current_user, task):
-        ceremony_policy.refuse("not_supervisor_of_department")
+        access.refuse("not_supervisor_of_department")
     try:
         service.approve(task, current_user, request.form.get("password", ""))
     except service.PublicationError as exc:
@@ -116,33 +117,34 @@ def _start(task, kind: str):
     return export_jobs.launch(job, redirect(url_for("exports.job", token=job.token), code=303))
 
 
-def _start_results(task_id: int, fmt: str):
-    task = ceremony_policy.get_task_to_watch(task_id)
+def _start_results(task, fmt: str):
     _published_or_404(task.id)
     return _start(task, f"results_{fmt}")
 
 
 @bp.route("/tasks/<int:task_id>/publication/results.xlsx", methods=["POST"])
 @access.roles(*READERS)
-def results_xlsx(task_id: int):
+@access.load(task_id=ceremony_policy.get_task_to_watch)
+def results_xlsx(task):
     """Ask for the published results as .xlsx for the provincial platform (Art 16), built in the background."""
-    return _start_results(task_id, "xlsx")
+    return _start_results(task, "xlsx")
 
 
 @bp.route("/tasks/<int:task_id>/publication/results.csv", methods=["POST"])
 @access.roles(*READERS)
-def results_csv(task_id: int):
+@access.load(task_id=ceremony_policy.get_task_to_watch)
+def results_csv(task):
     """Ask for the published results as CSV (UTF-8 with BOM) for the provincial platform (Art 16)."""
-    return _start_results(task_id, "csv")
+    return _start_results(task, "csv")
 
 
 @bp.route("/tasks/<int:task_id>/publication/archive.zip", methods=["POST"])
 @access.roles(*READERS)
-def archive_zip(task_id: int):
+@access.load(task_id=ceremony_policy.get_task_to_watch)
+def archive_zip(task):
     """Ask for the archive package 归档 (notice, bundle, draw record, results, records, manifest.json; Art 9)."""
-    task = ceremony_policy.get_task_to_watch(task_id)
     if not ceremony_policy.may_read_list(current_user, task):
-        ceremony_policy.refuse("no_need_to_know")
+        access.refuse("no_need_to_know")
     _published_or_404(task.id)
     return _start(task, "archive")
 

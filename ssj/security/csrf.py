@@ -8,7 +8,9 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import abort, g, request, session
+from flask import request, session
+
+from .access import refuse
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FIELD = "csrf_token"
@@ -34,6 +36,5 @@ def protect():
     expected = session.get(FIELD)
     sent = request.headers.get(HEADER) or request.form.get(FIELD)
     if not expected or not sent or not hmac.compare_digest(expected, sent):
-        g.denial_reason = "csrf"
-        abort(400, description="页面已过期或请求来源不明（缺少有效的防伪令牌）。请刷新页面后重试。")
+        refuse("csrf", 400, description="页面已过期或请求来源不明（缺少有效的防伪令牌）。请刷新页面后重试。")
     return None

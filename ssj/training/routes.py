@@ -8,28 +8,20 @@ to htmx and the whole page otherwise, from one template.
 """
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
 from ..directories.listing import wants_fragment
-from ..extensions import db
 from ..models import TrainingSession
 from ..security import access
 from . import bp, service
 from .. import clock
 from .service import TrainingForm
+from .policy import get_session
 
 EDITORS = (STAFF, SECTION_HEAD)
 READERS = (STAFF, SECTION_HEAD, SUPERVISOR)
-
-
-def get_session(session_id: int) -> TrainingSession:
-    """The session, if it belongs to the user's department; otherwise it does not exist for them."""
-    s = db.session.get(TrainingSession, session_id)
-    if s is None or s.department_id != current_user.department_id:
-        abort(404)
-    return s
 
 
 def _may_edit() -> bool:
@@ -100,42 +92,42 @@ def session_new():
 
 @bp.route("/training/<int:session_id>")
 @access.roles(*READERS)
-def session(session_id: int):
+@access.load(session_id=get_session)
+def session(session):
     """One training session: what was taught, by whom, and who attended."""
-    s = get_session(session_id)
-    return render_template("training/session.html", session=s, may_edit=_may_edit(), delete_error=None)
+    return render_template("training/session.html", session=session, may_edit=_may_edit(), delete_error=None)
 
 
 @bp.route("/training/<int:session_id>/edit", methods=["GET", "POST"])
 @access.roles(*EDITORS)
-def session_edit(session_id: int):
+@access.load(session_id=get_session)
+def session_edit(session):
     """Correct a session's details or its attendees."""
-    s = get_session(session_id)
     if request.method == "GET":
-        return _form_page(TrainingForm.from_session(s), s)
+        return _form_page(TrainingForm.from_session(session), session)
     form = TrainingForm.from_request(request.form)
     ok, users = _validate(form)
     if not ok:
-        return _form_page(form, s, 422)
-    changed = service.update_session(s, form, current_user, users)
+        return _form_page(form, session, 422)
+    changed = service.update_session(session, form, current_user, users)
     if changed:
         flash(f"已保存，修改了：{'、'.join(changed)}。", "success")
     else:
         flash("没有需要保存的修改。", "info")
-    return redirect(url_for("training.session", session_id=s.id))
+    return redirect(url_for("training.session", session_id=session.id))
 
 
 @bp.route("/training/<int:session_id>/delete", methods=["POST"])
 @access.roles(*EDITORS)
-def session_delete(session_id: int):
+@access.load(session_id=get_session)
+def session_delete(session):
     """Delete a session recorded by mistake; its details stay in the access log."""
-    s = get_session(session_id)
     if request.form.get("confirm") != "1":
         return render_template(
-            "training/session.html", session=s, may_edit=True,
+            "training/session.html", session=session, may_edit=True,
             delete_error="请勾选“确认删除”后再删除。删除后该次培训不再计入细则第十五条的年度培训次数。",
         ), 422
-    year, title = s.date.year, s.title
-    service.delete_session(s)
+    year, title = session.date.year, session.title
+    service.delete_session(session)
     flash(f"已删除培训记录“{title}”，删除前的内容已记入访问日志。", "success")
     return redirect(url_for("training.sessions", year=year))
