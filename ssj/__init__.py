@@ -110,6 +110,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     templating.init_app(app)
 
     access.check_every_route_declared(app)
+    from .oversight.flags import register_sealed_pages
+
+    register_sealed_pages(access.sealed_pages(app))
     with app.app_context():
         if not _refuse_to_start_without_keys(app, key_dir):
             from .identity import refuse_foreign_keys

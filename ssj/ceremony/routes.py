@@ -344,7 +344,7 @@ def screen(task):
 
 
 @bp.route("/tasks/<int:task_id>/list")
-@access.roles(*LIST_READERS)
+@access.roles(*LIST_READERS, sealed="抽中名单")
 @access.load(task_id=policy.get_task_list)
 def sealed_list(task):
     """The task's drawn targets and teams, for its organizer, section head and supervisors."""
@@ -354,7 +354,7 @@ def sealed_list(task):
 
 
 @bp.route("/tasks/<int:task_id>/list/print")
-@access.roles(*LIST_READERS)
+@access.roles(*LIST_READERS, sealed="抽中名单打印页")
 @access.load(task_id=policy.get_task_list)
 def sealed_list_print(task):
     """The sealed list on A4, with the viewer's name and the time across every page."""
@@ -363,7 +363,7 @@ def sealed_list_print(task):
 
 
 @bp.route("/tasks/<int:task_id>/list.xlsx")
-@access.roles(*LIST_READERS)
+@access.roles(*LIST_READERS, sealed="抽中名单导出")
 @access.load(task_id=policy.get_task_list)
 def sealed_list_xlsx(task):
     """The sealed list as .xlsx, watermarked in a header row and the sheet's header and footer."""
@@ -383,7 +383,7 @@ def sealed_list_xlsx(task):
 
 
 @bp.route("/my/inspections")
-@access.roles(INSPECTOR)
+@access.roles(INSPECTOR, sealed="我的检查任务")
 def my_inspections():
     """我的检查任务: the signed-in inspector's own assignments, and nobody else's."""
     inspector = policy.my_inspector()
@@ -401,7 +401,7 @@ def _recusal_target(task, position: int, inspector_id: int):
 
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/inspectors/<int:inspector_id>/recuse", methods=["GET", "POST"])
-@access.roles(STAFF, SECTION_HEAD, INSPECTOR)
+@access.roles(STAFF, SECTION_HEAD, INSPECTOR, sealed="回避申请")
 @access.load(task_id=policy.get_task_in_reach)
 def recuse(task, position: int, inspector_id: int):
     """Declare a conflict after the draw: the next inspector in the frozen ranking takes the place (Art 5)."""

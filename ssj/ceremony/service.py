@@ -704,16 +704,8 @@ def _reveal(
     codes: Callable[[Any], list[str]],
     positions: Callable[[Any], list[int]],
 ) -> Any:
-    """Sealed content for a person to see: through read_sealed, so the read is logged before it is served.
-
-    read_sealed needs the credit codes for the entry's HMACs before it
-    returns, and they are inside the blob: open it once on the server to
-    learn them (nothing is shown), then read it for the person.
-    """
-    peek = open_json(task_id, kind, record_id, blob)
-    return read_sealed(
-        task_id, kind, record_id, blob, purpose=purpose, credit_codes=codes(peek), positions=positions(peek)
-    )
+    """Sealed content for a person to see: through read_sealed, decrypted once and logged before it is served."""
+    return read_sealed(task_id, kind, record_id, blob, purpose=purpose, credit_codes=codes, positions=positions)
 
 
 def _recusals(attempt: DrawAttempt) -> list[Recusal]:

@@ -24,7 +24,7 @@ from ..auth.roles import SECTION_HEAD, STAFF
 from ..calendar_admin.service import current_calendar
 from ..extensions import db
 from ..models import FinalReport, Task
-from ..sealing.service import open_json, read_sealed, seal_json
+from ..sealing.service import read_sealed, seal_json
 from ..workdays import Calendar, Countdown, DueDate
 from . import REPORT_DUE_WORKING_DAYS
 from .service import HANDLINGS, RESULT_CATEGORIES, RecordError, ended_on
@@ -110,10 +110,11 @@ def get(task: Task) -> Optional[FinalReport]:
 
 
 def read(row: FinalReport, purpose: str = "final_report") -> dict:
-    peek = open_json(row.task_id, "final_report", row.task_id, row.sealed)
-    codes = [p.get("credit_code") for p in peek["summary"]["problems"] if p.get("credit_code")]
-    return read_sealed(row.task_id, "final_report", row.task_id, row.sealed, purpose=purpose, credit_codes=codes,
-                       positions=[p["position"] for p in peek["summary"]["problems"]])
+    return read_sealed(
+        row.task_id, "final_report", row.task_id, row.sealed, purpose=purpose,
+        credit_codes=lambda v: [p["credit_code"] for p in v["summary"]["problems"] if p.get("credit_code")],
+        positions=lambda v: [p["position"] for p in v["summary"]["problems"]],
+    )
 
 
 def draft(task: Task, values: list[dict], positions: int, text: str) -> FinalReport:

@@ -64,7 +64,7 @@ def _section_tasks() -> list[Task]:
 
 
 @bp.route("/inspections")
-@access.roles(*TEAM_OR_READERS)
+@access.roles(*TEAM_OR_READERS, sealed="检查记录首页")
 def overview():
     """检查记录: the inspector's own targets, and the tasks whose records this person may read."""
     mine = []
@@ -80,7 +80,7 @@ def overview():
 
 
 @bp.route("/tasks/<int:task_id>/inspections")
-@access.roles(*READERS)
+@access.roles(*READERS, sealed="任务的检查记录")
 @access.load(task_id=policy.get_task_overview)
 def task(task):
     """A task's inspection records, report deadlines, overdue rectifications and final report."""
@@ -132,7 +132,7 @@ def _record_page(task, position, mine, form=None, status=200, stale=False):
 
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/record", methods=["GET", "POST"])
-@access.roles(*TEAM_OR_READERS)
+@access.roles(*TEAM_OR_READERS, sealed="检查记录")
 @access.load(task_id=policy.get_drawn_task)
 def record(task, position: int):
     """The inspection record of one drawn target: team members write it, need-to-know readers read it."""
@@ -163,7 +163,7 @@ def record(task, position: int):
 
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/report")
-@access.roles(*TEAM_OR_READERS)
+@access.roles(*TEAM_OR_READERS, sealed="检查报告")
 @access.load(task_id=policy.get_drawn_task)
 def report_print(task, position: int):
     """The Art 9 inspection report of one target on A4, watermarked with the viewer and the time."""
@@ -203,7 +203,7 @@ def _notice_page(task, position, mine, form=None, status=200):
 
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/notice", methods=["GET", "POST"])
-@access.roles(*TEAM_OR_READERS)
+@access.roles(*TEAM_OR_READERS, sealed="检查通知书")
 @access.load(task_id=policy.get_drawn_task)
 def notice(task, position: int):
     """The inspection notice of one drawn target: the team or the organizer fills it in, sealed."""
@@ -230,7 +230,7 @@ def notice(task, position: int):
 
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/notice/print")
-@access.roles(*TEAM_OR_READERS)
+@access.roles(*TEAM_OR_READERS, sealed="检查通知书打印页")
 @access.load(task_id=policy.get_drawn_task)
 def notice_print(task, position: int):
     """The inspection notice with its 送达回证 on A4, watermarked with the viewer and the time."""
@@ -248,7 +248,7 @@ def notice_print(task, position: int):
 
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/checklist")
-@access.roles(*TEAM_OR_READERS)
+@access.roles(*TEAM_OR_READERS, sealed="检查清单打印页")
 @access.load(task_id=policy.get_drawn_task)
 def checklist_print(task, position: int):
     """The checklist of the task's content items for one drawn target on A4, watermarked."""
@@ -269,7 +269,7 @@ def checklist_print(task, position: int):
 
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/evidence", methods=["POST"])
-@access.roles(INSPECTOR)
+@access.roles(INSPECTOR, sealed="上传证据")
 @access.load(task_id=policy.get_drawn_task)
 def evidence_upload(task, position: int):
     """Upload an evidence file; it is encrypted before it touches the disk."""
@@ -286,7 +286,7 @@ def evidence_upload(task, position: int):
 
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/evidence/<evidence_id>")
-@access.roles(*TEAM_OR_READERS)
+@access.roles(*TEAM_OR_READERS, sealed="证据文件")
 @access.load(task_id=policy.get_drawn_task)
 def evidence_download(task, position: int, evidence_id: str):
     """Download one evidence file (or, with ?view=1, show a photo or video), logged before it is served; never cached."""
@@ -294,12 +294,7 @@ def evidence_download(task, position: int, evidence_id: str):
     row = evidence.get(task, position, evidence_id)
     if row is None:
         access.refuse("no_such_evidence", 404)
-    record = service.get_record(task, position)
-    code = None
-    if record is not None:
-        code = (service.open_json(task.id, "record", service.record_id(task.id, position), record.sealed)
-                .get("target") or {}).get("credit_code")
-    meta, body = evidence.read_file(row, code)
+    meta, body = evidence.read_file(row, service.target_code(task, position))
     response = make_response(body)
     response.headers["Content-Type"] = meta["mime"]
     response.headers["Cache-Control"] = "no-store"
@@ -318,7 +313,7 @@ def evidence_download(task, position: int, evidence_id: str):
 
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/followups", methods=["POST"])
-@access.roles(INSPECTOR)
+@access.roles(INSPECTOR, sealed="后续处理")
 @access.load(task_id=policy.get_drawn_task)
 def followup_add(task, position: int):
     """Record a handling measure: rectification order, penalty, transfer or advisory letter (Art 10)."""
@@ -333,7 +328,7 @@ def followup_add(task, position: int):
 
 
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/followups/<int:followup_id>/recheck", methods=["POST"])
-@access.roles(INSPECTOR)
+@access.roles(INSPECTOR, sealed="复查")
 @access.load(task_id=policy.get_drawn_task)
 def followup_recheck(task, position: int, followup_id: int):
     """Record the re-check of a rectification order (Art 10)."""
@@ -365,7 +360,7 @@ def _final_values(task):
 
 
 @bp.route("/tasks/<int:task_id>/final-report", methods=["GET", "POST"])
-@access.roles(*READERS)
+@access.roles(*READERS, sealed="总结报告")
 @access.load(task_id=policy.get_task_overview)
 def final_report(task):
     """The section's final report to the bureau's leadership: drafted by staff, approved by the head."""
@@ -389,7 +384,7 @@ def final_report(task):
 
 
 @bp.route("/tasks/<int:task_id>/final-report/approve", methods=["POST"])
-@access.roles(SECTION_HEAD)
+@access.roles(SECTION_HEAD, sealed="审核总结报告")
 @access.load(task_id=policy.get_task_overview)
 def final_report_approve(task):
     """The head of the section (not the drafter) approves the final report; the task becomes 已报告."""

@@ -87,21 +87,31 @@ def version_id(task_id: int, position: int, version: int) -> str:
 # --- reading -------------------------------------------------------------------------------
 
 
+def _target_code(value: dict) -> list[str]:
+    code = (value.get("target") or {}).get("credit_code")
+    return [code] if code else []
+
+
 def _reveal(task_id: int, kind: str, rid: str, blob: bytes, purpose: str, position: int) -> Any:
-    # Open once on the server to learn the credit code for the log's HMAC,
-    # then read it for the person through read_sealed (logged first).
-    peek = open_json(task_id, kind, rid, blob)
-    code = (peek.get("target") or {}).get("credit_code")
-    return read_sealed(task_id, kind, rid, blob, purpose=purpose, credit_codes=[code] if code else [],
-                       positions=[position])
+    """A record (or notice) for the person: decrypted once, logged with its target's HMAC, then returned."""
+    return read_sealed(task_id, kind, rid, blob, purpose=purpose, credit_codes=_target_code, positions=[position])
 
 
 def target_facts(task: Task, assignment: Assignment, purpose: str = "record_target") -> dict:
     """The target's directory facts, from the writer's own sealed assignment (logged)."""
-    return ceremony._reveal(
+    return read_sealed(
         task.id, "assignment", assignment.record_id, assignment.target_sealed,
-        purpose=purpose, codes=lambda v: [v["credit_code"]], positions=lambda v: [assignment.position],
+        purpose=purpose, credit_codes=lambda v: [v["credit_code"]], positions=[assignment.position],
     )
+
+
+def target_code(task: Task, position: int) -> Optional[str]:
+    """The credit code in the position's record, for a log entry's HMAC only (server-side, never shown)."""
+    row = get_record(task, position)
+    if row is None:
+        return None
+    value = open_json(task.id, "record", record_id(task.id, position), row.sealed)
+    return (value.get("target") or {}).get("credit_code")
 
 
 def get_record(task: Task, position: int) -> Optional[InspectionRecord]:

@@ -42,22 +42,24 @@ NIGHT_START = dt.time(20, 0)
 NIGHT_END = dt.time(7, 0)
 VISIT_GAP = dt.timedelta(hours=1)
 
-# Pages that serve sealed content (SPEC §4). A refused request for one of
-# them is someone trying to see a list they have no need to know; a new
-# page with sealed content belongs here too.
-SEALED_ENDPOINTS = frozenset({
-    "ceremony.sealed_list",
-    "ceremony.sealed_list_print",
-    "ceremony.sealed_list_xlsx",
-    "ceremony.my_inspections",
-    "ceremony.recuse",
-    "inspections.task",
-    "inspections.record",
-    "inspections.report_print",
-    "inspections.evidence_download",
-    "inspections.final_report",
-    "publication.archive_zip",
-})
+# Pages that serve sealed content (SPEC §4), {endpoint: Chinese name}. A
+# refused request for one of them is someone trying to see a list they have
+# no need to know. Never written by hand: each page declares itself at its
+# route (`access.roles(..., sealed="抽中名单")`) and `create_app` registers
+# the declarations here (`register_sealed_pages`), so a new sealed page is
+# flagged from its first day. SEALED_ENDPOINTS and ENDPOINT_ZH are live
+# views of that one registry.
+SEALED_PAGES: dict[str, str] = {}
+SEALED_ENDPOINTS = SEALED_PAGES.keys()
+ENDPOINT_ZH: Mapping[str, str] = SEALED_PAGES
+
+
+def register_sealed_pages(pages: Mapping[str, str]) -> None:
+    """Replace the registry with the routes' own declarations (called by create_app)."""
+    SEALED_PAGES.clear()
+    SEALED_PAGES.update(pages)
+
+
 SEALED_READ = "sealed_read:"
 REDRAW_ACTIONS = ("redraw_requested", "redraw_approved", "redraw_declined")
 # The publication steps (Art 13); whoever builds them names their actions so.
@@ -138,19 +140,6 @@ REASON_ZH = {
     "conflict": "与他人同时保存",
     "exception": "系统错误",
     "bad_share": "保管人份额不对",
-}
-ENDPOINT_ZH = {
-    "ceremony.sealed_list": "抽中名单",
-    "ceremony.sealed_list_print": "抽中名单打印页",
-    "ceremony.sealed_list_xlsx": "抽中名单导出",
-    "ceremony.my_inspections": "我的检查任务",
-    "ceremony.recuse": "回避申请",
-    "inspections.task": "任务的检查记录",
-    "inspections.record": "检查记录",
-    "inspections.report_print": "检查报告",
-    "inspections.evidence_download": "证据文件",
-    "inspections.final_report": "总结报告",
-    "publication.archive_zip": "归档包",
 }
 
 
@@ -380,6 +369,8 @@ class NeedToKnow:
 
     tasks: dict[int, TaskFacts] = field(default_factory=dict)
     places: dict[int, list[Place]] = field(default_factory=dict)  # by task id
+    # {endpoint: Chinese name} of the sealed pages; the routes' declarations by default.
+    sealed_pages: Mapping[str, str] = field(default_factory=lambda: SEALED_PAGES)
 
 
 # Sealed kinds whose record id starts with the draw attempt's id: the result,
@@ -443,9 +434,9 @@ def why_outside(entry: Entry, ntk: NeedToKnow) -> Optional[str]:
     return "读取人既不是该任务的组织人、所在科室负责人或本部门局领导，也不是被分配到这些对象的检查人员"
 
 
-def is_sealed_attempt(entry: Entry) -> bool:
+def is_sealed_attempt(entry: Entry, sealed_pages: Mapping[str, str] = SEALED_PAGES) -> bool:
     """A refused request for a page with sealed content."""
-    return entry.get("outcome") == "denied" and endpoint_of(entry) in SEALED_ENDPOINTS
+    return entry.get("outcome") == "denied" and endpoint_of(entry) in sealed_pages
 
 
 def outside_need_to_know(entries: Iterable[Entry], ntk: NeedToKnow) -> list[Hit]:
@@ -459,8 +450,8 @@ def outside_need_to_know(entries: Iterable[Entry], ntk: NeedToKnow) -> list[Hit]
             purpose = PURPOSE_ZH.get(action[len(SEALED_READ):], action[len(SEALED_READ):])
             where = _positions(objects(e).get("positions"))
             hits.append(_hit("need_to_know", [e], f"读取了保密内容（{purpose}，任务 {e.get('task_id')}{'，' + where if where else ''}）：{reason}。"))
-        elif is_sealed_attempt(e):
-            page = ENDPOINT_ZH.get(endpoint_of(e), endpoint_of(e))
+        elif is_sealed_attempt(e, ntk.sealed_pages):
+            page = ntk.sealed_pages.get(endpoint_of(e), endpoint_of(e))
             task = task_of(e)
             reason = REASON_ZH.get(e.get("reason") or "", e.get("reason") or "未说明")
             hits.append(_hit(

@@ -139,7 +139,7 @@ def results_csv(task):
 
 
 @bp.route("/tasks/<int:task_id>/publication/archive.zip", methods=["POST"])
-@access.roles(*READERS)
+@access.roles(*READERS, sealed="归档包")
 @access.load(task_id=ceremony_policy.get_task_to_watch)
 def archive_zip(task):
     """Ask for the archive package 归档 (notice, bundle, draw record, results, records, manifest.json; Art 9)."""

@@ -11,7 +11,7 @@ unlogged.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from flask import current_app
 
@@ -60,6 +60,11 @@ def seal_json(task_id: int, kind: str, record_id: str | int, value: Any) -> byte
 
 
 def open_json(task_id: int, kind: str, record_id: str | int, blob: bytes) -> Any:
+    """The plain decrypt, for the server's own work only (drawing, exports, archive jobs).
+
+    Nothing it returns may reach a person unlogged: a view never calls it
+    (tests/sealing/test_one_sealed_read.py); pages read through `read_sealed`.
+    """
     return json.loads(envelope.open_sealed(data_key(task_id), task_id, kind, record_id, blob))
 
 
@@ -70,11 +75,20 @@ def read_sealed(
     blob: bytes,
     *,
     purpose: str,
-    credit_codes: Iterable[str] = (),
-    positions: Optional[list[int]] = None,
+    credit_codes: Iterable[str] | Callable[[Any], Iterable[str]] = (),
+    positions: Optional[list[int]] | Callable[[Any], list[int]] = None,
 ) -> Any:
-    """Decrypt for a person to see, logging the read first (fail closed)."""
+    """Decrypt once for a person to see, log the read, then return it (fail closed).
+
+    The credit codes (logged as HMACs) and positions may be given as
+    functions of the decrypted value when they are inside the blob: it is
+    opened once, and nothing is returned before the entry is written.
+    """
     value = open_json(task_id, kind, record_id, blob)
+    if callable(credit_codes):
+        credit_codes = credit_codes(value)
+    if callable(positions):
+        positions = positions(value)
     audit.record(
         f"sealed_read:{purpose}",
         task_id=task_id,

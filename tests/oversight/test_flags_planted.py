@@ -222,3 +222,45 @@ def test_viewing_the_flags_is_logged_with_the_range_and_the_counts(app, login_as
     old, new = log_rows(app, "oversight_flags_viewed")
     assert old["objects"] == {"since": "2025-01-01", "until": "2025-12-31", "counts": {k: 0 for k in KINDS}}
     assert new["objects"]["counts"]["denials"] == 1 and new["username"] == "discipline"
+
+
+def test_refused_attempts_at_the_notice_and_checklist_pages_are_flagged(app, login_as, drawn, office):
+    """The pages added after the hand-kept list (notice, its print, the checklist) are flagged like the list."""
+    outsider = login_as("staff_sb")
+    pages = {"notice": ("notice", "检查通知书"), "notice_print": ("notice/print", "检查通知书打印页"),
+             "checklist_print": ("checklist", "检查清单打印页")}
+    for tail, _ in pages.values():
+        assert outsider.get(f"/tasks/{drawn.task_id}/positions/1/{tail}").status_code == 403, tail
+    found = flagged(office)
+    for endpoint, (_, page) in pages.items():
+        (tried,) = [e["seq"] for e in log_rows(app, f"read:inspections.{endpoint}", "staff_sb")
+                    if e["action"] == f"read:inspections.{endpoint}"]
+        texts = _hits_with(found, "need_to_know", tried)
+        assert any(f"试图打开{page}（任务 {drawn.task_id}）" in t and "staff_sb" in t for t in texts), texts
+
+
+def test_the_sealed_pages_are_the_routes_own_declarations(app):
+    """SEALED_ENDPOINTS/ENDPOINT_ZH are read from the routes (access.roles(..., sealed=...)), not kept by hand."""
+    declared = {endpoint: rule.sealed for endpoint, view in app.view_functions.items()
+                if (rule := getattr(view, access.ATTR, None)) is not None and rule.sealed}
+    assert dict(flags.ENDPOINT_ZH) == declared and set(flags.SEALED_ENDPOINTS) == set(declared)
+    assert {"ceremony.sealed_list", "inspections.notice", "inspections.checklist_print"} <= set(declared)
+
+    # A new sealed page is on the list as soon as it is declared.
+    import ssj
+
+    other = ssj.create_app({"TESTING": True}, instance_path=app.instance_path)
+    bp = Blueprint("newpage", __name__)
+
+    @bp.route("/new-sealed-page")
+    @access.roles("staff", sealed="新的保密页面")
+    def page():
+        return "sealed"
+
+    other.register_blueprint(bp)
+    try:
+        flags.register_sealed_pages(access.sealed_pages(other))
+        assert flags.ENDPOINT_ZH["newpage.page"] == "新的保密页面"
+        assert flags.is_sealed_attempt({"outcome": "denied", "action": "read:newpage.page"})
+    finally:
+        flags.register_sealed_pages(access.sealed_pages(app))

@@ -183,6 +183,7 @@ NTK = NeedToKnow(
         Place(attempt_id=3, position=2, user_id=5, until=at("2025-10-09 12:00").astimezone(UTC)),
         Place(attempt_id=3, position=2, user_id=6),
     ]},
+    sealed_pages={"ceremony.sealed_list": "抽中名单"},
 )
 
 
