@@ -22,7 +22,8 @@ from werkzeug.routing import AnyConverter
 from ssj.exports import jobs as export_jobs
 from ssj.extensions import db
 from ssj.models import (
-    AccessLogEntry, AnnualPlan, Conflict, EvidenceFile, ExportJob, FollowUp, Holiday, ImportJob, Inspector, Matter,
+    AccessLogEntry, AnnualPlan, Conflict, EvidenceFile, ExportJob, FollowUp, Holiday, ImportJob, Inspector, Investigation,
+    Matter,
     Target, Task, TrainingSession,
 )
 from ssj.inspections.followup import followup_record_id
@@ -257,7 +258,11 @@ def _build_objects(app, login_as) -> Objects:
                                          filename="t.xlsx", file_sha256="0" * 64, state="done")
                    for u in (staff_jc, staff_scj)}
         holiday = Holiday(date=date(2026, 10, 1), is_working_day=False, name="国庆节", entered_by_id=user("admin").id)
-        db.session.add_all([*conflicts.values(), *training.values(), *exports.values(), *imports.values(), holiday])
+        investigations = {d.code: Investigation(department_id=d.id, codes_json="[]", reason="核查", days=7,
+                                                requested_by_id=u.id) for d, u in ((rsj, user("discipline")),
+                                                                                   (scj, staff_scj))}
+        db.session.add_all([*conflicts.values(), *training.values(), *exports.values(), *imports.values(), holiday,
+                            *investigations.values()])
         db.session.flush()
         position = drawn.own_position()
         assert other_task.id is not None
@@ -286,7 +291,7 @@ def _build_objects(app, login_as) -> Objects:
                 "inspector_id": own_inspector.id, "target_id": rsj_target_id, "conflict_id": conflicts["RSJ"].id,
                 "session_id": training["RSJ"].id, "user_id": victim, "section_id": sb.id, "holiday_id": holiday.id,
                 "position": position, "followup_id": own_followup.id, "evidence_id": "no-such-evidence",
-                "seq": 1, "year": 2026, "exports.token": exports["staff_jc"].token,
+                "seq": 1, "year": 2026, "inv_id": investigations["RSJ"].id, "exports.token": exports["staff_jc"].token,
                 "imports.token": imports["staff_jc"].token,
             },
             foreign={
@@ -299,6 +304,7 @@ def _build_objects(app, login_as) -> Objects:
                 "target_id": [("another department's target", scj_target.id, everyone)],
                 "conflict_id": [("another department's conflict", conflicts["SCJ"].id, everyone)],
                 "session_id": [("another department's training", training["SCJ"].id, everyone)],
+                "inv_id": [("another department's investigation", investigations["SCJ"].id, everyone)],
                 "followup_id": [("another task's follow-up", other_followup.id, everyone)],
                 "evidence_id": [("another task's evidence", other_evidence.id, everyone)],
                 "exports.token": [("another person's export", exports["staff_scj"].token, everyone)],
