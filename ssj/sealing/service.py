@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Iterable, Optional
 
-from flask import current_app
+from flask import current_app, g
 
 from .. import audit
 from ..extensions import db
@@ -29,6 +29,15 @@ def _keys():
     return current_app.extensions["ssj.keys"]()
 
 
+def _hold(row: TaskKey) -> TaskKey:
+    # The session's identity map holds rows weakly: without a reference for
+    # the rest of the request, every sealed read of a page SELECTed the same
+    # task_key row again (one query per follow-up, per evidence file…). A
+    # rollback still expires or drops the held row as usual.
+    g.setdefault("_ssj_task_keys", {})[row.task_id] = row
+    return row
+
+
 def data_key(task_id: int, create: bool = False) -> bytes:
     """The task's data key, unwrapped; created (and wrapped) on first use when `create`."""
     keys = _keys()
@@ -37,15 +46,16 @@ def data_key(task_id: int, create: bool = False) -> bytes:
         if not create:
             raise MissingKEK(f"task {task_id} has no data key")
         dk = envelope.new_data_key()
-        db.session.add(
-            TaskKey(
-                task_id=task_id,
-                wrapped_key=envelope.wrap_data_key(keys.kek, task_id, dk),
-                kek_id=envelope.kek_id(keys.kek),
-            )
+        row = TaskKey(
+            task_id=task_id,
+            wrapped_key=envelope.wrap_data_key(keys.kek, task_id, dk),
+            kek_id=envelope.kek_id(keys.kek),
         )
+        db.session.add(row)
         db.session.flush()
+        _hold(row)
         return dk
+    _hold(row)
     kek = keys.kek_by_id(row.kek_id)
     if kek is None:
         raise MissingKEK(
