@@ -23,8 +23,7 @@ from ssj.exports import jobs as export_jobs
 from ssj.extensions import db
 from ssj.models import (
     AccessLogEntry, AnnualPlan, Conflict, EvidenceFile, ExportJob, FollowUp, Holiday, ImportJob, Inspector, Investigation,
-    Matter,
-    Target, Task, TrainingSession,
+    Matter, Stratum, Target, Task, TrainingSession,
 )
 from ssj.inspections.followup import followup_record_id
 from ssj.sealing.service import seal_json
@@ -221,10 +220,12 @@ def _build_objects(app, login_as) -> Objects:
         return True
 
     def section_scoped(endpoint, role):
-        # The 大队 (JCDD, the test's staff and head) co-organises every section's draw (Art 5, SPEC §3),
-        # and an approved plan is public to the department: another section's task is closed to them in
-        # the plans and inspections areas only; to a supervisor it is their own department's.
-        return role in ("staff", "section_head", "inspector") and endpoint.split(".")[0] in ("plans", "inspections")
+        # The 大队 (JCDD, the test's staff and head) organises every section's draw and sees its tasks
+        # (Art 5, SPEC §3), and an approved plan is public to the department: another section's task is
+        # closed to them only in the inspections area; to a supervisor it is their own department's.
+        # The other direction (another section's member at the 大队's task) is walked by
+        # test_another_sections_member_is_refused_the_drawn_task.
+        return role in ("staff", "section_head", "inspector") and endpoint.split(".")[0] == "inspections"
 
     def plan_editing(endpoint, role):
         return role in ("staff", "section_head") and endpoint in ("plans.plan_edit", "plans.plan_submit")
@@ -235,6 +236,8 @@ def _build_objects(app, login_as) -> Objects:
         other_task = Task(section_id=jc.id, year=2026, name="同科室的另一任务", organizer_id=staff_jc.id)
         sb_task = Task(section_id=sb.id, year=2026, name="社保股抽查", organizer_id=user("staff_sb").id)
         scj_task = Task(section_id=zf.id, year=2026, name="市场监管抽查", organizer_id=staff_scj.id)
+        for t in (other_task, sb_task, scj_task):
+            t.strata = [Stratum(position=0, name="一般对象", kind="general", ratio_percent="5")]
         plans = {code: AnnualPlan(section_id=s.id, year=2026) for code, s in (("JC", jc), ("SB", sb), ("ZF", zf))}
         matter = {d: Matter(code=f"M-{d}", name=f"事项{d}", legal_basis="依据", content="检查内容", ratio_percent="5",
                             frequency=1, method="现场检查", section_id=s.id) for d, s in (("SB", sb), ("ZF", zf))}
@@ -460,6 +463,35 @@ def test_every_route_for_every_role(app, clients, objects):
     """Allowed roles never meet a server error or a role refusal; the others are refused, logged,
     in Chinese; and no route serves an object of another section, task or department."""
     failures = walk(app, clients, objects)
+    assert not failures, "\n".join(failures)
+
+
+# Routes on a task that a member of another section (not the 大队) may use all the same:
+# any signed-in user of the department may witness a draw with their own digits (SPEC §3 step 3).
+OPEN_TO_THE_DEPARTMENT = {"ceremony.witness_entry"}
+
+
+def test_another_sections_member_is_refused_the_drawn_task(app, objects, login_as):
+    """staff_sb (社会保险股) at every route of the 大队's drawn task: refused and logged, or a page without it."""
+    outsider = login_as("staff_sb")
+    log = Log(app)
+    failures = []
+    for rule in sorted(_routes(app), key=lambda r: r.endpoint):
+        if "task_id" not in rule._converters or "staff" not in EXPECTED[rule.endpoint] \
+                or EXPECTED[rule.endpoint] >= PUBLIC:
+            continue
+        url = _url(app, rule, objects)
+        r = _call(outsider, rule, url)
+        entries = log.since()
+        where = f"{rule.endpoint} staff_sb ({url})"
+        if r.status_code >= 500:
+            failures.append(f"{where}: server error {r.status_code} {_title(r)}")
+        elif rule.endpoint in OPEN_TO_THE_DEPARTMENT:
+            continue
+        elif r.status_code not in (403, 404):
+            failures.append(f"{where}: not refused ({r.status_code})")
+        elif not any(e.get("outcome") == "denied" for e in entries):
+            failures.append(f"{where}: the refusal is not logged as a denial")
     assert not failures, "\n".join(failures)
 
 
