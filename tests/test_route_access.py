@@ -22,7 +22,7 @@ from werkzeug.routing import AnyConverter
 from ssj.exports import jobs as export_jobs
 from ssj.extensions import db
 from ssj.models import (
-    AccessLogEntry, AnnualPlan, Conflict, EvidenceFile, ExportJob, FollowUp, Holiday, ImportJob, Inspector, Investigation,
+    AccessGrant, AccessLogEntry, AnnualPlan, Conflict, EvidenceFile, ExportJob, FollowUp, Holiday, ImportJob, Inspector, Investigation,
     Matter, Stratum, Target, Task, TrainingSession,
 )
 from ssj.inspections.followup import followup_record_id
@@ -264,8 +264,10 @@ def _build_objects(app, login_as) -> Objects:
         investigations = {d.code: Investigation(department_id=d.id, codes_json="[]", reason="核查", days=7,
                                                 requested_by_id=u.id) for d, u in ((rsj, user("discipline")),
                                                                                    (scj, staff_scj))}
+        grants = {code: AccessGrant(user_id=u.id, kind="password", password_hash="x", requested_by_id=user("admin").id)
+                  for code, u in (("RSJ", user("staff_sb")), ("SCJ", staff_scj))}
         db.session.add_all([*conflicts.values(), *training.values(), *exports.values(), *imports.values(), holiday,
-                            *investigations.values()])
+                            *investigations.values(), *grants.values()])
         db.session.flush()
         position = drawn.own_position()
         assert other_task.id is not None
@@ -294,7 +296,7 @@ def _build_objects(app, login_as) -> Objects:
                 "inspector_id": own_inspector.id, "target_id": rsj_target_id, "conflict_id": conflicts["RSJ"].id,
                 "session_id": training["RSJ"].id, "user_id": victim, "section_id": sb.id, "holiday_id": holiday.id,
                 "position": position, "followup_id": own_followup.id, "evidence_id": "no-such-evidence",
-                "seq": 1, "year": 2026, "inv_id": investigations["RSJ"].id, "exports.token": exports["staff_jc"].token,
+                "seq": 1, "year": 2026, "inv_id": investigations["RSJ"].id, "grant_id": grants["RSJ"].id, "exports.token": exports["staff_jc"].token,
                 "imports.token": imports["staff_jc"].token,
             },
             foreign={
@@ -308,6 +310,7 @@ def _build_objects(app, login_as) -> Objects:
                 "conflict_id": [("another department's conflict", conflicts["SCJ"].id, everyone)],
                 "session_id": [("another department's training", training["SCJ"].id, everyone)],
                 "inv_id": [("another department's investigation", investigations["SCJ"].id, everyone)],
+                "grant_id": [("another department's grant", grants["SCJ"].id, everyone)],
                 "followup_id": [("another task's follow-up", other_followup.id, everyone)],
                 "evidence_id": [("another task's evidence", other_evidence.id, everyone)],
                 "exports.token": [("another person's export", exports["staff_scj"].token, everyone)],
