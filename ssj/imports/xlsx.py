@@ -20,6 +20,7 @@ from typing import IO, Any, Iterator, Optional, Sequence
 from openpyxl import Workbook
 from openpyxl.xml.constants import SHARED_STRINGS
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -154,6 +155,21 @@ class _MetadataReader(ExcelReader):
         if ct is not None:
             self.strings_path = ct.PartName[1:]
 
+    def read_worksheets(self) -> None:
+        # Names and paths only. openpyxl's ReadOnlyWorksheet looks for the
+        # sheet's <dimension> on creation and, when there is none, parses the
+        # whole sheet to find it: 1.4 million blank rows took minutes and 250 MB.
+        self.sheets = [(sheet.name, rel.target) for sheet, rel in self.parser.find_sheets()
+                       if rel.target in self.valid_files and "chartsheet" not in rel.Type]
+
+    def read(self) -> None:
+        """Only what the import needs: manifest, workbook (sheet list, 1904 dates), styles (date formats)."""
+        self.read_manifest()
+        self.read_strings()
+        self.read_workbook()
+        apply_stylesheet(self.archive, self.wb)
+        self.read_worksheets()
+
 
 class SheetReader:
     """The data sheet of an uploaded workbook, read one row at a time within `limits`.
@@ -196,11 +212,11 @@ class SheetReader:
         except Exception as exc:  # openpyxl raises many kinds for a broken package
             raise FileProblem(f"文件无法作为 Excel 工作簿打开（可能已损坏）。{_RESAVE}") from exc
         wb = reader.wb
-        sheets = wb.worksheets
-        data = [ws for ws in sheets if ws.title != HELP_SHEET] or sheets
-        named = [ws for ws in data if ws.title == self.directory.title]
-        sheet_path = getattr((named or data)[0], "_worksheet_path", None)
-        if not sheet_path or sheet_path not in reader.valid_files:
+        sheets = reader.sheets
+        data = [sheet for sheet in sheets if sheet[0] != HELP_SHEET] or sheets
+        named = [sheet for sheet in data if sheet[0] == self.directory.title]
+        sheet_path = (named or data)[0][1] if data else None
+        if not sheet_path:
             raise FileProblem(f"文件中找不到工作表的数据（可能已损坏）。{_RESAVE}")
         # Counted in the raw XML first (fast): a file of a million rows is
         # refused in a second instead of after minutes of checking.

@@ -225,3 +225,21 @@ def long_cells(rows: int, chars: int = 10_000) -> bytes:
             yield row_xml(r, target_values(r, "长" + "".join(rng.choices(alphabet, k=chars - 1))))
         yield _TAIL
     return package(sheet)
+
+
+def lie_about_size(body: bytes, member: str, declared: int) -> bytes:
+    """The same package with `member`'s declared sizes rewritten in both headers (CRC left as is)."""
+    data = bytearray(body)
+    with zipfile.ZipFile(io.BytesIO(body)) as z:
+        info = z.getinfo(member)
+    real = info.file_size.to_bytes(4, "little")
+    name = member.encode()
+    # local header: size at offset 22; central directory entry: size at offset 24.
+    for sig, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        start = 0
+        while (i := data.find(sig, start)) >= 0:
+            head = 30 if sig == b"PK\x03\x04" else 46  # fixed part; the name follows
+            start = i + 4
+            if data[i + head: i + head + len(name)] == name and data[i + offset: i + offset + 4] == real:
+                data[i + offset: i + offset + 4] = declared.to_bytes(4, "little")
+    return bytes(data)

@@ -66,27 +66,9 @@ def test_the_compression_ratio_is_checked_with_default_limits(app, login_as, tow
     assert "压缩炸弹" in page
 
 
-def lie_about_size(body: bytes, member: str, declared: int) -> bytes:
-    """The same package with `member`'s declared sizes rewritten in both headers (CRC left as is)."""
-    data = bytearray(body)
-    with zipfile.ZipFile(io.BytesIO(body)) as z:
-        info = z.getinfo(member)
-    real = info.file_size.to_bytes(4, "little")
-    name = member.encode()
-    # local header: size at offset 22; central directory entry: size at offset 24.
-    for sig, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
-        start = 0
-        while (i := data.find(sig, start)) >= 0:
-            head = 30 if sig == b"PK\x03\x04" else 46  # fixed part; the name follows
-            start = i + 4
-            if data[i + head: i + head + len(name)] == name and data[i + offset: i + offset + 4] == real:
-                data[i + offset: i + offset + 4] = declared.to_bytes(4, "little")
-    return bytes(data)
-
-
 def test_a_member_that_lies_about_its_size_is_stopped_while_reading(app, login_as, townships, small_limits):
     # Declared 1 KB, inflates to 3 MB: the upload check passes; the counted stream stops it.
-    body = lie_about_size(hostile.whitespace_bomb(3 << 20), "xl/worksheets/sheet1.xml", 1024)
+    body = hostile.lie_about_size(hostile.whitespace_bomb(3 << 20), "xl/worksheets/sheet1.xml", 1024)
     with zipfile.ZipFile(io.BytesIO(body)) as z:
         assert z.getinfo("xl/worksheets/sheet1.xml").file_size == 1024
     job = job_of(app, upload(login_as("staff"), "targets", body))
