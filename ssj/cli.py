@@ -89,7 +89,7 @@ def create_user_command(username, display_name, roles, department, section, pass
     bad = set(roles) - set(ALL_ROLES)
     if bad:
         raise click.UsageError(f"unknown roles: {', '.join(sorted(bad))}; choose from {', '.join(ALL_ROLES)}")
-    problem = password_problem(password, current_app.config["PASSWORD_MIN_LENGTH"])
+    problem = password_problem(password, current_app.config["PASSWORD_MIN_LENGTH"], username=username)
     if problem:
         raise click.UsageError(problem)
     dept = db.session.execute(select(Department).where(Department.code == department)).scalar_one_or_none()

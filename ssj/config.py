@@ -26,7 +26,7 @@ class Defaults:
     # Login lockout.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT = timedelta(minutes=15)
-    PASSWORD_MIN_LENGTH = 10
+    PASSWORD_MIN_LENGTH = 12  # characters; a Chinese character counts as one (SPEC §4)
 
     # Access log: sign a checkpoint every this many entries.
     AUDIT_CHECKPOINT_INTERVAL = 500

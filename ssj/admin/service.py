@@ -67,7 +67,8 @@ class UserForm:
                 e["username"] = "用户名只能包含小写字母、数字和 _ . -"
             elif db.session.execute(select(User.id).where(User.username == self.username)).first():
                 e["username"] = "该用户名已被使用，请换一个。"
-            problem = password_problem(self.password, current_app.config["PASSWORD_MIN_LENGTH"])
+            problem = password_problem(self.password, current_app.config["PASSWORD_MIN_LENGTH"],
+                                       username=self.username)
             if problem:
                 e["password"] = problem
         if not self.display_name:
@@ -164,7 +165,8 @@ def update_user(user: User, form: UserForm, actor: User) -> dict[str, list]:
 
 def reset_password(user: User, password: str, actor: User) -> tuple[Optional[str], bool]:
     """(problem, held): the reset of an account that reads sealed lists waits for a supervisor (SPEC §4)."""
-    problem = password_problem(password, current_app.config["PASSWORD_MIN_LENGTH"])
+    problem = password_problem(password, current_app.config["PASSWORD_MIN_LENGTH"], username=user.username,
+                               current_hash=user.password_hash)
     if problem:
         return problem, False
     if grants.sealed_reach(user.roles, user.section_id, user.enabled) or grants.pending_for(user):

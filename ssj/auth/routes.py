@@ -74,7 +74,8 @@ def change_password():
         elif new != again:
             error = "两次输入的新密码不一致。"
         else:
-            error = password_problem(new, current_app.config["PASSWORD_MIN_LENGTH"])
+            error = password_problem(new, current_app.config["PASSWORD_MIN_LENGTH"], username=current_user.username,
+                                     current_hash=current_user.password_hash)
         if error is None:
             current_user.password_hash = hash_password(new)
             revoke_all(current_user.id, "password_changed", except_session_id=current_user.current_session.id)

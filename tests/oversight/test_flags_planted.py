@@ -171,12 +171,25 @@ def test_an_admins_role_change_and_password_reset_are_flagged(app, login_as, off
     admin = login_as("admin")
     assert post(admin, f"/admin/users/{target_id}", form).status_code == 302
     assert post(admin, f"/admin/users/{head_id}/password", {"password": "Another-pass-42"}).status_code == 302
+    # Both give sealed access: held until a supervisor approves (SPEC §4), and flagged when asked.
     found = flagged(office)
-    (change,), (reset,) = seqs(app, "role_change"), seqs(app, "password_reset")
+    asked_role, asked_reset = seqs(app, "access_grant_requested")
+    (text,) = _hits_with(found, "admin_changes", asked_role)
+    assert text.startswith("admin") and "为 staff_sb 申请可查看保密名单的角色或科室" in text
+    (text,) = _hits_with(found, "admin_changes", asked_reset)
+    assert "为 head_jc 申请重置密码" in text
+    from ssj.models import AccessGrant
+
+    with app.app_context():
+        grant_ids = sorted(db.session.execute(select(AccessGrant.id)).scalars())
+    boss = login_as("supervisor")
+    for grant_id in grant_ids:
+        assert post(boss, f"/oversight/grants/{grant_id}/decide", {"decision": "approve"}).status_code == 303
+    found = flagged(office)
+    (change,) = seqs(app, "role_change")
     (text,) = _hits_with(found, "admin_changes", change)
-    assert text.startswith("admin") and "把 staff_sb 的角色由“科室工作人员”改为“科室工作人员、局领导”" in text
-    (text,) = _hits_with(found, "admin_changes", reset)
-    assert "重置了 head_jc 的密码" in text
+    assert text.startswith("supervisor") and "把 staff_sb 的角色由“科室工作人员”改为“科室工作人员、局领导”" in text
+    assert len(_hits_with(found, "admin_changes", seqs(app, "access_grant_approved")[0])) == 1
 
 
 def test_a_key_rotation_is_flagged(app, office):
