@@ -228,12 +228,13 @@ def _check_strata(part, fmt, seed, label, zh, final):
             raise Malformed(f"{where}: skipped must be a list when selected is", f"{zh_s}：selected 有值时 skipped 也应为列表")
         drawn = True
         # Which pool members the walk passes over (Art 16 set E, as far as it mattered).
+        members = set(pool)
         skip_by = {}
         for i, entry in enumerate(skipped, 1):
             sid = _need(entry, "id", str, f"{where} skipped #{i}")
             _need(entry, "ticket", str, f"{where} skipped #{i}")
             by_task = _need(entry, "by_task", (int, str), f"{where} skipped #{i}")
-            if sid not in pool:
+            if sid not in members:
                 raise Mismatch(f"{where} '{name}': skipped #{i} '{sid}' is not in the pool", f"{zh_s}：第 {i} 个跳过的对象“{sid}”不在候选名单中")
             if by_task == part.get("task"):
                 raise Mismatch(f"{where} '{name}': skipped #{i} names this task itself", f"{zh_s}：第 {i} 个跳过的对象注明的任务就是本任务")

@@ -573,8 +573,14 @@ def run(attempt: DrawAttempt, user: User) -> None:
             db.session.add(a)
     attempt.result_sealed = seal_json(task.id, "result", attempt.id, sealed)
     attempt.result_commitment = result_commitment(nonce_hex, sealed)
+    # A stratum whose pool ran out because of Art 16 skips drew fewer than k;
+    # the record says so (SPEC §3), and only then: nothing else about skips.
     attempt.sample_summary_json = canonical_json(
-        [{"name": r.stratum.name, "sample_size": r.sample_size} for r in result.strata]
+        [
+            {"name": r.stratum.name, "sample_size": r.sample_size}
+            | ({"drawn": len(r.selected)} if len(r.selected) < r.sample_size else {})
+            for r in result.strata
+        ]
     )
     attempt.drawn_at = _now()
     attempt.state = "sealed"

@@ -94,6 +94,7 @@ ACTION_LABELS = {
     "draw_pools_frozen": "摇号：冻结名单",
     "draw_committed": "摇号：公示随机数承诺",
     "draw_witness_added": "摇号：录入见证人点数",
+    "draw_art16_read": "摇号：系统读取其他任务结果（第十六条避免重复检查）",
     "draw_sealed": "摇号：抽取并封存",
     "draw_failed": "摇号：抽取未完成",
     "redraw_requested": "申请重新抽取",

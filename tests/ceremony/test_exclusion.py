@@ -120,9 +120,12 @@ def test_a_draw_skips_targets_another_task_drew_inside_the_sealed_step(app, logi
     assert len(stratum["selected"]) == len(first.targets) - len(taken)
     assert {x["id"] for x in stratum["skipped"]} == taken
     assert {x["by_task"] for x in stratum["skipped"]} == {first.task_id}
-    # The public record says nothing of E.
+    # The public record says nothing of E, except that this stratum ran out (SPEC §3).
     for text in (json.dumps(_public_summary(app, second.task_id)),):
         assert not any(code in text for code in taken)
+    record = staff.get(f"/tasks/{second.task_id}/draw/record").text
+    assert f"候选对象不足，实际抽取 {len(first.targets) - len(taken)} 户" in record
+    assert not any(code in record for code in taken)
     # The read of the other task's sealed result is logged as a system read naming no target.
     with app.app_context():
         entry = db.session.execute(
