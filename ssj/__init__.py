@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from .config import Defaults
 from .extensions import db, login_manager, migrate
+from .filemodes import restrict_process
 from .keys import KeyError_, KeyRing, missing_keys
 from .security.uploads import InMemoryUploadRequest
 
@@ -18,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    # Before anything is written: every file this process creates is 0600, every directory 0700 (SPEC §4).
+    restrict_process()
     app = Flask(
         __name__,
         instance_path=instance_path or os.environ.get("SSJ_INSTANCE_PATH", str(ROOT / "instance")),
@@ -31,7 +34,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         app.config.from_pyfile("config.py", silent=True)
     else:
         app.config.update(test_config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
 
     # An explicit database in test_config wins over the environment: `backup verify`
     # restores into a temporary database from a process configured for the live one.

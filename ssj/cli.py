@@ -46,6 +46,19 @@ def init_command():
     instance_id, written = adopt_identity(key_dir, current_app.extensions["ssj.keys"]())
     db.session.commit()
     click.echo("database is up to date")
+    # What existed before (an older instance, an unpacked copy) is tightened too (SPEC §4 "Files").
+    from .filemodes import secure_tree
+
+    fixed = secure_tree(Path(current_app.instance_path))
+    if key_dir.resolve() != Path(current_app.instance_path).resolve() and not key_dir.is_relative_to(current_app.instance_path):
+        fixed += secure_tree(key_dir)
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):
+        database = Path(uri[len("sqlite:///"):])
+        for path in (database, *database.parent.glob(database.name + "-*")):
+            fixed += secure_tree(path)
+    if fixed:
+        click.echo(f"restricted {len(fixed)} files and directories to the service account (0700/0600)")
     if written:
         click.echo(f"instance id {instance_id} (in the database and in {key_dir / 'instance.json'})")
 
