@@ -20,7 +20,7 @@ class LoginResult:
     message: Optional[str] = None
 
 
-def _reserve_check(user_id: int, now, limit: int) -> bool:
+def reserve_check(user_id: int, now, limit: int) -> bool:
     """Take one of the account's password checks, atomically, before any hashing (issue 10).
 
     One conditional UPDATE both tests and counts: an account that is locked,
@@ -37,7 +37,8 @@ def _reserve_check(user_id: int, now, limit: int) -> bool:
         .where(User.id == user_id, User.failed_logins < limit,
                or_(User.locked_until.is_(None), User.locked_until <= now))
         .values(failed_logins=User.failed_logins + 1)
-        .execution_options(synchronize_session=False)
+        # "fetch": a loaded User sees the new count, so a later `failed_logins = 0` is a real change.
+        .execution_options(synchronize_session="fetch")
     ).rowcount
     return taken == 1
 
@@ -62,7 +63,7 @@ def authenticate(username: str, password: str) -> LoginResult:
         audit.record("login_failed", outcome="denied", reason="unknown_user", username=username)
         return LoginResult(None, generic)
 
-    if not _reserve_check(user.id, now, limit):
+    if not reserve_check(user.id, now, limit):
         db.session.refresh(user)
         return _locked(username, user, now)
 

@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 
 from .. import audit
 from ..auth.passwords import verify_password
+from ..auth.service import reserve_check
 from ..auth.roles import SECTION_HEAD
 from ..ceremony import policy as ceremony_policy
 from ..ceremony import service as ceremony
@@ -190,9 +191,9 @@ def request_publication(task: Task, user: User, note: str) -> PublicationRequest
 
 
 def _password_refused(task: Task, user: User) -> PublicationError:
-    """A wrong password counts towards the account's lockout, as at login."""
+    """A wrong password counts towards the account's lockout, as at login (the check was reserved already)."""
     now = _now()
-    user.failed_logins += 1
+    db.session.refresh(user)  # the count the reserving UPDATE left
     limit = current_app.config["LOGIN_MAX_FAILURES"]
     message = "密码不正确，未批准公开。请重新输入您本人的登录密码。"
     if user.failed_logins >= limit:
@@ -224,7 +225,8 @@ def approve(task: Task, user: User, password: str) -> PublishedTask:
             task, "same_person",
             "公开须由两个人办理：申请人不能自己批准。请由本部门的另一位局领导审批（细则第十三条）。", 403,
         )
-    if user.locked_until is not None and user.locked_until > _now():
+    # The same atomic reservation as the sign-in: parallel approvals cannot try more passwords than it allows.
+    if not reserve_check(user.id, _now(), current_app.config["LOGIN_MAX_FAILURES"]):
         raise _refuse(task, "locked", "您的账号因多次密码错误已被暂时锁定，请稍后再试或联系系统管理员。", 403)
     if not verify_password(user.password_hash, password):
         raise _password_refused(task, user)

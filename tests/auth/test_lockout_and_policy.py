@@ -98,3 +98,14 @@ def test_the_forms_refuse_a_common_password_the_username_and_the_current_one(app
         sb = db.session.execute(select(User.id).where(User.username == "staff_sb")).scalar_one()
     post(admin, f"/admin/users/{sb}/password", {"password": "1qaz2wsx3edc"})
     assert login(app.test_client(), "staff_sb", PASSWORD).status_code == 302  # refused, nothing changed
+
+
+def test_a_right_password_after_wrong_ones_clears_the_count(app):
+    for n in range(3):
+        login(app.test_client(), "staff_jc", f"wrong-password-{n}")
+    assert login(app.test_client(), "staff_jc", PASSWORD).status_code == 302
+    for _ in range(6):  # six good sign-ins in a row never lock anyone
+        assert login(app.test_client(), "staff_jc", PASSWORD).status_code == 302
+    with app.app_context():
+        u = db.session.execute(select(User).where(User.username == "staff_jc")).scalar_one()
+        assert u.failed_logins == 0 and u.locked_until is None
