@@ -349,6 +349,10 @@ def followup_recheck(task, position: int, followup_id: int):
 # --- the section's final report (Art 9) ------------------------------------------------------
 
 
+STALE_REPORT = ("您打开总结报告之后，别人已经重新起草或审核了它，您这次的操作没有保存。"
+                "请阅读下面现在的报告后再操作。")
+
+
 def _final_values(task):
     values = []
     for row in service.records_of(task):
@@ -370,7 +374,15 @@ def final_report(task):
         if not reports.may_draft(current_user, task):
             access.refuse("not_own_section")
         try:
-            reports.draft(task, _final_values(task), len(service.positions_of(task)), text)
+            with concurrency.guarded():
+                concurrency.check(row, submitted_version(request.form))
+                reports.draft(task, _final_values(task), len(service.positions_of(task)), text)
+        except StaleEdit:
+            status = _refused(STALE_REPORT, 409, "stale_version")
+            row = reports.get(task)
+            value = reports.read(row) if row else None
+            return render_template("inspections/final_report.html", task=task, row=row, value=value, text=text,
+                                   may_draft=True, may_approve=False, mark=watermark()), status
         except RecordError as exc:
             status = _refused(str(exc), exc.status, exc.reason)
             return render_template("inspections/final_report.html", task=task, row=row, value=None, text=text,
@@ -389,9 +401,16 @@ def final_report(task):
 def final_report_approve(task):
     """The head of the section (not the drafter) approves the final report; the task becomes 已报告."""
     try:
-        reports.approve(task, reports.get(task))
-    except RecordError as exc:
-        status = _refused(str(exc), exc.status, exc.reason)
+        with concurrency.guarded():
+            row = reports.get(task)
+            # The head approves the text they read: a redraft since then is refused, not approved unseen.
+            concurrency.check(row, submitted_version(request.form))
+            reports.approve(task, row)
+    except (StaleEdit, RecordError) as exc:
+        if isinstance(exc, StaleEdit):
+            status = _refused(STALE_REPORT, 409, "stale_version")
+        else:
+            status = _refused(str(exc), exc.status, exc.reason)
         if status == 403:
             access.mark_refused("drafter_cannot_approve")
         row = reports.get(task)

@@ -10,7 +10,7 @@ from ssj.extensions import db
 from ssj.inspections import reports
 from ssj.models import AccessLogEntry, FinalReport
 from tests.ceremony.conftest import add_user, text_of
-from tests.conftest import post
+from tests.conftest import loaded_version, post, post_as_loaded
 
 from .conftest import record_url, save_record, submit, task_status
 
@@ -94,22 +94,22 @@ def test_the_final_report_is_approved_by_a_head_who_did_not_draft_it(app, login_
     # not before every record is in
     first = next(iter(drawn.team_of))
     submit(login_as(drawn.member(first)), drawn, first)
-    r = post(staff, url, {"text": "总体良好。"})
+    r = post_as_loaded(staff, url, {"text": "总体良好。"})
     assert r.status_code == 409 and "还有" in r.text and "总体良好。" in r.text
     _submit_all(login_as, drawn, done={first})
 
     head = login_as("head_jc")
-    assert post(head, url, {"text": "负责人自己起草的报告。"}).status_code == 302
-    r = post(head, url + "/approve")
+    assert post_as_loaded(head, url, {"text": "负责人自己起草的报告。"}).status_code == 302
+    r = post(head, url + "/approve", {"row_version": loaded_version(head, url)})
     assert r.status_code == 403 and "起草人以外" in r.text
     assert task_status(app, drawn.task_id) == "inspecting"
 
-    assert post(staff, url, {"text": "本次抽查总体良好，个别单位工资支付不规范。"}).status_code == 302
-    assert post(staff, url + "/approve").status_code == 403  # staff cannot approve at all
+    assert post_as_loaded(staff, url, {"text": "本次抽查总体良好，个别单位工资支付不规范。"}).status_code == 302
+    assert post(staff, url + "/approve", {"row_version": loaded_version(staff, url)}).status_code == 403  # staff cannot approve at all
     assert "审核总结报告" in head.get("/todo").text
     page = text_of(head.get(url).text)
     assert "发现问题已责令改正" in page and "本次抽查总体良好" in page
-    assert post(head, url + "/approve").status_code == 302
+    assert post(head, url + "/approve", {"row_version": loaded_version(head, url)}).status_code == 302
     assert task_status(app, drawn.task_id) == "reported"
     with app.app_context():
         row = db.session.execute(select(FinalReport)).scalar_one()
@@ -126,8 +126,9 @@ def test_a_second_head_may_approve_what_the_first_drafted(app, login_as, drawn):
         db.session.commit()
     _submit_all(login_as, drawn)
     url = f"/tasks/{drawn.task_id}/final-report"
-    assert post(login_as("head_jc"), url, {"text": "报告正文"}).status_code == 302
-    assert post(login_as("head_jc2"), url + "/approve").status_code == 302
+    assert post_as_loaded(login_as("head_jc"), url, {"text": "报告正文"}).status_code == 302
+    second = login_as("head_jc2")
+    assert post(second, url + "/approve", {"row_version": loaded_version(second, url)}).status_code == 302
     assert task_status(app, drawn.task_id) == "reported"
 
 
@@ -180,3 +181,16 @@ def test_a_refused_final_report_is_still_logged(app, login_as, drawn):
     assert r.status_code >= 400
     after = entries()
     assert len(after) == before + 1 and after[-1].outcome != "ok"
+
+
+def test_a_redraft_after_the_head_opened_the_report_is_not_approved_unseen(app, login_as, drawn):
+    _submit_all(login_as, drawn, done=set())
+    url = f"/tasks/{drawn.task_id}/final-report"
+    staff, head = login_as("staff_jc"), login_as("head_jc")
+    assert post_as_loaded(staff, url, {"text": "第一稿：总体良好。"}).status_code == 302
+    seen = loaded_version(head, url)  # the head reads the first draft
+    assert post_as_loaded(staff, url, {"text": "第二稿：另有两家单位拖欠工资。"}).status_code == 302
+    r = post(head, url + "/approve", {"row_version": seen})
+    assert r.status_code == 409 and "第二稿" in r.text
+    assert task_status(app, drawn.task_id) == "inspecting"
+    assert post(head, url + "/approve", {"row_version": loaded_version(head, url)}).status_code == 302
