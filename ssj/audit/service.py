@@ -200,9 +200,19 @@ def checkpoint() -> AuditCheckpoint:
     return cp
 
 
-def stored_entries(batch: int = 2000):
-    """Every stored entry in chain order, streamed so a long log fits in memory."""
-    rows = db.session.execute(
+def _iso_utc(at: datetime) -> str:
+    # `at` comes back from UTCDateTime already in UTC: isoformat (C) spells it
+    # like _iso, several times faster than strftime over a million entries.
+    return at.isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def stored_entries(batch: int = 5000):
+    """Every stored entry in chain order, streamed so a long log fits in memory.
+
+    Read on the Core connection (no ORM row loading) in batches of `batch`
+    rows: a verify walk over a million entries spends its time here.
+    """
+    rows = db.session.connection().execution_options(stream_results=True, yield_per=batch).execute(
         select(
             AccessLogEntry.id,
             AccessLogEntry.seq,
@@ -219,21 +229,21 @@ def stored_entries(batch: int = 2000):
             AccessLogEntry.department,
         )
         .order_by(AccessLogEntry.seq, AccessLogEntry.id)
-        .execution_options(yield_per=batch)
     )
-    for r in rows:
+    entry = chain.StoredEntry
+    for row_id, seq, body, prev, digest, mac, at, user_id, username, action, outcome, task_id, department in rows:
         # The searchable columns, spelled as in the body: the console finds
         # entries by them, so an edit there must show up as tampering too.
         copies = {
-            "at": _iso(r.at) if r.at is not None else None,
-            "user_id": r.user_id,
-            "username": r.username,
-            "action": r.action,
-            "outcome": r.outcome,
-            "task_id": r.task_id,
-            "department": r.department,
+            "at": _iso_utc(at) if at is not None else None,
+            "user_id": user_id,
+            "username": username,
+            "action": action,
+            "outcome": outcome,
+            "task_id": task_id,
+            "department": department,
         }
-        yield chain.StoredEntry(r.id, r.seq, r.body, r.prev_hash, r.entry_hash, r.entry_mac, copies)
+        yield entry(row_id, seq, body, prev, digest, mac, copies)
 
 
 def head_row() -> Optional[tuple[int, str]]:
