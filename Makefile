@@ -30,8 +30,11 @@ run: $(VENV)/.installed
 # tests marked sqlite_only (they read or edit the SQLite file) skip themselves
 # there, each next to a postgres_only variant checking the same property.
 
-## make test: the whole suite on SQLite, browser tests included; then again on PostgreSQL.
+## make test: lint (ruff) and types (mypy strict on the pure modules), then the whole suite on
+## SQLite, browser tests included; then again on PostgreSQL.
 test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 	@if $(PY) -c "import sys, tests.postgres_support as p; sys.exit(p.pg_bin() is None)"; then \
 		echo "== PostgreSQL pass: the whole suite except browser tests =="; \

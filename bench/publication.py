@@ -44,7 +44,7 @@ def main() -> None:
 
     from ssj.auth.passwords import hash_password
     from ssj.extensions import db
-    from ssj.models import Department, Section, Task, User, UserRole
+    from ssj.models import Department, Task, User, UserRole
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

@@ -226,7 +226,6 @@ def keys_rotate():
     """Replace the key-encryption key and rewrap every task's data key with it."""
     import os
     import secrets
-    from datetime import datetime, timezone
 
     from . import audit
     from .models import TaskKey

@@ -5,7 +5,6 @@ from sqlalchemy import select
 
 from ssj.extensions import db
 from ssj.models import AnnualPlan, Section, Task, User
-from tests.conftest import post
 
 
 def test_staff_are_asked_to_make_this_years_plan(login_as):

@@ -39,7 +39,7 @@ def _reject_floats(value: Any) -> None:
             _reject_floats(v)
 
 
-def canonical_json(body: dict) -> str:
+def canonical_json(body: dict[str, Any]) -> str:
     """The one text a body hashes as: sorted keys, no spaces, UTF-8 not escaped."""
     _reject_floats(body)
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -175,7 +175,7 @@ def _pairs(entries: Iterable[StoredEntry]) -> Iterator[tuple[StoredEntry, Option
         cur = nxt
 
 
-def _parse(entry: StoredEntry) -> Optional[dict]:
+def _parse(entry: StoredEntry) -> Optional[dict[str, Any]]:
     # orjson parses the canonical bodies several times faster than json (a
     # verify walk parses every entry); what it refuses and json accepts
     # (an integer past 64 bits) is parsed by json, so the verdict is the same.
@@ -189,7 +189,7 @@ def _parse(entry: StoredEntry) -> Optional[dict]:
     return data if isinstance(data, dict) else None
 
 
-def _body_seq(body: Optional[dict]) -> Optional[int]:
+def _body_seq(body: Optional[dict[str, Any]]) -> Optional[int]:
     value = body.get("seq") if body else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -240,7 +240,7 @@ class _Walk:
             + ("，是另一条的完整复制" if copy else ""),
         )
 
-    def gap(self, e: StoredEntry, body: Optional[dict]) -> Problem:
+    def gap(self, e: StoredEntry, body: Optional[dict[str, Any]]) -> Problem:
         k = self.expected
         if self.consistent(e) and e.prev_hash == self.prev_hash and _body_seq(body) == k:
             return Problem(
@@ -293,7 +293,7 @@ class _Walk:
                 "其内容被改动并重新计算了哈希：只有本系统能计算的校验码（MAC）不符",
             )
         seq_in_body = _body_seq(body)
-        if seq_in_body is None:
+        if seq_in_body is None or body is None:
             return Problem(e.seq, "altered", "its hashed content is not a log entry",
                            "其哈希覆盖的内容不是一条访问日志记录")
         if seq_in_body > e.seq:

@@ -337,7 +337,7 @@ def sample_size(n: int, ratio: Optional[str], count: Optional[int]) -> int:
 # --- The k smallest tickets -------------------------------------------------------
 
 
-def _k_smallest(prefix_hash, raw_ids: Iterable[bytes], k: int) -> list[tuple[str, str]]:
+def _k_smallest(prefix_hash: "hashlib._Hash", raw_ids: Iterable[bytes], k: int) -> list[tuple[str, str]]:
     """(ticket, id) of the k ids (given UTF-8 encoded) with the smallest tickets, ascending.
 
     prefix_hash has already absorbed sha256_hex(seed); copying it saves one
@@ -382,7 +382,7 @@ def _k_smallest(prefix_hash, raw_ids: Iterable[bytes], k: int) -> list[tuple[str
     return [(t, raw.decode("utf-8")) for t, raw in keep[:k]]
 
 
-def _seeded_hash(seed: str):
+def _seeded_hash(seed: str) -> "hashlib._Hash":
     return hashlib.sha256(sha256_hex(seed).encode("ascii"))
 
 
@@ -667,15 +667,15 @@ class AttemptRecord:
     approved_by: Optional[str] = None
 
 
-def _selected_json(r: StratumResult) -> list[dict]:
+def _selected_json(r: StratumResult) -> list[dict[str, Any]]:
     return [{"id": x.id, "ticket": x.ticket} for x in r.selected]
 
 
-def _skipped_json(r: StratumResult) -> list[dict]:
+def _skipped_json(r: StratumResult) -> list[dict[str, Any]]:
     return [{"id": x.id, "ticket": x.ticket, "by_task": x.by_task} for x in r.skipped]
 
 
-def attempt_fields(rec: AttemptRecord) -> dict:
+def attempt_fields(rec: AttemptRecord) -> dict[str, Any]:
     """The draw fields of one attempt (SPEC §3 bundle), null where the attempt never got."""
     seed = None
     entropy = None
@@ -743,7 +743,7 @@ def attempt_fields(rec: AttemptRecord) -> dict:
     }
 
 
-def build_bundle(*, task: Any, final: AttemptRecord, void: Sequence[AttemptRecord] = ()) -> dict:
+def build_bundle(*, task: Any, final: AttemptRecord, void: Sequence[AttemptRecord] = ()) -> dict[str, Any]:
     """The JSON-ready ssj-draw-v2 bundle published with the results (SPEC §3).
 
     `final` is the sealed attempt; its `teams` in the bundle are the teams
@@ -767,7 +767,7 @@ def build_bundle(*, task: Any, final: AttemptRecord, void: Sequence[AttemptRecor
     return {"format": FORMAT, "task": task, **body, "void_attempts": voids}
 
 
-def skipped_by_tasks(bundle: dict) -> set:
+def skipped_by_tasks(bundle: dict[str, Any]) -> set[Any]:
     """Every task named in a `skipped[].by_task` of the bundle, void attempts included (release rule)."""
     out = set()
     for part in [bundle, *bundle.get("void_attempts", [])]:
@@ -789,7 +789,7 @@ def build_bundle_v1(
     cap: Optional[int],
     conflicts: Iterable[Sequence[str]],
     replacements: Sequence[Replacement] = (),
-) -> dict:
+) -> dict[str, Any]:
     """A legacy ssj-draw-v1 bundle, for a draw sealed before v2 and published after the upgrade.
 
     `teams` are the teams as drawn; recusals follow in `replacements`, to be

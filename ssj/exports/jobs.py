@@ -339,7 +339,6 @@ def _builder_name(kind: str) -> str:
 
 
 def _local_now() -> datetime:
-    from zoneinfo import ZoneInfo
 
     return clock.local_now()
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ssj import creditcode
 from ssj.directories.versions import apply_matter_changes
 from ssj.extensions import db
-from ssj.models import Conflict, Department, Inspector, Matter, Section, Target, Township, User
+from ssj.models import Conflict, Department, Inspector, Section, Target, Township, User
 
 
 def code(n: int, prefix: str = "91411623MA") -> str:

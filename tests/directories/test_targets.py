@@ -1,5 +1,5 @@
 """Targets (Art 6, 7, 19): department scope, credit-code check, search, filters, htmx, pagination."""
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ssj import creditcode
 from ssj.extensions import db

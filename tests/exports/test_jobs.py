@@ -19,7 +19,7 @@ from ssj.models import AccessLogEntry, Department, ExportJob, Target, User
 from tests.ceremony.conftest import credit_code
 from tests.conftest import post
 
-from .support import download, export_directory, start
+from .support import download, start
 
 UNIT = "商水县保密测试纺织有限公司"
 

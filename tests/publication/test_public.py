@@ -6,7 +6,7 @@ import hashlib
 import subprocess
 import sys
 
-from tests.ceremony.conftest import build_world, full_draw
+from tests.ceremony.conftest import build_world
 
 from .conftest import ask, publish
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ssj import create_app
 from ssj.custody import shares as sh
 from ssj.extensions import db
-from ssj.models import AccessLogEntry, TaskKey
+from ssj.models import AccessLogEntry
 from ssj.sealing import envelope
 from tests.ceremony.conftest import build_world, drawn_codes, full_draw
 from tests.conftest import TEST_CONFIG, login, post
