@@ -50,3 +50,22 @@ def test_an_upload_over_the_request_limit_gets_the_apps_chinese_413(app, login_a
     assert '<html lang="zh-CN">' in r.text
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
+
+
+@pytest.mark.parametrize("status", [400, 404, 405, 413, 415, 422, 429, 500])
+def test_every_error_page_is_the_apps_chinese_page(app, status):
+    from flask import abort
+    from werkzeug.exceptions import default_exceptions
+
+    from ssj.errors import MESSAGES
+    from ssj.security import access
+
+    @app.route(f"/raise-{status}", endpoint=f"raise_{status}")
+    @access.public
+    def _raise():
+        abort(status)
+
+    r = app.test_client().get(f"/raise-{status}")
+    assert r.status_code == status
+    assert MESSAGES[status][0] in r.text and '<html lang="zh-CN">' in r.text
+    assert default_exceptions[status].description not in r.text
