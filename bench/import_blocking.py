@@ -144,7 +144,8 @@ def main(rows: int, backends: list[str]) -> dict:
             env.pop("SSJ_DATABASE_URL", None)
             os.environ.pop("SSJ_DATABASE_URL", None)
         try:
-            results[backend] = measure(path, common.OUT / f"blocking-{backend}", env)
+            results[backend] = r = measure(path, common.OUT / f"blocking-{backend}", env)
+            print(f"{backend}: {r}", flush=True)  # at once: a later backend may take long
         finally:
             os.environ.pop("SSJ_DATABASE_URL", None)
             if cluster is not None:

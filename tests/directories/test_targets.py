@@ -201,3 +201,24 @@ def test_import_export_links_follow_the_imports_endpoints(app, login_as):
 
                 url = url_for(endpoint, kind="targets")
         assert (f'href="{url}"' in page) == present, endpoint
+
+
+def test_an_edit_form_opened_before_an_import_changed_the_target_is_refused(app, login_as):
+    from tests.conftest import loaded_version
+    from tests.imports.conftest import headers, target_row, upload, xlsx
+
+    from ssj.models import Township
+
+    with app.app_context():
+        db.session.add(Township(code="01", name="东城街道"))
+        db.session.commit()
+    c = login_as("staff_jc")
+    r = upload(c, "targets", xlsx(headers("targets"), [target_row(1)]))
+    assert r.status_code == 303
+    with app.app_context():
+        tid = db.session.execute(select(Target.id)).scalar_one()
+    url = f"/targets/{tid}/edit"
+    stale = loaded_version(c, url)
+    assert upload(c, "targets", xlsx(headers("targets"), [target_row(1, 单位名称="导入改的名称")])).status_code == 303
+    r = post(c, url, dict(FORM, name="表单改的名称", row_version=stale))
+    assert r.status_code == 409 and "导入改的名称" in r.text

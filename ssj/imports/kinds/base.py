@@ -216,11 +216,12 @@ def upsert(
         counts.created += len(inserts)
     if updates:
         changed = fields + ((touch,) if touch else ())
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values({table.c[f]: bindparam(f"b_{f}", type_=table.c[f].type) for f in changed})
-        )
+        values = {table.c[f]: bindparam(f"b_{f}", type_=table.c[f].type) for f in changed}
+        if "row_version" in table.c:
+            # A row the import changed is a newer version: an edit form opened before it is refused
+            # as stale (ssj/concurrency.py) instead of silently undoing the import's change.
+            values[table.c.row_version] = table.c.row_version + 1
+        stmt = update(table).where(table.c.id == bindparam("b_id")).values(values)
         db.session.execute(stmt, updates)
         counts.updated += len(updates)
     return counts
