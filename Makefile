@@ -30,12 +30,20 @@ run: $(VENV)/.installed
 # tests marked sqlite_only (they read or edit the SQLite file) skip themselves
 # there, each next to a postgres_only variant checking the same property.
 
+# The 商用密码 pass builds the test instance with `init --crypto sm` (SM4-GCM, SM3/HMAC-SM3)
+# and runs the parts that touch the crypto: sealing, the access log, the draw ceremony,
+# publication (SSJ_TEST_CRYPTO, read by tests/conftest.py). tests/draws is left out:
+# the draw algorithm is SHA-256 in both suites (the public verifies it).
+SM_TESTS := tests/sealing tests/audit tests/ceremony tests/publication
+
 ## make test: lint (ruff) and types (mypy strict on the pure modules), then the whole suite on
-## SQLite, browser tests included; then again on PostgreSQL.
+## SQLite, browser tests included; the crypto-bearing part again on the SM suite; then again on PostgreSQL.
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
+	@echo "== 商用密码 pass (SSJ_TEST_CRYPTO=sm): $(SM_TESTS) =="
+	SSJ_TEST_CRYPTO=sm $(PY) -m pytest -q -m "not browser" $(SM_TESTS)
 	@if $(PY) -c "import sys, tests.postgres_support as p; sys.exit(p.pg_bin() is None)"; then \
 		echo "== PostgreSQL pass: the whole suite except browser tests =="; \
 		SSJ_TEST_DATABASE=postgres $(PY) -m pytest -q -m "not browser"; \

@@ -409,7 +409,7 @@ def _drop_database(uri: str, name: str) -> None:
         admin.dispose()
 
 
-def verify_backup(src: Path, key_dir: Path, live_uri: str) -> VerifyReport:
+def verify_backup(src: Path, key_dir: Path, live_uri: str, opened: Optional[dict] = None) -> VerifyReport:
     """Restore `src` into a temporary instance with the keys in `key_dir` and check that it is whole."""
     report = VerifyReport()
     try:
@@ -426,7 +426,7 @@ def verify_backup(src: Path, key_dir: Path, live_uri: str) -> VerifyReport:
     try:
         uri, dropped = _temporary_database(live_uri, kind, tmp)
         restore_files(src, manifest, tmp, uri)
-        _check_restored(tmp, uri, key_dir, report)
+        _check_restored(tmp, uri, key_dir, report, opened)
     except BackupError as exc:
         report.problems.append(str(exc))
     finally:
@@ -436,7 +436,7 @@ def verify_backup(src: Path, key_dir: Path, live_uri: str) -> VerifyReport:
     return report
 
 
-def _check_restored(instance: Path, uri: str, key_dir: Path, report: VerifyReport) -> None:
+def _check_restored(instance: Path, uri: str, key_dir: Path, report: VerifyReport, opened: Optional[dict]) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import select
 
@@ -454,6 +454,8 @@ def _check_restored(instance: Path, uri: str, key_dir: Path, report: VerifyRepor
     except KeyError_ as exc:
         report.problems.append(str(exc))
         return
+    if opened is not None:  # sealed mode: the keys the custodians opened on the console, memory only
+        app.extensions["ssj.unsealed"] = opened
     try:
         with app.app_context():
             upgrade()  # a backup from an older version must migrate, as a real restore would

@@ -26,17 +26,22 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("init")
+@click.option("--crypto", type=click.Choice(["intl", "sm"]), default=None,
+              help="Crypto suite, first run only: intl (AES-256-GCM, SHA-256; default) or sm (商用密码: SM4-GCM, SM3).")
 @with_appcontext
-def init_command():
+def init_command(crypto):
     """Create the keys (first run only), migrate the database, start the access log."""
     from flask_migrate import upgrade
 
     from .audit.service import ensure_head
     from .identity import adopt_identity
-    from .keys import create_keys
+    from .keys import create_keys, read_instance_file
 
     key_dir = Path(current_app.config["KEY_DIR"])
-    made = create_keys(key_dir)
+    chosen = read_instance_file(key_dir)[1] if (key_dir / "instance.json").exists() else None
+    if crypto and chosen and crypto != chosen:
+        raise click.ClickException(f"本实例已用 {chosen} 密码套件初始化，不能改为 {crypto}：已封存的数据和访问日志都按原套件生成。")
+    made = create_keys(key_dir, crypto or "intl")
     for name in made:
         click.echo(f"created key {key_dir / name} (mode 0600)")
     if "secret_key" in made:
@@ -225,9 +230,8 @@ keys_cli = AppGroup("keys", help="The keys outside the database.")
 def keys_rotate():
     """Replace the key-encryption key and rewrap every task's data key with it."""
     import os
-    import secrets
 
-    from . import audit
+    from . import audit, suites
     from .models import TaskKey
     from .sealing import envelope
 
@@ -239,7 +243,7 @@ def keys_rotate():
     if not pending.exists():  # an interrupted rotation leaves this file: reuse it
         fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(secrets.token_bytes(32))
+            fh.write(suites.new_key(current_app.extensions["ssj.keys"]().crypto_suite))
             fh.flush()
             os.fsync(fh.fileno())
     keys = current_app.extensions["ssj.keys"]()
@@ -321,7 +325,10 @@ def backup_verify(src, keys_dir):
     from .backup import verify_backup
 
     key_dir = keys_dir or Path(current_app.config["KEY_DIR"])
-    report = verify_backup(src, key_dir, current_app.config["SQLALCHEMY_DATABASE_URI"])
+    opened = None
+    if keys_dir is None and current_app.extensions["ssj.keys"]().sealed:
+        opened = _console_unseal()
+    report = verify_backup(src, key_dir, current_app.config["SQLALCHEMY_DATABASE_URI"], opened)
     for fact in report.facts:
         click.echo(f"  {fact}")
     for problem in report.problems:
@@ -454,3 +461,31 @@ def serve_command(bind, workers, threads):
     db.engine.dispose()
     exe = Path(sys.executable).with_name("gunicorn")
     os.execve(str(exe) if exe.exists() else argv[0], argv, env)
+
+
+def _console_unseal() -> dict:
+    """Sealed mode on the server console: K custodians type their shares here (never over a network)."""
+    from . import audit
+    from .custody import service as custody
+    from .custody.shares import LINES, ShareError
+
+    app = current_app._get_current_object()
+    keys = app.extensions["ssj.keys"]()
+    click.echo(f"系统处于封存模式：需要 {keys.custody['threshold']} 位保管人在本控制台输入份额。", err=True)
+    while not custody.is_unsealed(app):
+        name = click.prompt("保管人姓名", err=True)
+        index = click.prompt("份额编号", type=int, err=True)
+        lines = [click.prompt(f"第 {n} 行（行号 8位 校验码）", err=True) for n in range(1, LINES + 1)]
+        try:
+            entry = custody.enter_share(app, keys, name, index, "\n".join(lines))
+        except (ShareError, custody.CustodyError) as exc:
+            audit.record("custody_share_rejected", outcome="denied", reason="bad_share", username="cli",
+                         objects={"custodian": name, "share": index})
+            db.session.commit()
+            click.echo(str(exc), err=True)
+            continue
+        audit.record("custody_share_entered", username="cli", objects={
+            "custodian": name, "share": index, "entered": entry.accepted, "threshold": entry.threshold})
+        db.session.commit()
+        click.echo(f"已接受第 {index} 份（{entry.accepted}/{entry.threshold}）。", err=True)
+    return app.extensions["ssj.unsealed"]

@@ -68,7 +68,7 @@ def key_fit_problem(keys: KeyRing, key_dir: str, *, check_kek: bool = True) -> O
         select(AccessLogEntry.entry_hash, AccessLogEntry.entry_mac, AccessLogEntry.seq)
         .order_by(AccessLogEntry.id.desc()).limit(1)
     ).first()
-    if last is not None and chain.entry_mac(keys.entry_mac_key, last.entry_hash) != last.entry_mac:
+    if last is not None and chain.entry_mac(keys.entry_mac_key, last.entry_hash, keys.crypto_suite) != last.entry_mac:
         return (f"访问日志密钥 audit.key（目录 {key_dir}）与日志不符：第 {last.seq} 条记录的 MAC 用它核对不上。"
                 "用错的密钥写入的记录将永远无法核验，"
                 f"请放回本实例的 audit.key。{_NOTHING_WRITTEN}")

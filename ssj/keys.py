@@ -99,6 +99,10 @@ def create_keys(key_dir: Path, suite: str = "intl") -> list[str]:
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
             )
+        elif name == "kek.key":
+            from .suites import new_key
+
+            data = new_key(read_instance_file(key_dir)[1])  # SM4 keys are 16 bytes, AES-256 keys 32
         else:
             data = secrets.token_bytes(32)
         _write_private(path, data)
@@ -176,6 +180,10 @@ class KeyRing:
     def _derive(self, label: str) -> bytes:
         if self.audit_root is None:
             raise Sealed("audit root is not on this machine (sealed mode)")
+        if self.crypto_suite == "sm":  # HMAC-SM3 (ssj/suites.py)
+            from .suites import mac
+
+            return mac("sm", self.audit_root, label.encode())
         return hmac.new(self.audit_root, label.encode(), hashlib.sha256).digest()
 
     @property

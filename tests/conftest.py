@@ -27,6 +27,8 @@ TEST_CONFIG = {"TESTING": True, "IMPORT_RUN_INLINE": True, "EXPORT_RUN_INLINE": 
 
 # SSJ_TEST_DATABASE=postgres runs the suite against PostgreSQL (see tests/postgres_support.py).
 POSTGRES = os.environ.get("SSJ_TEST_DATABASE") == "postgres"
+# SSJ_TEST_CRYPTO=sm builds the test instance with the 商用密码 suite (SM4-GCM, SM3; `flask init --crypto sm`).
+CRYPTO_SUITE = os.environ.get("SSJ_TEST_CRYPTO", "intl")
 
 
 def _build_template(path: Path) -> None:
@@ -36,7 +38,7 @@ def _build_template(path: Path) -> None:
     from ssj.identity import adopt_identity
     from ssj.keys import create_keys
 
-    create_keys(path / "keys")
+    create_keys(path / "keys", CRYPTO_SUITE)
     app = create_app(dict(TEST_CONFIG), instance_path=str(path))
     with app.app_context():
         upgrade()

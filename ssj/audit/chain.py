@@ -21,6 +21,8 @@ import orjson
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
+from .. import suites
+
 GENESIS = "0" * 64
 CHECKPOINT_FORMAT = "ssj-audit-checkpoint-v1"
 
@@ -48,13 +50,18 @@ def canonical_json(body: dict[str, Any]) -> str:
     return text
 
 
-def entry_hash(prev_hash: str, canonical: str) -> str:
-    return hashlib.sha256(bytes.fromhex(prev_hash) + canonical.encode("utf-8")).hexdigest()
+def entry_hash(prev_hash: str, canonical: str, suite: str = "intl") -> str:
+    """SHA-256, or SM3 for an instance initialised with the 商用密码 suite (ssj/suites.py)."""
+    if suite == "intl":
+        return hashlib.sha256(bytes.fromhex(prev_hash) + canonical.encode("utf-8")).hexdigest()
+    return suites.digest_hex(suite, bytes.fromhex(prev_hash) + canonical.encode("utf-8"))
 
 
-def entry_mac(mac_key: bytes, hash_hex: str) -> str:
-    # hmac.digest is the one-shot C path: a verify walk computes one per entry.
-    return hmac.digest(mac_key, hash_hex.encode("ascii"), "sha256").hex()
+def entry_mac(mac_key: bytes, hash_hex: str, suite: str = "intl") -> str:
+    if suite == "intl":
+        # hmac.digest is the one-shot C path: a verify walk computes one per entry.
+        return hmac.digest(mac_key, hash_hex.encode("ascii"), "sha256").hex()
+    return suites.mac_hex(suite, mac_key, hash_hex.encode("ascii"))
 
 
 def checkpoint_statement(seq: int, head_hash: str, signed_at: str) -> str:
@@ -197,8 +204,9 @@ def _body_seq(body: Optional[dict[str, Any]]) -> Optional[int]:
 class _Walk:
     """State of one pass over the chain: what was accepted so far."""
 
-    def __init__(self, mac_key: Optional[bytes]):
+    def __init__(self, mac_key: Optional[bytes], suite: str = "intl"):
         self.mac_key = mac_key
+        self.suite = suite
         self.prev_hash = GENESIS
         self.expected = 1
         self.prev_row_id: Optional[int] = None
@@ -206,14 +214,14 @@ class _Walk:
 
     def consistent(self, e: StoredEntry) -> bool:
         try:
-            return entry_hash(e.prev_hash, e.body) == e.entry_hash
+            return entry_hash(e.prev_hash, e.body, self.suite) == e.entry_hash
         except ValueError:  # prev_hash is not hex
             return False
 
     def mac_ok(self, e: StoredEntry) -> bool:
         if self.mac_key is None:
             return True
-        return e.entry_mac is not None and hmac.compare_digest(entry_mac(self.mac_key, e.entry_hash), e.entry_mac)
+        return e.entry_mac is not None and hmac.compare_digest(entry_mac(self.mac_key, e.entry_hash, self.suite), e.entry_mac)
 
     def fits(self, e: StoredEntry) -> bool:
         return (
@@ -358,6 +366,7 @@ def verify_entries(
     entries: Iterable[StoredEntry],
     mac_key: Optional[bytes] = None,
     anchors: Iterable[Anchor] = (),
+    suite: str = "intl",
 ) -> WalkResult:
     """Walk the entries in stored order (by seq, then row id) and return the first problem.
 
@@ -385,7 +394,7 @@ def verify_entries(
                 0, 0, GENESIS, matched)
         matched += 1
 
-    walk = _Walk(mac_key)
+    walk = _Walk(mac_key, suite)
     for e, nxt in _pairs(entries):
         problem = walk.check(e, nxt)
         if problem is None:

@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import bindparam, select, update
 
 from .. import clock
+from .. import suites
 from ..extensions import db
 from ..models import AccessLogEntry, AuditChainHead, AuditCheckpoint
 from . import chain
@@ -57,7 +58,10 @@ def legacy_ref(value: str) -> str:
 
 
 def _hmac(text: str) -> str:
-    return hmac.new(keyring().reference_key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+    keys = keyring()
+    if keys.crypto_suite == "intl":
+        return hmac.new(keys.reference_key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return suites.mac_hex(keys.crypto_suite, keys.reference_key, text.encode("utf-8"))  # HMAC-SM3
 
 
 def _iso(at: datetime) -> str:
@@ -126,7 +130,8 @@ def record(
             "task_id": task_id,
         }
         canonical = chain.canonical_json(body)
-        digest = chain.entry_hash(prev_hash, canonical)
+        keys = keyring()
+        digest = chain.entry_hash(prev_hash, canonical, keys.crypto_suite)
         entry = AccessLogEntry(
             seq=seq,
             at=at,
@@ -139,7 +144,7 @@ def record(
             body=canonical,
             prev_hash=prev_hash,
             entry_hash=digest,
-            entry_mac=chain.entry_mac(keyring().entry_mac_key, digest),
+            entry_mac=chain.entry_mac(keys.entry_mac_key, digest, keys.crypto_suite),
         )
         db.session.add(entry)
         db.session.execute(_SET_HEAD, {"digest": digest})

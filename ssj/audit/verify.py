@@ -301,7 +301,7 @@ def verify_log(against: Optional[ExportedCheckpoints] = None) -> Report:
         marks.append(head_anchor(head_before))
     if against is not None:
         marks.extend(anchors(against.checkpoints, exported=True))
-    walk = chain.verify_entries(stored_entries(), keys.entry_mac_key, marks)
+    walk = chain.verify_entries(stored_entries(), keys.entry_mac_key, marks, suite=keys.crypto_suite)
     after = [head_after_problem(walk, head_row())] if walk.problem is None else []
     gone = missing_exported(against.checkpoints, stored) if against is not None else []
     problem = first_problem([walk.problem], after, cp_problems, gone)

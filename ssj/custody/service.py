@@ -26,10 +26,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+from .. import suites
 from ..keys import CUSTODY_FILE, KeyRing, is_sealed_dir
+from ..sealing import envelope
 from . import shares as sh
 
 FORMAT = "ssj-custody/v1"
@@ -43,18 +42,23 @@ def _aad(set_id: str, instance_id: Optional[str]) -> bytes:
     return f"ssj/custody/v1|set:{set_id}|instance:{instance_id}".encode()
 
 
-def seal_secrets(custody_key: bytes, set_id: str, instance_id: Optional[str], opened: dict) -> str:
+def _sealing_key(custody_key: bytes, suite: str) -> bytes:
+    # The shares carry 32 bytes; the SM suite seals with a 16-byte SM4 key derived by HMAC-SM3.
+    return custody_key if suite == "intl" else suites.mac(suite, custody_key, b"ssj/custody/sm4/v1")[:16]
+
+
+def seal_secrets(custody_key: bytes, set_id: str, instance_id: Optional[str], opened: dict, suite: str = "intl") -> str:
     body = json.dumps({"kek": opened["kek"].hex(), "other_keks": [k.hex() for k in opened["other_keks"]],
                        "reference": opened["reference"].hex()}).encode()
-    nonce = os.urandom(12)
-    return base64.b64encode(nonce + AESGCM(custody_key).encrypt(nonce, body, _aad(set_id, instance_id))).decode()
+    blob = envelope.seal_raw(_sealing_key(custody_key, suite), body, _aad(set_id, instance_id))
+    return base64.b64encode(blob).decode()
 
 
-def open_secrets(custody_key: bytes, custody: dict, instance_id: Optional[str]) -> dict:
+def open_secrets(custody_key: bytes, custody: dict, instance_id: Optional[str], suite: str = "intl") -> dict:
     raw = base64.b64decode(custody["sealed"])
     try:
-        body = json.loads(AESGCM(custody_key).decrypt(raw[:12], raw[12:], _aad(custody["set_id"], instance_id)))
-    except InvalidTag as exc:
+        body = json.loads(envelope.open_raw(_sealing_key(custody_key, suite), raw, _aad(custody["set_id"], instance_id)))
+    except envelope.SealError as exc:
         raise CustodyError("份额组合后解不开封存的密钥：其中至少一份不对。已清除本轮输入的全部份额，请全部重新输入。") from exc
     return {"kek": bytes.fromhex(body["kek"]), "other_keks": [bytes.fromhex(k) for k in body["other_keks"]],
             "reference": bytes.fromhex(body["reference"])}
@@ -103,10 +107,10 @@ def split(key_dir: Path, keys: KeyRing, threshold: int, count: int, custodians: 
         "commitments": {str(s.index): sh.commitment(s) for s in parts},
         "kek_id": kek_id(keys.kek),
         "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "sealed": seal_secrets(custody_key, set_id, keys.instance_id, opened),
+        "sealed": seal_secrets(custody_key, set_id, keys.instance_id, opened, keys.crypto_suite),
     }
     # Prove the round trip before any key file is removed: the first K shares open it.
-    if open_secrets(sh.combine(parts[:threshold]), doc, keys.instance_id)["kek"] != keys.kek:
+    if open_secrets(sh.combine(parts[:threshold]), doc, keys.instance_id, keys.crypto_suite)["kek"] != keys.kek:
         raise CustodyError("分割后自检失败，没有改动任何密钥文件。")
     _write_private(key_dir / "audit_mac.key", keys.entry_mac_key)
     tmp = key_dir / (CUSTODY_FILE + ".new")
@@ -164,7 +168,7 @@ def enter_share(app, keys: KeyRing, custodian: str, index: int, text: str) -> En
             return Entry(len(pending.entered), threshold, False)
         chosen = [s for _, s in pending.entered.values()]
         pending.entered.clear()
-        opened = open_secrets(sh.combine(chosen), custody, keys.instance_id)
+        opened = open_secrets(sh.combine(chosen), custody, keys.instance_id, keys.crypto_suite)
         unseal_with(app, keys, opened)
         return Entry(threshold, threshold, True)
 

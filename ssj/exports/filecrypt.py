@@ -24,7 +24,8 @@ import os
 from typing import BinaryIO, Iterator
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .. import suites
 
 MAGIC = b"SSJX\x01\x00"
 PREFIX_BYTES = 7
@@ -36,8 +37,13 @@ class FileCryptError(Exception):
     """The file did not authenticate: altered, truncated, moved, or the wrong key."""
 
 
-def new_key() -> bytes:
-    return AESGCM.generate_key(bit_length=256)
+def new_key(suite: str = "intl") -> bytes:
+    return suites.new_key(suite)
+
+
+def _aead(key: bytes):
+    # The key says the cipher: 32 bytes AES-256-GCM, 16 bytes SM4-GCM (商用密码 suite).
+    return suites.aead("sm" if len(key) == suites.KEY_BYTES["sm"] else "intl", key)
 
 
 def _nonce(prefix: bytes, index: int, last: bool) -> bytes:
@@ -56,7 +62,7 @@ class EncryptingWriter(io.RawIOBase):
     def __init__(self, sink: BinaryIO, key: bytes, aad: bytes):
         super().__init__()
         self._sink = sink
-        self._aead = AESGCM(key)
+        self._aead = _aead(key)
         self._aad = aad
         self._prefix = os.urandom(PREFIX_BYTES)
         self._buffer = bytearray()
@@ -112,7 +118,7 @@ def decrypt_chunks(source: BinaryIO, key: bytes, aad: bytes) -> Iterator[bytes]:
     if len(head) != len(MAGIC) + PREFIX_BYTES or not head.startswith(MAGIC):
         raise FileCryptError("not an ssj encrypted file")
     prefix = head[len(MAGIC):]
-    aead = AESGCM(key)
+    aead = _aead(key)
     index = 0
     block = source.read(CHUNK + TAG)
     while True:

@@ -119,18 +119,24 @@ def _wrap(job: ExportJob, key: bytes) -> None:
     from ..sealing import envelope
 
     kek = _keys().kek
-    nonce = os.urandom(12)
-    job.wrapped_key = nonce + AESGCM(kek).encrypt(nonce, key, _wrap_aad(job))
+    job.wrapped_key = envelope.seal_raw(kek, key, _wrap_aad(job))
     job.kek_id = envelope.kek_id(kek)
+
+
+_LEGACY_WRAPPED = 12 + 32 + 16
 
 
 def _unwrap(job: ExportJob) -> bytes:
     kek = _keys().kek_by_id(job.kek_id or "")
     if kek is None or not job.wrapped_key:
         raise ExportRefused("这个文件的密钥已不可用（可能密钥已轮换）。请重新导出。")
+    from ..sealing import envelope
+
     try:
-        return AESGCM(kek).decrypt(job.wrapped_key[:12], job.wrapped_key[12:], _wrap_aad(job))
-    except InvalidTag as exc:
+        if len(job.wrapped_key) == _LEGACY_WRAPPED:  # nonce + AES-GCM, written before the SM suite
+            return AESGCM(kek).decrypt(job.wrapped_key[:12], job.wrapped_key[12:], _wrap_aad(job))
+        return envelope.open_raw(kek, job.wrapped_key, _wrap_aad(job))
+    except (InvalidTag, envelope.SealError) as exc:
         raise filecrypt.FileCryptError("wrapped key did not authenticate") from exc
 
 
@@ -301,7 +307,7 @@ def run(job_id: int, *, in_request: bool) -> None:
     job.file_token = secrets.token_urlsafe(24)
     save()
     path = file_path(job)
-    key = filecrypt.new_key()
+    key = filecrypt.new_key(_keys().crypto_suite)
     try:
         with db.session.begin_nested() if in_request else nullcontext():
             with path.open("xb") as sink:

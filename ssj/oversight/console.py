@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -44,11 +42,10 @@ from typing import Any, Iterable, Mapping, Optional
 from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import and_, func, or_, select
 
 from .. import clock
-from .. import creditcode
+from .. import creditcode, suites
 from ..audit import chain, service as log
 from ..audit import verify as log_verify
 from ..calendar_admin.service import current_calendar
@@ -199,8 +196,11 @@ def scope_of(user) -> Scope:
 # --- the enterprise in a URL ---------------------------------------------------------------------
 
 
-def _token_key() -> bytes:
-    return hmac.new(log.keyring().reference_key, b"ssj console enterprise in a URL", hashlib.sha256).digest()
+def _token_cipher():
+    # AES-256-GCM, or SM4-GCM under an HMAC-SM3-derived key on the 商用密码 suite (ssj/suites.py).
+    keys = log.keyring()
+    key = suites.mac(keys.crypto_suite, keys.reference_key, b"ssj console enterprise in a URL")
+    return suites.aead(keys.crypto_suite, key[: suites.KEY_BYTES[keys.crypto_suite]])
 
 
 def enterprise_token(code: str) -> str:
@@ -210,14 +210,14 @@ def enterprise_token(code: str) -> str:
     reference from the code; only this server can open it.
     """
     nonce = os.urandom(12)
-    sealed = AESGCM(_token_key()).encrypt(nonce, code.encode("utf-8"), b"console-enterprise")
+    sealed = _token_cipher().encrypt(nonce, code.encode("utf-8"), b"console-enterprise")
     return base64.urlsafe_b64encode(nonce + sealed).decode("ascii").rstrip("=")
 
 
 def enterprise_of(token: str) -> Optional[str]:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        code = AESGCM(_token_key()).decrypt(raw[:12], raw[12:], b"console-enterprise").decode("utf-8")
+        code = _token_cipher().decrypt(raw[:12], raw[12:], b"console-enterprise").decode("utf-8")
     except (ValueError, InvalidTag, UnicodeDecodeError):
         return None
     return code if not creditcode.problem(code) else None
@@ -665,7 +665,7 @@ def entry(seq: int, scope: Scope) -> list[StoredRow]:
     previous = db.session.execute(
         select(AccessLogEntry.entry_hash).where(AccessLogEntry.seq == seq - 1).order_by(AccessLogEntry.id)
     ).scalars().all()
-    mac_key = log.keyring().entry_mac_key
+    mac_key, suite = log.keyring().entry_mac_key, log.keyring().crypto_suite
     out = []
     for r in rows:
         try:
@@ -675,7 +675,7 @@ def entry(seq: int, scope: Scope) -> list[StoredRow]:
         except ValueError:
             body, pretty = {}, r.body
         try:
-            hash_ok = chain.entry_hash(r.prev_hash, r.body) == r.entry_hash
+            hash_ok = chain.entry_hash(r.prev_hash, r.body, suite) == r.entry_hash
         except ValueError:
             hash_ok = False
         out.append(StoredRow(
@@ -687,7 +687,7 @@ def entry(seq: int, scope: Scope) -> list[StoredRow]:
             prev_hash=r.prev_hash,
             entry_hash=r.entry_hash,
             hash_ok=hash_ok,
-            mac_ok=chain.entry_mac(mac_key, r.entry_hash) == r.entry_mac,
+            mac_ok=chain.entry_mac(mac_key, r.entry_hash, suite) == r.entry_mac,
             follows_previous=_follows(seq, r.prev_hash, previous),
         ))
     return out

@@ -45,7 +45,7 @@ def data_key(task_id: int, create: bool = False) -> bytes:
     if row is None:
         if not create:
             raise MissingKEK(f"task {task_id} has no data key")
-        dk = envelope.new_data_key()
+        dk = envelope.new_data_key(envelope.suite_of(keys.kek))
         row = TaskKey(
             task_id=task_id,
             wrapped_key=envelope.wrap_data_key(keys.kek, task_id, dk),

@@ -19,7 +19,7 @@ from ssj.audit import chain
 from ssj.extensions import db
 from ssj.keys import KeyRing
 
-from ..conftest import TEST_CONFIG, cloned_database, login
+from ..conftest import CRYPTO_SUITE, TEST_CONFIG, cloned_database, login
 
 CHECKPOINT_EVERY = 10
 AUDIT_CONFIG = {**TEST_CONFIG, "AUDIT_CHECKPOINT_INTERVAL": CHECKPOINT_EVERY}
@@ -201,11 +201,11 @@ class Attacker:
             prev = chain.GENESIS
             for r in rows:
                 if r["seq"] >= from_seq:
-                    digest = chain.entry_hash(prev, r["body"])
+                    digest = chain.entry_hash(prev, r["body"], CRYPTO_SUITE)
                     conn.execute("UPDATE access_log SET prev_hash = ?, entry_hash = ? WHERE id = ?", (prev, digest, r["id"]))
                     if mac_key is not None:
                         conn.execute(
-                            "UPDATE access_log SET entry_mac = ? WHERE id = ?", (chain.entry_mac(mac_key, digest), r["id"])
+                            "UPDATE access_log SET entry_mac = ? WHERE id = ?", (chain.entry_mac(mac_key, digest, CRYPTO_SUITE), r["id"])
                         )
                     prev = digest
                 else:

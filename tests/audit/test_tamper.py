@@ -11,7 +11,7 @@ import json
 
 from ssj.audit import chain
 
-from .conftest import CHECKPOINT_EVERY, run
+from .conftest import CHECKPOINT_EVERY, CRYPTO_SUITE, run
 
 
 def forged_body(row, **changes) -> str:
@@ -65,7 +65,7 @@ def test_deleted_entries_hidden_by_renumbering_are_named(app, traffic, attacker)
 def test_a_forged_entry_with_a_taken_number_is_inserted(app, traffic, attacker):
     original = attacker.entry(15)
     body = forged_body(original, action="export:directories.targets")
-    digest = chain.entry_hash(original["prev_hash"], body)
+    digest = chain.entry_hash(original["prev_hash"], body, CRYPTO_SUITE)
     attacker.insert_like(original, body=body, action="export:directories.targets", entry_hash=digest, entry_mac="0" * 64)
     code, out = run(app, "verify")
     assert code == 1
@@ -77,7 +77,7 @@ def test_a_forged_entry_slipped_in_by_renumbering_is_inserted(app, traffic, atta
     attacker.sql("UPDATE access_log SET seq = seq + 1 WHERE seq >= 15")
     attacker.sql("UPDATE access_log_head SET seq = seq + 1")
     body = forged_body(original, action="read:main.todo", username="supervisor")
-    digest = chain.entry_hash(original["prev_hash"], body)
+    digest = chain.entry_hash(original["prev_hash"], body, CRYPTO_SUITE)
     attacker.insert_like(original, body=body, username="supervisor", entry_hash=digest, entry_mac="ab" * 32)
     code, out = run(app, "verify")
     assert code == 1
@@ -88,7 +88,7 @@ def test_a_forged_entry_slipped_in_by_renumbering_is_inserted(app, traffic, atta
 def test_a_forged_entry_appended_at_the_end_is_inserted(app, traffic, attacker):
     last = attacker.entry(traffic)
     body = forged_body(last, seq=traffic + 1)
-    digest = chain.entry_hash(last["entry_hash"], body)
+    digest = chain.entry_hash(last["entry_hash"], body, CRYPTO_SUITE)
     attacker.insert_like(last, seq=traffic + 1, body=body, prev_hash=last["entry_hash"], entry_hash=digest)
     attacker.sql("UPDATE access_log_head SET seq = ?, head_hash = ?", traffic + 1, digest)
     code, out = run(app, "verify")
