@@ -319,3 +319,35 @@ def test_backup_verify_on_a_sealed_instance_asks_for_shares_on_the_console(seale
     assert "1/1 个任务的封存数据可以打开" in result.output
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.sqlite_only("restores into a new SQLite file; test_backup.py restores on PostgreSQL")
+def test_a_sealed_instance_restores_with_its_sealed_keys_and_opens_after_unsealing(sealed, instance_path, tmp_path):
+    out, world = sealed
+    app = restart(instance_path)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["backup", str(tmp_path / "b")]).exit_code == 0
+    assert runner.invoke(args=["keys", "export", str(tmp_path / "k")]).exit_code == 0
+    assert not (tmp_path / "k" / "kek.key").exists() and not (tmp_path / "k" / "audit.key").exists()
+    with app.app_context():
+        db.engine.dispose()
+    fresh = tmp_path / "fresh"
+    config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(fresh / "ssj.sqlite3")}
+    result = run_cli(create_app(dict(config), instance_path=str(fresh)), "restore", str(tmp_path / "b"),
+                     "--keys", str(tmp_path / "k"))
+    assert result.exit_code == 0, result.output
+    restored = create_app(dict(config), instance_path=str(fresh))
+    c = restored.test_client()
+    assert c.get(f"/tasks/{world.task_id}/list").status_code == 503
+    enter(c, 2, sheet_text(out / "share-2.html"), name="李保管")
+    assert "系统已解封" in enter(c, 3, sheet_text(out / "share-3.html"), name="王保管").text
+    staff = restored.test_client()
+    assert login(staff, "staff_jc").status_code == 302
+    page = staff.get(f"/tasks/{world.task_id}/list")
+    assert page.status_code == 200 and all(world.targets[code] in page.text for code in world.extra["drawn"])
+    with restored.app_context():
+        db.engine.dispose()
+
+
+def run_cli(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
