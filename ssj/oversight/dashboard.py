@@ -51,12 +51,14 @@ from ..models import (
     PublishedResult,
     PublishedTask,
     Section,
+    Stratum,
     Target,
     Task,
     TaskMatter,
     Township,
 )
 from ..plans import rules
+from ..plans import service as plans
 from ..training.service import art15_indicator, training_summary
 
 # A task has been drawn (a "round done") from the sealed draw on.
@@ -154,15 +156,40 @@ def year_choices(scope: Scope, today: date) -> list[int]:
 
 
 @dataclass
+class StratumRound:
+    """One stratum of one drawn round, measured against the county's same-type targets (Art 7)."""
+
+    name: str
+    kind: str
+    drawn: int
+    pool: int  # the task's frozen pool of this stratum (its filters applied)
+    county: int  # the county's same-type targets of this stratum (no area filter)
+    reason: str = ""  # the task's written reason for drawing below 1 %
+
+    @property
+    def share(self) -> Optional[Fraction]:
+        return rules.art7_share(self.drawn, self.county)
+
+
+@dataclass
 class Round:
     task_id: int
     task_name: str
-    drawn: int
-    pool: int
+    strata: list[StratumRound] = field(default_factory=list)
+
+    @property
+    def drawn(self) -> int:
+        return sum(s.drawn for s in self.strata)
+
+    @property
+    def pool(self) -> int:
+        return sum(s.county for s in self.strata)
 
     @property
     def ratio(self) -> Optional[Fraction]:
-        return Fraction(self.drawn, self.pool) if self.pool else None
+        """The lowest stratum's share of the county: strata are never averaged (Art 7)."""
+        shares = [s.share for s in self.strata if s.share is not None]
+        return min(shares) if shares else None
 
 
 @dataclass
@@ -214,17 +241,16 @@ class DrawnTask:
     drawn: int
     pool: int
     positions: int
+    strata: list[StratumRound] = field(default_factory=list)
 
 
-def _drawn_figures(attempt: DrawAttempt) -> tuple[int, int]:
-    """(targets drawn, pool size at freeze) from the attempt's public summaries (never the sealed lists)."""
-    pools = json.loads(attempt.pool_summary_json)
-    pool = sum(int(s["size"]) for s in pools.get("strata", []))
+def _drawn_strata(attempt: DrawAttempt) -> list[tuple[str, str, int, int]]:
+    """(name, kind, drawn, pool size at freeze) per stratum, from the attempt's public summaries."""
+    pools = json.loads(attempt.pool_summary_json).get("strata", [])
+    drawn = {s["name"]: int(s["sample_size"]) for s in pools}
     if attempt.sample_summary_json:
-        drawn = sum(int(s["sample_size"]) for s in json.loads(attempt.sample_summary_json))
-    else:
-        drawn = sum(int(s["sample_size"]) for s in pools.get("strata", []))
-    return drawn, pool
+        drawn.update({s["name"]: int(s["sample_size"]) for s in json.loads(attempt.sample_summary_json)})
+    return [(s["name"], s.get("kind", "general"), drawn[s["name"]], int(s["size"])) for s in pools]
 
 
 def tasks_of(scope: Scope, year: int) -> list[DrawnTask]:
@@ -244,11 +270,20 @@ def tasks_of(scope: Scope, year: int) -> list[DrawnTask]:
         .where(Assignment.task_id.in_(ids), DrawAttempt.state == "sealed")
         .group_by(Assignment.task_id)
     ).all()) if ids else {}
+    reasons = {(s.task_id, s.name): s.reason for s in db.session.scalars(select(Stratum).where(Stratum.task_id.in_(ids)))} \
+        if ids else {}
+    counts = plans.same_type_counts(scope.department_id) if attempts else {}
     out = []
     for t in tasks:
         a = attempts.get(t.id)
-        drawn, pool = _drawn_figures(a) if a is not None else (0, 0)
-        out.append(DrawnTask(t, a.id if a is not None else None, drawn, pool, positions.get(t.id, 0)))
+        strata = []
+        if a is not None:
+            found = _drawn_strata(a)
+            county = rules.county_base(counts, t.industry_list, t.size_filter, [kind for _, kind, _, _ in found])
+            strata = [StratumRound(name, kind, k, n, county.get(kind, 0), reasons.get((t.id, name), ""))
+                      for name, kind, k, n in found]
+        out.append(DrawnTask(t, a.id if a is not None else None, sum(s.drawn for s in strata),
+                             sum(s.pool for s in strata), positions.get(t.id, 0), strata))
     return out
 
 
@@ -304,7 +339,7 @@ def matter_rows(scope: Scope, year: int, tasks: list[DrawnTask], plans: dict[int
         for task_id in task_matters.get(m.id, []):
             d = by_id[task_id]
             if d.task.status in DRAWN_STATUSES and d.attempt_id is not None:
-                row.rounds.append(Round(d.task.id, d.task.name, d.drawn, d.pool))
+                row.rounds.append(Round(d.task.id, d.task.name, d.strata))
             else:
                 row.running += 1
         row.shortfalls = _shortfalls(row, year_over)
@@ -323,13 +358,17 @@ def _shortfalls(row: MatterRow, year_over: bool) -> list[str]:
         notes.extend(rules.art7_shortfalls(row.planned_rounds, row.planned_ratio or ""))
     required = rules.ratio_value(row.required_ratio)
     for r in row.rounds:
-        ratio = r.ratio
-        if ratio is None:
-            continue
-        if ratio * 100 < Fraction(rules.ART7_MIN_RATIO):
-            notes.append(f"“{r.task_name}”实际抽取 {r.drawn}/{r.pool} 户（{percent_text(ratio)}），低于细则第七条规定的 1%。")
-        elif required is not None and ratio * 100 < Fraction(required):
-            notes.append(f"“{r.task_name}”实际抽取 {r.drawn}/{r.pool} 户（{percent_text(ratio)}），低于计划的 {row.required_ratio}%。")
+        # Each stratum on its own, against the county's same-type targets (Art 7).
+        for s in r.strata:
+            share = s.share
+            if share is None:
+                continue
+            drew = f"“{r.task_name}”{s.name}实际抽取 {s.drawn}/{s.county} 户（{percent_text(share)}，按全县同类型对象计）"
+            why = f"；任务写明的理由：{s.reason}" if s.reason else ""
+            if share < rules.ART7_MIN_SHARE:
+                notes.append(f"{drew}，低于细则第七条规定的 1%{why}。")
+            elif s.kind == "general" and required is not None and share * 100 < Fraction(required):
+                notes.append(f"{drew}，低于计划的 {row.required_ratio}%{why}。")
     if year_over and row.rounds_done < rules.ART7_MIN_ROUNDS:
         notes.append(f"全年实际抽查 {row.rounds_done} 次，少于细则第七条规定的每年不少于 {rules.ART7_MIN_ROUNDS} 次。")
     return notes

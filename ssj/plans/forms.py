@@ -17,6 +17,7 @@ from typing import Callable, Optional
 
 from .. import clock
 from ..directories.forms import parse_ratio
+from ..draws.algorithm import SampleSizeError, sample_size
 from ..models import AnnualPlan, Department, Matter, Task, Township
 from ..models.draws import STRATUM_KINDS
 from . import rules
@@ -318,7 +319,7 @@ class TaskForm:
 
     # -- validation ------------------------------------------------------------
 
-    def validate(self, choices: TaskChoices, count_pools: PoolCounter) -> bool:
+    def validate(self, choices: TaskChoices, count_pools: PoolCounter, count_county: Optional[PoolCounter] = None) -> bool:
         e = self.errors
         if not self.name:
             e["name"] = "请填写任务名称，例如“2026 年第二季度工资支付情况专项抽查”。"
@@ -346,7 +347,7 @@ class TaskForm:
         if any(p not in choices.partners for p in self.partner_ids):
             e["partner_ids"] = "请从列表中选择联合抽查的部门。"
         self._validate_dates()
-        self._validate_strata(choices, count_pools)
+        self._validate_strata(choices, count_pools, count_county)
         return not e
 
     def _validate_matters(self, choices: TaskChoices) -> None:
@@ -395,7 +396,8 @@ class TaskForm:
                     f"请把公开日期改为 {earliest.isoformat()} 或更晚。"
                 )
 
-    def _validate_strata(self, choices: TaskChoices, count_pools: PoolCounter) -> None:
+    def _validate_strata(self, choices: TaskChoices, count_pools: PoolCounter,
+                         count_county: Optional[PoolCounter] = None) -> None:
         e = self.errors
         if self.size_filter == "not_small" and self.strata["small_micro"].enabled:
             e["small_micro"] = "抽查范围已设为“不含小微企业”，请取消“小微企业”分层，或把企业规模改为“全部规模”。"
@@ -419,6 +421,38 @@ class TaskForm:
                 )
         if rules_ok.get("special") and rules_ok.get("general"):
             self._special_not_lower(count_pools)
+        if count_county is not None:
+            self._art7_against_county([k for k, ok in rules_ok.items() if ok], count_pools, count_county)
+
+    def _art7_against_county(self, kinds: list[str], count_pools: PoolCounter, count_county: PoolCounter) -> None:
+        """Art 7 per stratum: what this round draws, as a share of the county's same-type targets.
+
+        A ratio of 5 % of one township's pool may be 0.22 % of the county, and a
+        fixed count of 1 of 3,000 is 0.03 %: below 1 % either needs the stratum's
+        written reason, as a ratio below 1 % does (only small/micro enterprises
+        are expected to go lower, and they too say why).
+        """
+        if any(name in self.errors for name in ("size_filter", "industries", "township_ids")):
+            return
+        kinds = [k for k in kinds if k not in self.errors and not self.strata[k].reason]
+        if not kinds:
+            return
+        sizes, county = count_pools(self, self.enabled_kinds), count_county(self, self.enabled_kinds)
+        for kind in kinds:
+            s, n, base = self.strata[kind], sizes.get(kind, 0), county.get(kind, 0)
+            try:
+                k = sample_size(n, s.ratio_percent or None, int(s.fixed_count) if s.fixed_count else None)
+            except SampleSizeError:
+                continue
+            if n == 0 or not rules.below_art7_share(k, base):
+                continue
+            rule = f"抽查比例 {s.ratio_percent}%" if s.ratio_percent else f"固定抽查 {s.fixed_count} 户"
+            scope = f"本次范围内 {n} 户中抽取 {k} 户" if n != base else f"抽取 {k} 户"
+            self.errors[kind] = (
+                f"{s.label}：{rule}，按当前名录{scope}，只占全县同类型检查对象 {base} 户的 "
+                f"{rules.percent_text(rules.art7_share(k, base))}，低于细则第七条规定的 1%"
+                "（按全县同类型对象计算，不按本次筛选的范围计算）。请提高比例或户数，或在“理由”中写明原因。"
+            )
 
     def _validate_stratum_rule(self, s: StratumInput) -> bool:
         e = self.errors

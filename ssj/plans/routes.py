@@ -237,10 +237,18 @@ def _count_pools(department_id: int):
     return count
 
 
+def _count_county(department_id: int):
+    def count(form: TaskForm, kinds):
+        return service.county_sizes(service.Scope.of_form(form, department_id), kinds)
+
+    return count
+
+
 def _validated(form: TaskForm, section: Section, task=None):
     year = int(form.year) if form.year.isdigit() else None
     choices = service.task_choices(section, year, task)
-    return form.validate(choices, _count_pools(section.department_id)), choices
+    valid = form.validate(choices, _count_pools(section.department_id), _count_county(section.department_id))
+    return valid, choices
 
 
 @bp.route("/tasks/new", methods=["GET", "POST"])

@@ -12,7 +12,8 @@ then everyone else. A disabled stratum's targets fall through to the next.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Optional, Sequence
+from fractions import Fraction
+from typing import Mapping, Optional, Sequence
 
 ART7_MIN_ROUNDS = 3
 ART7_MIN_RATIO = Decimal(1)
@@ -71,3 +72,53 @@ def stratum_kind(special: bool, small_micro: bool, enabled: Sequence[str]) -> st
     if small_micro and "small_micro" in enabled:
         return "small_micro"
     return "general"
+
+
+# --- Art 7 measured against the county ------------------------------------------------------
+#
+# "每次抽查对象不低于同类型、同专业统计调查对象的1%": the base is the county's targets of the
+# same type — the department's whole directory, operating, of the task's industries and size,
+# falling in the same stratum — never the task's own filtered pool. A round scoped to one
+# township draws from its pool but is measured against the county, so "5 % of one township"
+# cannot pass as meeting Art 7. Each stratum is measured on its own (never averaged: 1 of
+# 2,559 general targets plus 28 of 226 special ones is not "1.04 %"), and a fixed count is
+# measured like a ratio (1 of 3,000 is 0.03 %).
+
+ART7_MIN_SHARE = Fraction(1, 100)
+
+# (industry, small/micro, special supervision) -> operating targets of the department.
+SameTypeCounts = Mapping[tuple[str, bool, bool], int]
+
+
+def county_base(counts: SameTypeCounts, industries: Sequence[str], size_filter: str,
+                enabled: Sequence[str]) -> dict[str, int]:
+    """Per enabled stratum, the county's same-type targets: the task's type filters, no area filter."""
+    base = dict.fromkeys(enabled, 0)
+    wanted = set(industries)
+    for (industry, small, special), n in counts.items():
+        if wanted and industry not in wanted:
+            continue
+        if (size_filter == "small_micro" and not small) or (size_filter == "not_small" and small):
+            continue
+        kind = stratum_kind(special, small, enabled)
+        if kind in base:
+            base[kind] += n
+    return base
+
+
+def art7_share(drawn: int, county: int) -> Optional[Fraction]:
+    """The share of the county's same-type targets a stratum draws; None when the county has none."""
+    return Fraction(drawn, county) if county else None
+
+
+def below_art7_share(drawn: int, county: int) -> bool:
+    share = art7_share(drawn, county)
+    return share is not None and share < ART7_MIN_SHARE
+
+
+def percent_text(share: Fraction, places: int = 2) -> str:
+    """An exact share as "0.22%", rounded half up (never through a float)."""
+    scaled = share * 100 * 10**places
+    rounded = (scaled.numerator * 2 + scaled.denominator) // (scaled.denominator * 2)
+    whole, frac = divmod(rounded, 10**places)
+    return f"{whole}.{frac:0{places}d}%" if places else f"{whole}%"

@@ -446,6 +446,31 @@ def pool_sizes(scope: Scope, enabled: Iterable[str]) -> dict[str, int]:
     return sizes
 
 
+def same_type_counts(department_id: int) -> dict[tuple[str, bool, bool], int]:
+    """The department's operating targets by (industry, small/micro, special): the county base of Art 7.
+
+    One grouped count over the whole directory, from which every stratum of every
+    task is measured (rules.county_base). The directory is not secret, and these
+    counts do not depend on any draw (SPEC §4).
+    """
+    special = case((Target.special_clause(), literal(True)), else_=literal(False)).label("special")
+    rows = select(Target.industry.label("industry"), Target.is_small_micro.label("small"), special).where(
+        Target.department_id == department_id, Target.status == "operating").subquery()
+    out: dict[tuple[str, bool, bool], int] = {}
+    for industry, small, is_special, n in db.session.execute(
+        select(rows.c.industry, rows.c.small, rows.c.special, func.count())
+        .group_by(rows.c.industry, rows.c.small, rows.c.special)
+    ):
+        key = (industry or "", bool(small), bool(is_special))
+        out[key] = out.get(key, 0) + n
+    return out
+
+
+def county_sizes(scope: Scope, enabled: Iterable[str]) -> dict[str, int]:
+    """Per stratum, the county's same-type targets for a task of this scope (Art 7's base)."""
+    return rules.county_base(same_type_counts(scope.department_id), scope.industries, scope.size_filter, list(enabled))
+
+
 def eligible_inspectors_stmt(department_ids: Iterable[int], on_date: date) -> Select:
     """Inspectors who may be drawn on a day: the SQL form of Inspector.eligible_on (SPEC §2)."""
     return select(Inspector.staff_no).where(
@@ -516,6 +541,16 @@ class StratumPreview:
     reason: str
     pool_size: int
     sample_size: Optional[int]
+    county: int = 0  # the county's same-type targets (Art 7's base)
+
+    @property
+    def share_text(self) -> str:
+        share = rules.art7_share(self.sample_size or 0, self.county)
+        return rules.percent_text(share) if share is not None and self.sample_size is not None else "—"
+
+    @property
+    def below_art7(self) -> bool:
+        return self.sample_size is not None and rules.below_art7_share(self.sample_size, self.county)
 
 
 @dataclass
@@ -540,6 +575,7 @@ class Preview:
 def preview(task: Task, on_date: date) -> Preview:
     """Pool sizes and sample sizes k = ceil(N × ratio / 100) if the draw were held on `on_date`."""
     sizes = pool_sizes(Scope.of_task(task), [s.kind for s in task.strata])
+    county = county_sizes(Scope.of_task(task), [s.kind for s in task.strata])
     shown = []
     warnings = []
     for s in task.strata:
@@ -549,7 +585,13 @@ def preview(task: Task, on_date: date) -> Preview:
         except SampleSizeError as exc:
             k = None
             warnings.append(f"{s.name}：{exc}")
-        shown.append(StratumPreview(s.name, s.kind, s.rule_label, s.reason, n, k))
+        shown.append(StratumPreview(s.name, s.kind, s.rule_label, s.reason, n, k, county.get(s.kind, 0)))
+        if k is not None and n and rules.below_art7_share(k, county.get(s.kind, 0)):
+            warnings.append(
+                f"{s.name}：将抽取 {k} 户，占全县同类型检查对象 {county.get(s.kind, 0)} 户的 "
+                f"{rules.percent_text(rules.art7_share(k, county.get(s.kind, 0)))}，低于细则第七条的 1%"
+                + (f"；任务中写明的理由：{s.reason}" if s.reason else "，且任务中没有写明理由") + "。"
+            )
         if s.fixed_count is not None and s.fixed_count > n:
             warnings.append(f"{s.name}：固定抽查 {s.fixed_count} 户，但当前只有 {n} 户可抽取，将全部抽取。")
     inspectors = db.session.scalar(

@@ -135,7 +135,7 @@ def test_a_drawn_round_below_one_percent_is_flagged(app, login_as):
     html = page(login_as("head_jc"), year=year)
     r = cells(row(html, "matters-table", "JC-W-02"))
     assert r[6:8] == ["1／12", "8.33%"]
-    assert "实际抽取 1/12 户（8.33%），低于计划的 10%" in r[8]
+    assert "一般对象实际抽取 1/12 户（8.33%，按全县同类型对象计），低于计划的 10%" in r[8]
 
 
 # --- Art 9 and Art 10 ------------------------------------------------------------------------
