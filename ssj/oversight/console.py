@@ -768,6 +768,8 @@ def _prefilter(kind: str):
         return a.in_((*flags.ADMIN_ACTIONS, "user_updated"))
     if kind == "enterprise_searches":
         return and_(a == flags.ENTERPRISE_SEARCH, AccessLogEntry.body.like('%"enterprise_ref"%'))
+    if kind == "outside_plan":
+        return a.in_(flags.TASK_SAVE_ACTIONS)
     raise KeyError(kind)
 
 

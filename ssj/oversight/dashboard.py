@@ -58,7 +58,7 @@ from ..models import (
     Township,
 )
 from ..plans import rules
-from ..plans import service as plans
+from ..plans import service as plan_service
 from ..training.service import art15_indicator, training_summary
 
 # A task has been drawn (a "round done") from the sealed draw on.
@@ -272,7 +272,7 @@ def tasks_of(scope: Scope, year: int) -> list[DrawnTask]:
     ).all()) if ids else {}
     reasons = {(s.task_id, s.name): s.reason for s in db.session.scalars(select(Stratum).where(Stratum.task_id.in_(ids)))} \
         if ids else {}
-    counts = plans.same_type_counts(scope.department_id) if attempts else {}
+    counts = plan_service.same_type_counts(scope.department_id) if attempts else {}
     out = []
     for t in tasks:
         a = attempts.get(t.id)
@@ -560,11 +560,14 @@ class OutOfPlan:
     uncovered: list[str]  # matters the approved plan does not cover
     no_plan: bool  # the section has no approved plan for the year at all
     reason: str
+    departures: list[str] = field(default_factory=list)  # rounds beyond the plan's number or months (Art 18)
 
 
-def out_of_plan(scope: Scope, tasks: list[DrawnTask], plans: dict[int, AnnualPlan]) -> list[OutOfPlan]:
-    """Tasks marked 计划外 when saved, or not covered by the approved plan as it stands now
-    (the same rule as plans.service.live_plan_coverage, for all tasks in two queries)."""
+def out_of_plan(scope: Scope, tasks: list[DrawnTask], plans: dict[int, AnnualPlan], year: int) -> list[OutOfPlan]:
+    """Tasks marked 计划外 when saved, not covered by the approved plan as it stands now
+    (the same rule as plans.service.live_plan_coverage, for all tasks in two queries), or
+    rounds beyond the plan's number of rounds or outside its months (Art 18)."""
+    departures = plan_service.plan_departures(scope.section_ids, year)
     planned = {
         (plan.section_id, i.matter_id) for plan in plans.values() for i in plan.items if i.rounds > 0
     }
@@ -583,10 +586,11 @@ def out_of_plan(scope: Scope, tasks: list[DrawnTask], plans: dict[int, AnnualPla
     for d in tasks:
         t = d.task
         uncovered = [name for mid, name in matters[t.id] if (t.section_id, mid) not in planned]
-        if t.out_of_plan or uncovered:
+        departs = [text for _, text in departures.get(t.id, [])]
+        if t.out_of_plan or uncovered or departs:
             out.append(OutOfPlan(
                 t.id, t.name, section_names.get(t.section_id, ""), t.status_label, uncovered,
-                t.section_id not in plans, t.out_of_plan_reason.strip(),
+                t.section_id not in plans, t.out_of_plan_reason.strip(), departs,
             ))
     return out
 
@@ -699,7 +703,7 @@ def build(scope: Scope, year: int, today: Optional[date] = None) -> Dashboard:
         reports=reports(tasks, today),
         results=results(scope, year, tasks),
         rectifications=rectifications(tasks, today),
-        out_of_plan=out_of_plan(scope, tasks, plans),
+        out_of_plan=out_of_plan(scope, tasks, plans, year),
         training=training(scope, year, today),
         coverage=coverage(scope, year),
         tasks=len(tasks),

@@ -205,6 +205,12 @@ KINDS = (
         "按企业查询只覆盖已公开的任务；未公开任务只能在局领导批准、仍在有效期内的立案核查下查询（细则第十二条、第十四条）。"
         "同一人短时间内查询大量企业，可能是在试探抽中名单，局领导应核实用途。",
     ),
+    Kind(
+        "outside_plan",
+        "计划外的抽查轮次",
+        "保存抽查任务时，该任务超出已批准年度计划规定的轮次，或不在计划安排的月份（细则第十八条：严禁未经批准擅自开展计划外检查）。"
+        "请核对是否经过批准、理由是否成立。计划未覆盖的事项见监管看板“计划外抽查”。",
+    ),
 )
 KIND_BY_CODE = {k.code: k for k in KINDS}
 
@@ -706,6 +712,23 @@ def enterprise_searches(entries: Iterable[Entry]) -> list[Hit]:
     return hits
 
 
+PLAN_DEPARTURE_ZH = {"beyond_rounds": "超出计划轮次", "outside_months": "不在计划月份"}
+TASK_SAVE_ACTIONS = ("task_created", "task_updated")
+
+
+def outside_plan(entries: Iterable[Entry]) -> list[Hit]:
+    """Task saves the planner recorded as a round beyond the plan or outside its months (Art 18)."""
+    hits = []
+    for e in _in_order(entries):
+        o = objects(e)
+        codes = o.get("art18") if e.get("action") in TASK_SAVE_ACTIONS else None
+        if not codes or not isinstance(codes, list):
+            continue
+        what = "、".join(PLAN_DEPARTURE_ZH.get(str(c), str(c)) for c in codes)
+        hits.append(_hit("outside_plan", [e], f"第 {o.get('task')} 号任务{'新建' if e.get('action') == 'task_created' else '修改'}时{what}。"))
+    return hits
+
+
 # --- all of them --------------------------------------------------------------------------
 
 
@@ -728,6 +751,7 @@ RULES: dict[str, Callable[[Iterable[Entry], Context], list[Hit]]] = {
     "key_ops": lambda entries, ctx: key_operations(entries),
     "admin_changes": lambda entries, ctx: admin_changes(entries),
     "enterprise_searches": lambda entries, ctx: enterprise_searches(entries),
+    "outside_plan": lambda entries, ctx: outside_plan(entries),
 }
 
 def evaluate(entries: Sequence[Entry], ctx: Context) -> dict[str, list[Hit]]:

@@ -11,6 +11,7 @@ then everyone else. A disabled stratum's targets fall through to the next.
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Mapping, Optional, Sequence
@@ -122,3 +123,53 @@ def percent_text(share: Fraction, places: int = 2) -> str:
     rounded = (scaled.numerator * 2 + scaled.denominator) // (scaled.denominator * 2)
     whole, frac = divmod(rounded, 10**places)
     return f"{whole}.{frac:0{places}d}%" if places else f"{whole}%"
+
+
+# --- Art 18: rounds outside the plan ---------------------------------------------------------
+#
+# "严禁未经批准擅自开展计划外检查": besides a matter the plan does not cover, a round beyond
+# the plan's number of rounds for a matter, or a round in none of the plan's months, is an
+# inspection the approved plan did not foresee, and is flagged (SPEC §3).
+
+# (task id, planned start, planned end, matter ids) for one section's tasks of one year.
+TaskRounds = Sequence[tuple[int, Optional[date], Optional[date], Sequence[int]]]
+
+
+def task_months(start: Optional[date], end: Optional[date]) -> set[int]:
+    """The calendar months a task's planned dates touch (within its year)."""
+    if start is None:
+        return set()
+    end = end if end is not None and end >= start else start
+    if end.year > start.year:
+        return set(range(start.month, 13))
+    return set(range(start.month, end.month + 1))
+
+
+def plan_departures(tasks: TaskRounds, items: Mapping[int, tuple[int, Sequence[int]]],
+                    names: Mapping[int, str]) -> dict[int, list[tuple[str, str]]]:
+    """Per task, how it departs from the approved plan: [(code, Chinese sentence)], codes
+    "beyond_rounds" or "outside_months". `items` maps each planned matter to (rounds, months).
+
+    Rounds are counted in the order of their planned start (then id): the fourth task of a
+    matter planned for three rounds is the one flagged, whichever was saved last.
+    """
+    out: dict[int, list[tuple[str, str]]] = {}
+    seen: dict[int, int] = {}
+    for task_id, start, end, matter_ids in sorted(tasks, key=lambda t: (t[1] or date.max, t[0])):
+        for m in matter_ids:
+            if m not in items:
+                continue  # not in the plan at all: flagged as such elsewhere
+            rounds, months = items[m]
+            seen[m] = seen.get(m, 0) + 1
+            if seen[m] > rounds:
+                out.setdefault(task_id, []).append((
+                    "beyond_rounds",
+                    f"“{names.get(m, m)}”的第 {seen[m]} 轮，超出年度计划的 {rounds} 轮（细则第十八条）。"))
+            touched = task_months(start, end)
+            if months and touched and not touched & set(months):
+                planned = "、".join(str(x) for x in sorted(months))
+                when = "、".join(str(x) for x in sorted(touched))
+                out.setdefault(task_id, []).append((
+                    "outside_months",
+                    f"“{names.get(m, m)}”计划在 {planned} 月抽查，本轮安排在 {when} 月（细则第十八条）。"))
+    return out

@@ -371,12 +371,47 @@ def save_task(form: TaskForm, task: Optional[Task], section: Section, choices: T
         changed.append("strata_removed")
     task.strata = strata
     db.session.flush()
+    # Art 18: a round beyond the plan's number or outside its months goes on the record,
+    # where the discipline office's flags find it (oversight.flags "outside_plan").
+    departures = sorted({code for code, _ in plan_departures([section.id], task.year).get(task.id, [])})
     audit.record(
         "task_created" if created else "task_updated",
         task_id=task.id,
-        objects={"task": task.id, "section": section.code, "out_of_plan": task.out_of_plan, "fields": changed},
+        objects={"task": task.id, "section": section.code, "out_of_plan": task.out_of_plan, "fields": changed,
+                 **({"art18": departures} if departures else {})},
     )
     return task
+
+
+def plan_departures(section_ids: Iterable[int], year: int) -> dict[int, list[tuple[str, str]]]:
+    """Art 18 for the sections' tasks of a year: rounds beyond the approved plan's number, or
+    outside its months (rules.plan_departures), by task id. A fixed number of queries."""
+    section_ids = list(section_ids)
+    tasks = db.session.execute(
+        select(Task.id, Task.section_id, Task.planned_start, Task.planned_end)
+        .where(Task.section_id.in_(section_ids), Task.year == year)
+    ).all()
+    if not tasks:
+        return {}
+    matters: dict[int, list[int]] = {}
+    for task_id, matter_id in db.session.execute(
+        select(TaskMatter.task_id, TaskMatter.matter_id).where(TaskMatter.task_id.in_([t.id for t in tasks]))
+    ):
+        matters.setdefault(task_id, []).append(matter_id)
+    items: dict[int, dict[int, tuple[int, list[int]]]] = {}
+    for section_id, item in db.session.execute(
+        select(AnnualPlan.section_id, PlanItem).join(PlanItem, PlanItem.plan_id == AnnualPlan.id)
+        .where(AnnualPlan.section_id.in_(section_ids), AnnualPlan.year == year, AnnualPlan.status == "approved",
+               PlanItem.rounds > 0)
+    ).all():
+        items.setdefault(section_id, {})[item.matter_id] = (item.rounds, item.month_list)
+    names = dict(db.session.execute(select(Matter.id, Matter.name).where(
+        Matter.id.in_({m for ms in matters.values() for m in ms}))).all())
+    out: dict[int, list[tuple[str, str]]] = {}
+    for section_id in section_ids:
+        rounds = [(t.id, t.planned_start, t.planned_end, matters.get(t.id, [])) for t in tasks if t.section_id == section_id]
+        out.update(rules.plan_departures(rounds, items.get(section_id, {}), names))
+    return out
 
 
 def live_plan_coverage(task: Task) -> tuple[Optional[AnnualPlan], list[Matter]]:
