@@ -603,6 +603,8 @@ def _write_record(task: Task, spec: TaskSpec, position: int, visit: tuple[date, 
         if not form.validate(task, final=final):
             raise RuntimeError(f"demo record does not validate: {form.errors}")
         inspections.save(task, mine, form, "submit" if final else "save", loaded_version=None)  # a new record
+        # As the record route does: a submitted 责令改正 with its deadline is the tracked order (Art 10).
+        tracked = followup.track_from_record(task, position, form.value()) if final else None
         counts["inspection_records"] = counts.get("inspection_records", 0) + 1
         if photo:
             name, note = (f"现场照片-{position:02d}.png", "单位门头及劳动保障公示栏") if spec.method == "onsite" \
@@ -611,12 +613,13 @@ def _write_record(task: Task, spec: TaskSpec, position: int, visit: tuple[date, 
             counts["evidence_files"] = counts.get("evidence_files", 0) + 1
         if outcome is None or outcome.handling == "none":
             return
-        values = {"kind": outcome.handling, "detail": outcome.detail}
-        if deadline is not None:
-            values["deadline"] = deadline.isoformat()
-        if outcome.handling == "penalty":
-            values["decision_no"] = form.decision_no
-        row = followup.add(task, position, values)
+        if tracked is not None:
+            row = tracked
+        else:
+            values = {"kind": outcome.handling, "detail": outcome.detail}
+            if outcome.handling == "penalty":
+                values["decision_no"] = form.decision_no
+            row = followup.add(task, position, values)
         counts["followups"] = counts.get("followups", 0) + 1
         if outcome.followup == "rechecked":
             followup.recheck(task, row, {

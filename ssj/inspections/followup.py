@@ -22,6 +22,11 @@ from ..sealing.service import open_json, read_sealed, seal_json
 from .service import HANDLINGS, RecordError, _parse_date
 
 KINDS = {k: v for k, v in HANDLINGS.items() if k != "none"}
+# The further measures the form below the record adds. A 责令改正 is ordered in the record
+# itself, with its one deadline, and tracked from there (track_from_record): entering the
+# deadline a second time is how it used to go untracked.
+ADD_KINDS = {k: v for k, v in KINDS.items() if k != "rectify"}
+FROM_RECORD = "record"
 
 
 def followup_record_id(row: FollowUp) -> str:
@@ -33,10 +38,10 @@ def add(task: Task, position: int, form) -> FollowUp:
     deadline = _parse_date(form.get("deadline", ""))
     decision_no = (form.get("decision_no") or "").strip()
     detail = (form.get("detail") or "").strip()
+    if kind == "rectify":
+        raise RecordError("责令改正请在上方检查记录的“处理”中选择并填写改正期限，提交后系统自动跟踪复查（细则第十条）。")
     if kind not in KINDS:
-        raise RecordError("请选择处理方式：责令改正、行政处罚、移送司法机关或劳动保障监察建议书。")
-    if kind == "rectify" and deadline is None:
-        raise RecordError("责令改正须填写改正期限（格式如 2026-03-15）。")
+        raise RecordError("请选择处理方式：行政处罚、移送司法机关或劳动保障监察建议书。")
     if kind == "penalty" and not decision_no:
         raise RecordError("行政处罚须填写处罚决定书文号。")
     if len(detail) > 5000:
@@ -51,6 +56,47 @@ def add(task: Task, position: int, form) -> FollowUp:
     })
     audit.record("followup_add", task_id=task.id, objects={"position": position, "followup": row.id, "kind": kind})
     return row
+
+
+def track_from_record(task: Task, position: int, value: dict) -> Optional[FollowUp]:
+    """Art 10: the record's 责令改正 and its deadline become the tracked order, re-checked later.
+
+    Called whenever a record is submitted or corrected. The order is the one with
+    source "record" for this position: created on the first submission, its deadline
+    and detail kept in step with corrections while it is open; a correction that drops
+    the order closes it with a note (nothing is deleted).
+    """
+    deadline = _parse_date(value.get("rectify_deadline", "")) if value.get("handling") == "rectify" else None
+    current = None
+    for row in of_position(task, position):
+        # An unlogged peek inside a logged write: which of this position's orders is the record's.
+        if open_json(task.id, "followup", followup_record_id(row), row.sealed).get("source") == FROM_RECORD:
+            current = row
+    if current is None and deadline is None:
+        return None
+    if current is None:
+        current = FollowUp(task_id=task.id, position=position, sealed=b"", deadline=deadline, closed=False,
+                           created_by_id=current_user.id)
+        db.session.add(current)
+        db.session.flush()
+        old = {"kind": "rectify", "decision_no": "", "recheck_date": "", "recheck_outcome": "", "source": FROM_RECORD}
+        action = "followup_add"
+    else:
+        old = open_json(task.id, "followup", followup_record_id(current), current.sealed)
+        if current.closed and old.get("recheck_date"):
+            return current  # re-checked already: the record's later corrections do not reopen it
+        action = "followup_update"
+    if deadline is None:
+        old.update(recheck_outcome="检查记录已更正为不再责令改正，本项不再跟踪。")
+        current.closed = True
+    else:
+        old.update(deadline=deadline.isoformat(), detail=(value.get("handling_detail") or "")[:5000],
+                   by=current_user.display_name)
+        current.deadline, current.closed = deadline, False
+    current.sealed = seal_json(task.id, "followup", followup_record_id(current), old)
+    audit.record(action, task_id=task.id, objects={"position": position, "followup": current.id, "kind": "rectify",
+                                                   "source": FROM_RECORD})
+    return current
 
 
 def recheck(task: Task, row: FollowUp, form) -> None:

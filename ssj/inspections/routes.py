@@ -36,7 +36,7 @@ TEAM_OR_READERS = (*READERS, INSPECTOR)
 @bp.context_processor
 def inspection_helpers():
     return {"METHODS": METHODS, "RESULT_CATEGORIES": RESULT_CATEGORIES, "HANDLINGS": HANDLINGS,
-            "FOLLOWUP_KINDS": followup.KINDS, "ALLOWED_TEXT": evidence.ALLOWED_TEXT,
+            "FOLLOWUP_KINDS": followup.KINDS, "FOLLOWUP_ADD_KINDS": followup.ADD_KINDS, "ALLOWED_TEXT": evidence.ALLOWED_TEXT,
             "VIEWABLE": evidence.VIEWABLE}
 
 
@@ -153,6 +153,8 @@ def record(task, position: int):
     try:
         with concurrency.guarded():  # autoflush may meet the other save before save's own flush
             service.save(task, mine, form, action, submitted_version(request.form))
+            if action != "save":
+                followup.track_from_record(task, position, form.value())
     except StaleEdit:
         return _record_page(task, position, mine, form, _refused(STALE_RECORD, 409, "stale_version"), stale=True)
     except RecordError as exc:

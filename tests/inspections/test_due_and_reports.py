@@ -59,15 +59,15 @@ def test_the_art9_report_has_every_required_part_and_a_watermark(app, login_as, 
 
 
 def test_an_overdue_rectification_is_flagged_until_rechecked(app, login_as, drawn):
+    """Art 10: the 责令改正 chosen in the record, with its one deadline, is the tracked order."""
     p = drawn.own_position()
     me = login_as("inspector_jc")
-    submit(me, drawn, p)
-    r = post(me, record_url(drawn.task_id, p, "followups"), {"kind": "rectify", "detail": "补发工资"})
-    assert r.status_code == 422 and "责令改正须填写改正期限" in r.text
+    # The form below the record no longer takes a second rectification deadline.
+    submit(me, drawn, p, rectify_deadline="2026-01-10")
+    r = post(me, record_url(drawn.task_id, p, "followups"), {"kind": "rectify", "deadline": "2026-02-01"})
+    assert r.status_code == 422 and "请在上方检查记录的“处理”中选择并填写改正期限" in r.text
     r = post(me, record_url(drawn.task_id, p, "followups"), {"kind": "penalty"})
     assert r.status_code == 422 and "处罚决定书文号" in r.text
-    assert post(me, record_url(drawn.task_id, p, "followups"),
-                {"kind": "rectify", "deadline": "2026-01-10", "detail": "补发工资"}).status_code == 302
     assert "逾期未复查" in login_as("staff_jc").get(f"/tasks/{drawn.task_id}/inspections").text
     assert "有逾期未复查的责令改正" in me.get("/inspections").text
     with app.app_context():
@@ -153,7 +153,6 @@ def test_the_to_do_page_lists_overdue_rectifications_and_reports_without_naming_
     p = drawn.own_position()
     me = login_as("inspector_jc")
     submit(me, drawn, p)
-    post(me, record_url(drawn.task_id, p, "followups"), {"kind": "rectify", "deadline": "2026-01-10"})
     for who in ("inspector_jc", "staff_jc"):
         page = login_as(who).get("/todo").text
         assert "复查逾期的责令改正" in page and f"第 {p} 号对象" in page, who

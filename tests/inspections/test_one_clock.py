@@ -10,7 +10,7 @@ from ssj.extensions import db
 from ssj.models import Task
 from tests.conftest import post
 
-from .conftest import complete, record_url
+from .conftest import complete, record_url, save_record
 
 # 2026-03-09 16:30 UTC = Tuesday 2026-03-10 00:30 in Beijing.
 LATE_EVENING_UTC = datetime(2026, 3, 9, 16, 30, tzinfo=timezone.utc)
@@ -40,7 +40,7 @@ def test_the_deadline_is_the_same_on_the_record_page_the_todo_and_the_dashboard(
         db.session.commit()
     p = drawn.own_position()
     me = login_as("inspector_jc")
-    assert post(me, record_url(drawn.task_id, p), {"action": "save", "started": "2026-02-27",
+    assert save_record(me, drawn, p, {"action": "save", "started": "2026-02-27",
                                                      "ended": "2026-03-02"}).status_code == 302
     head = login_as("head_jc")
     with clock.frozen(LATE_EVENING_UTC):
