@@ -20,7 +20,7 @@ from flask_login import current_user
 
 from .. import clock
 from .. import audit
-from ..auth.roles import SECTION_HEAD, STAFF
+from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
 from ..calendar_admin.service import current_calendar
 from ..extensions import db
 from ..models import FinalReport, Task
@@ -165,3 +165,22 @@ def approve(task: Task, row: Optional[FinalReport]) -> None:
     row.approved_at = clock.now()
     task.status = "reported"
     audit.record("final_report_approve", task_id=task.id, objects={"drafted_by": row.drafted_by_id})
+
+
+def may_acknowledge(user, task: Task, row: Optional[FinalReport]) -> bool:
+    """A supervisor of the task's department may sign the approved report as read (Art 9 "报局党组")."""
+    return (row is not None and row.state == "approved" and row.acknowledged_at is None
+            and user.has_role(SUPERVISOR) and user.department_id == task.section.department_id)
+
+
+def acknowledge(task: Task, row: Optional[FinalReport]) -> None:
+    """The leadership has read the section's approved final report; logged with who and when."""
+    if row is None or row.state != "approved":
+        raise RecordError("总结报告还没有经科室负责人审核通过，暂不需要阅知。", 409)
+    if row.acknowledged_at is not None:
+        raise RecordError(f"这份总结报告已由{row.acknowledged_by.display_name}于 {clock.show(row.acknowledged_at)} 阅知。", 409)
+    if not may_acknowledge(current_user, task, row):
+        raise RecordError("只有本部门局领导可以阅知总结报告。", 403)
+    row.acknowledged_by_id = current_user.id
+    row.acknowledged_at = clock.now()
+    audit.record("final_report_acknowledged", task_id=task.id, objects={"approved_by": row.approved_by_id})

@@ -394,7 +394,26 @@ def final_report(task):
     value = reports.read(row) if row else None
     return render_template("inspections/final_report.html", task=task, row=row, value=value,
                            text=value["text"] if value else "", may_draft=reports.may_draft(current_user, task),
-                           may_approve=reports.may_approve(current_user, task, row), mark=watermark())
+                           may_approve=reports.may_approve(current_user, task, row),
+                           may_acknowledge=reports.may_acknowledge(current_user, task, row), mark=watermark())
+
+
+@bp.route("/tasks/<int:task_id>/final-report/acknowledge", methods=["POST"])
+@access.roles(SUPERVISOR)
+def final_report_acknowledge(task_id: int):
+    """A supervisor signs the section's approved final report as read (Art 9: 报局党组); logged."""
+    task = service.task_for_overview(task_id)
+    try:
+        reports.acknowledge(task, reports.get(task))
+    except RecordError as exc:
+        status = _refused(str(exc), exc.status, exc.reason)
+        row = reports.get(task)
+        value = reports.read(row) if row else None
+        return render_template("inspections/final_report.html", task=task, row=row, value=value,
+                               text=value["text"] if value else "", may_draft=False, may_approve=False,
+                               may_acknowledge=False, mark=watermark()), status
+    flash("已阅，阅知人和时间已记录。", "success")
+    return redirect(url_for("inspections.final_report", task_id=task.id))
 
 
 @bp.route("/tasks/<int:task_id>/final-report/approve", methods=["POST"])

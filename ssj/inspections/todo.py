@@ -11,10 +11,10 @@ from datetime import date
 from flask import url_for
 from sqlalchemy import and_, select
 
-from ..auth.roles import INSPECTOR, SECTION_HEAD, STAFF
+from ..auth.roles import INSPECTOR, SECTION_HEAD, STAFF, SUPERVISOR
 from ..extensions import db
 from ..main.todo import TodoItem, provider
-from ..models import Assignment, FinalReport, FollowUp, Inspector, Task
+from ..models import Assignment, FinalReport, FollowUp, Inspector, Section, Task
 from .reports import report_due_date
 
 
@@ -64,3 +64,18 @@ def section_reports(user, today: date) -> list[TodoItem]:
                                   "检查结束后5个工作日内形成检查报告，科室汇总后报局领导（细则第九条）。",
                                   url_for("inspections.task", task_id=task.id), due=due, article="细则第九条"))
     return items
+
+
+@provider
+def reports_for_leadership(user, today: date) -> list[TodoItem]:
+    """Art 9 "报局党组": the section's approved final report waits for a supervisor of the department to read it."""
+    if not user.has_role(SUPERVISOR):
+        return []
+    rows = db.session.execute(
+        select(Task).join(FinalReport, FinalReport.task_id == Task.id).join(Section, Task.section_id == Section.id)
+        .where(Section.department_id == user.department_id, FinalReport.state == "approved",
+               FinalReport.acknowledged_at.is_(None))
+        .order_by(Task.id)
+    ).scalars()
+    return [TodoItem(f"阅知总结报告：{task.name}", "科室已审核通过抽查总结报告并报局领导。请阅看后点“已阅”，系统记录阅知人和时间。",
+                     url_for("inspections.final_report", task_id=task.id), article="细则第九条") for task in rows]

@@ -102,9 +102,13 @@ class FinalReport(Versioned, db.Model):
     drafted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     approved_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # Art 9 "报局党组": a supervisor of the department has read the approved report.
+    acknowledged_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    acknowledged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
     drafted_by: Mapped[User] = relationship(foreign_keys=[drafted_by_id])
     approved_by: Mapped[Optional[User]] = relationship(foreign_keys=[approved_by_id])
+    acknowledged_by: Mapped[Optional[User]] = relationship(foreign_keys=[acknowledged_by_id])
 
     @property
     def state_label(self) -> str:

@@ -193,3 +193,30 @@ def test_a_redraft_after_the_head_opened_the_report_is_not_approved_unseen(app, 
     assert r.status_code == 409 and "第二稿" in r.text
     assert task_status(app, drawn.task_id) == "inspecting"
     assert post(head, url + "/approve", {"row_version": loaded_version(head, url)}).status_code == 302
+
+
+def test_the_approved_final_report_reaches_the_leaderships_todo_and_is_acknowledged(app, login_as, drawn):
+    """Art 9 "报局党组": the approved report is on the supervisor's 待办 until read; the reading is logged."""
+    _submit_all(login_as, drawn)
+    url = f"/tasks/{drawn.task_id}/final-report"
+    assert post(login_as("staff_jc"), url, {"text": "本次抽查总体良好。"}).status_code == 302
+    leader = login_as("supervisor")
+    assert "阅知总结报告" not in leader.get("/todo").text  # a draft is not yet for the leadership
+    head = login_as("head_jc")
+    assert post(head, url + "/approve", {"row_version": loaded_version(head, url)}).status_code == 302
+    todo = leader.get("/todo").text
+    assert "阅知总结报告" in todo and url in todo
+    assert post(login_as("head_jc"), url + "/acknowledge").status_code == 403  # only the leadership
+    page = leader.get(url).text
+    assert "已阅" in page and "本次抽查总体良好" in page
+    assert post(leader, url + "/acknowledge").status_code == 302
+    assert "阅知总结报告" not in leader.get("/todo").text
+    assert "阅知" in text_of(leader.get(url).text)
+    r = post(leader, url + "/acknowledge")
+    assert r.status_code == 409 and "已由" in r.text
+    with app.app_context():
+        row = db.session.execute(select(FinalReport)).scalar_one()
+        assert row.acknowledged_by.username == "supervisor" and row.acknowledged_at is not None
+        logged = db.session.execute(select(AccessLogEntry.task_id).where(
+            AccessLogEntry.action == "final_report_acknowledged")).scalars().all()
+    assert logged == [drawn.task_id]
