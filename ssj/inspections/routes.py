@@ -148,19 +148,27 @@ def record(task, position: int):
     except RecordError as exc:
         mine = policy.position_for_reading(task, position)
         return _record_page(task, position, mine, form, _refused(str(exc), exc.status, exc.reason))
+    upload = request.files.get("evidence")
+    attached = upload is not None and bool(upload.filename)
+    again = "所选的证据文件也请重新选择。" if attached else ""
     if not form.validate(task, final=action != "save", correcting=action == "correct"):
-        return _record_page(task, position, mine, form, _refused("检查记录没有保存，请按红字提示修改后重新提交。", 422))
+        return _record_page(task, position, mine, form,
+                            _refused("检查记录没有保存，请按红字提示修改后重新提交。" + again, 422))
     try:
         with concurrency.guarded():  # autoflush may meet the other save before save's own flush
             service.save(task, mine, form, action, submitted_version(request.form))
             if action != "save":
                 followup.track_from_record(task, position, form.value())
+        if attached:
+            # The file travels with the record (one request, one commit): uploading a
+            # photo no longer means leaving, and losing, what was typed (SPEC §9).
+            evidence.add(task, position, upload.filename, upload.read(), request.form.get("evidence_note", ""))
     except StaleEdit:
         return _record_page(task, position, mine, form, _refused(STALE_RECORD, 409, "stale_version"), stale=True)
     except RecordError as exc:
-        return _record_page(task, position, mine, form, _refused(str(exc), exc.status, exc.reason))
+        return _record_page(task, position, mine, form, _refused(str(exc) + again, exc.status, exc.reason))
     flash({"save": "草稿已保存。", "submit": "检查记录已提交。之后如需修改，请使用“更正”并写明原因。",
-           "correct": "更正已保存，原版本已留存。"}[action], "success")
+           "correct": "更正已保存，原版本已留存。"}[action] + ("证据文件已加密保存。" if attached else ""), "success")
     return redirect(url_for("inspections.record", task_id=task.id, position=position))
 
 

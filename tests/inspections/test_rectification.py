@@ -56,3 +56,25 @@ def test_a_rechecked_order_is_not_reopened_by_a_later_correction(app, login_as, 
     save_record(me, drawn, p, {**complete(rectify_deadline="2026-04-30"), "action": "correct",
                                              "reason": "笔误"})
     assert _orders(app, drawn.task_id) == [("2026-03-20", True)]
+
+
+# --- the record form keeps what was typed when a photo goes with it (SPEC §9) ----------------
+
+PHOTO = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + "现场照片-随记录保存".encode() * 40
+
+
+def test_a_photo_attached_to_the_record_is_saved_with_it(app, login_as, drawn):
+    import io
+
+    p = drawn.own_position()
+    me = login_as("inspector_jc")
+    r = save_record(me, drawn, p, {**complete(findings="未按月足额支付工资"), "action": "save",
+                                   "evidence": (io.BytesIO(PHOTO), "门头.png"), "evidence_note": "单位门头"})
+    assert r.status_code == 302, r.text
+    page = me.get(record_url(drawn.task_id, p)).text
+    assert "门头.png" in page and "未按月足额支付工资" in page
+    # A file the record cannot take refuses the whole save and keeps every typed field.
+    r = save_record(me, drawn, p, {**complete(findings="改过的问题描述"), "action": "save",
+                                   "evidence": (io.BytesIO(b"MZ\x90\x00not a photo"), "病毒.exe")})
+    assert r.status_code == 422 and "不支持“病毒.exe”这种文件类型" in r.text and "所选的证据文件也请重新选择" in r.text
+    assert "改过的问题描述" in r.text
