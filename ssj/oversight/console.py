@@ -65,7 +65,7 @@ from ..models import (
 )
 from ..models.draws import Recusal
 from ..workdays import Calendar
-from . import flags
+from . import flags, labels
 
 PER_PAGE = 50
 MAX_FLAG_DAYS = 366
@@ -149,15 +149,19 @@ def action_label(action: str) -> str:
     """A Chinese name for an action; generic entries name the page they were for."""
     if action in ACTION_LABELS:
         return ACTION_LABELS[action]
+    if action in labels.ACTION_LABELS:
+        return labels.ACTION_LABELS[action]
     if action.startswith(flags.SEALED_READ):
         purpose = action[len(flags.SEALED_READ):]
-        return f"读取保密内容：{flags.PURPOSE_ZH.get(purpose, purpose)}"
+        return f"读取保密内容：{flags.PURPOSE_ZH.get(purpose, '其他')}"
     verb, _, endpoint = action.partition(":")
     if verb == "read":
-        return f"打开页面 {endpoint}"
+        return f"打开页面：{labels.endpoint_label(endpoint)}"
     if verb == "change":
-        return f"提交操作 {endpoint}"
-    return action
+        return f"提交操作：{labels.endpoint_label(endpoint)}"
+    if verb == "refused":
+        return f"修改被退回：{labels.endpoint_label(endpoint)}"
+    return "其他操作"
 
 
 # --- whose log: the officer's own department (SPEC §5) ------------------------------------------
@@ -475,9 +479,12 @@ def _short(value: Any, refs: frozenset[str] = frozenset()) -> str:
     if isinstance(value, str):
         if _HEX64.fullmatch(value):
             return ("【所查企业】" if value in refs else "") + value[:12] + "…"
+        value = labels.value_label(value)
         return value if len(value) <= 60 else value[:60] + "…"
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if isinstance(value, dict):
-        return "{" + "，".join(f"{k}: {_short(v, refs)}" for k, v in sorted(value.items())) + "}"
+        return "；".join(f"{labels.OBJECT_KEYS.get(k, '其他')}：{_short(v, refs)}" for k, v in sorted(value.items()))
     if isinstance(value, list):
         shown = [_short(v, refs) for v in value[:8]]
         return "[" + "，".join(shown) + ("，…" if len(value) > 8 else "") + "]"
@@ -492,9 +499,10 @@ def describe_objects(body: Mapping[str, Any], ref: frozenset[str] = frozenset())
         n = len(o.get("target_refs") or [])
         hit = "，其中包括所查企业" if ref and ref.intersection(o.get("target_refs") or []) else ""
         where = flags._positions(o.get("positions"))
-        return f"任务 {body.get('task_id')} 的保密内容（{o.get('kind')}）：{where or '—'}，共 {n} 个企业{hit}"
+        kind = labels.VALUE_LABELS.get(str(o.get("kind")), "保密内容")
+        return f"任务 {body.get('task_id')} 的保密内容（{kind}）：{where or '—'}，共 {n} 个企业{hit}"
     if "endpoint" in o and set(o) <= {"endpoint", "method", "args", "query"}:
-        parts = [o["endpoint"]]
+        parts = [labels.endpoint_label(str(o["endpoint"]))]
         if o.get("args"):
             parts.append(_short(o["args"], ref))
         if o.get("query"):

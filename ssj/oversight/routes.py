@@ -42,6 +42,7 @@ def console_helpers():
     return {
         "OUTCOMES": console.OUTCOMES,
         "REASON_ZH": REASON_ZH,
+        "action_label": console.action_label,
         "grouped": lambda value, size=8: " ".join(value[i : i + size] for i in range(0, len(value or ""), size)),
         "hit_search_args": console.hit_search_args,
         "percent_text": dash.percent_text,
