@@ -431,7 +431,7 @@ def _run_task(cast: _Cast, spec: TaskSpec, start: date, end: date, publish: date
     if spec.stage == "reported":
         return counts
     with acting_as(cast.staff):
-        publication.request_publication(task, cast.staff, "检查和总结报告均已完成，公示日期已到，申请公开抽查结果。")
+        publication.request_publication(task, cast.staff, "检查和总结报告均已完成，结果公开日期已到，申请公开抽查结果。")
     if spec.stage == "publishing":
         return counts
     with acting_as(cast.leader):

@@ -44,3 +44,28 @@ def test_report_due_date_is_five_working_days_after_the_end():
     assert reports.report_due_date(date(2025, 9, 30), cal).due == date(2025, 10, 14)
     # An end on a Sunday counts from the next working day.
     assert reports.report_due_date(date(2026, 3, 8), cal).due == date(2026, 3, 13)
+
+
+def test_the_admins_todo_asks_for_next_years_holidays_from_1_december(app, login_as):
+    from datetime import datetime, timezone
+
+    # Signed in inside each frozen moment: a session idle for hours of frozen time has expired.
+    with clock.frozen(datetime(2026, 11, 30, 3, 0, tzinfo=timezone.utc)):
+        assert "录入2027年法定节假日" not in login_as("admin").get("/todo").text
+    # 1 December in Beijing (still 30 November on a UTC clock).
+    with clock.frozen(datetime(2026, 11, 30, 16, 30, tzinfo=timezone.utc)):
+        page = login_as("admin").get("/todo").text
+    assert "录入2027年法定节假日" in page and "期限：2027-01-01" in page
+    assert "录入2027年法定节假日" not in login_as("staff").get("/todo").text
+
+
+def test_a_todo_card_names_its_article_once(app):
+    from flask import render_template
+
+    from ssj.main.todo import TodoItem
+
+    cited = TodoItem("形成检查报告：甲", "检查结束后5个工作日内形成检查报告（细则第九条）。", "/x", article="细则第九条")
+    plain = TodoItem("复查", "请组织复查。", "/y", article="细则第十条")
+    with app.test_request_context():
+        page = render_template("main/todo.html", items=[(cited, None), (plain, None)], duties=[], today=date(2026, 3, 2))
+    assert page.count("细则第九条") == 1 and page.count("细则第十条") == 1

@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("holidays", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import routes, todo  # noqa: E402,F401

@@ -9,14 +9,12 @@ from flask import Blueprint
 
 bp = Blueprint("inspections", __name__)
 
-RESULTS_DUE_WORKING_DAYS = 20  # default for config RESULTS_DUE_WORKING_DAYS
 REPORT_DUE_WORKING_DAYS = 5  # Art 9
 EVIDENCE_MAX_BYTES = 50 * 1024 * 1024
 
 
 @bp.record_once
 def _defaults(state):
-    state.app.config.setdefault("RESULTS_DUE_WORKING_DAYS", RESULTS_DUE_WORKING_DAYS)
     state.app.config.setdefault("EVIDENCE_MAX_BYTES", EVIDENCE_MAX_BYTES)
 
 

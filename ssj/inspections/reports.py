@@ -5,8 +5,9 @@ days of the end of its inspection, counted in Chinese working days by
 `current_calendar()` (holidays, 调休, a visible warning for an unknown
 year). The section then forms the final report for the bureau's
 leadership, drafted by staff and approved by the head of the section —
-a different person — which marks the task "reported". Results are due
-for publication RESULTS_DUE_WORKING_DAYS working days after the end.
+a different person — which marks the task "reported". Results are
+published on the task's 结果公开日期 (never sooner than the planned end
+plus the report's 5 working days, plans.forms).
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
-from flask import current_app
 from flask_login import current_user
 
 from .. import clock
@@ -66,12 +66,13 @@ def report_due(value: dict, today: date | None = None) -> Optional[Due]:
     return _due(ended, report_due_date(ended, cal), cal, today)
 
 
-def results_due(values: list[dict], today: date | None = None) -> Optional[Due]:
-    ends = [e for e in (ended_on(v) for v in values) if e]
-    if not ends:
+def publish_due(task: Task, today: date | None = None) -> Optional[Due]:
+    """The task's 结果公开日期 with its countdown: the one publication date every page names."""
+    if task.publish_date is None:
         return None
     cal = current_calendar()
-    return _due(max(ends), cal.add_working_days(max(ends), current_app.config["RESULTS_DUE_WORKING_DAYS"]), cal, today)
+    cd = cal.working_days_left(today or clock.today(), task.publish_date)
+    return Due(task.planned_end or task.publish_date, task.publish_date, cd, list(cd.warnings))
 
 
 def final_report_due(task: Task, today: date | None = None) -> Optional[Due]:

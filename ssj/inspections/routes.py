@@ -85,18 +85,16 @@ def overview():
 def task(task):
     """A task's inspection records, report deadlines, overdue rectifications and final report."""
     rows = {r.position: r for r in service.records_of(task)}
-    lines, submitted = [], []
+    lines = []
     for position in service.positions_of(task):
         row = rows.get(position)
         value = service.read_record(row, "record_overview") if row else None
         due = reports.report_due(value) if value else None
         lines.append({"position": position, "row": row, "value": value, "due": due})
-        if row is not None and row.state == "submitted":
-            submitted.append(value)
     final = reports.get(task)
     return render_template(
         "inspections/task.html", task=task, lines=lines, final=final,
-        results_due=reports.results_due(submitted), overdue=followup.overdue([task.id]),
+        publish_due=reports.publish_due(task), overdue=followup.overdue([task.id]),
         final_due=reports.final_report_due(task),
         may_draft=reports.may_draft(current_user, task), may_approve=reports.may_approve(current_user, task, final),
     )

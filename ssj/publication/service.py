@@ -146,11 +146,11 @@ def readiness(task: Task) -> Readiness:
 
 def date_problem(task: Task, today: date) -> Optional[str]:
     if task.publish_date is None:
-        return "任务还没有设定公示日期，请先在任务设置中填写公示日期，再申请公开。"
+        return "任务还没有设定结果公开日期，请先在任务设置中填写结果公开日期，再申请公开。"
     if today < task.publish_date:
         return (
-            f"本任务的公示日期是 {task.publish_date:%Y年%m月%d日}，今天（{today:%Y年%m月%d日}）还不能公开结果。"
-            "请在公示日期当天或之后再申请（细则第十三条）。"
+            f"本任务的结果公开日期是 {task.publish_date:%Y年%m月%d日}，今天（{today:%Y年%m月%d日}）还不能公开结果。"
+            "请在结果公开日期当天或之后再申请（细则第十三条）。"
         )
     return None
 

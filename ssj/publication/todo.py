@@ -37,7 +37,7 @@ def publications_to_request(user, today: date) -> list[TodoItem]:
     return [
         TodoItem(
             f"申请公开结果：{task.name}",
-            f"公示日期 {task.publish_date.isoformat()} 已到。请申请公开检查结果，由本部门局领导审批后公示（细则第十三条）。",
+            f"结果公开日期 {task.publish_date.isoformat()} 已到。请申请公开检查结果，由本部门局领导审批后公示（细则第十三条）。",
             url_for("publication.task_page", task_id=task.id), article="细则第十三条",
         )
         for task in tasks

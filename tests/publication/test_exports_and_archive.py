@@ -19,7 +19,7 @@ from tests.exports.support import export_task
 
 from .conftest import log_entries, publish
 
-HEADER = ["任务名称", "抽查事项", "统一社会信用代码", "单位名称", "检查日期", "检查结果", "处理情况", "公示日期"]
+HEADER = ["任务名称", "抽查事项", "统一社会信用代码", "单位名称", "检查日期", "检查结果", "处理情况", "结果公开日期"]
 
 
 def test_csv_export_has_the_platform_columns_and_a_bom(app, drawn, login_as):
