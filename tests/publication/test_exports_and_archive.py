@@ -19,7 +19,9 @@ from tests.exports.support import export_task
 
 from .conftest import log_entries, publish
 
-HEADER = ["任务名称", "抽查事项", "统一社会信用代码", "单位名称", "检查日期", "检查结果", "处理情况", "结果公开日期"]
+HEADER = ["任务名称", "抽查事项", "统一社会信用代码", "单位名称", "检查日期", "检查结果", "处理情况", "结果公开日期",
+          # the national credit-publicity 抽查检查结果 record (docs/results-export.md)
+          "抽查任务编号", "检查实施机关", "抽查类型", "抽查完成日期"]
 
 
 def test_csv_export_has_the_platform_columns_and_a_bom(app, drawn, login_as):
@@ -32,6 +34,10 @@ def test_csv_export_has_the_platform_columns_and_a_bom(app, drawn, login_as):
     assert [row[2] for row in rows[1:]] == drawn.extra["codes"]
     assert {row[3] for row in rows[1:]} == {drawn.targets[c] for c in drawn.extra["codes"]}
     assert all(row[0] == "甲号工资支付专项抽查" and row[5] == "未发现问题" for row in rows[1:])
+    # Every row carries the publicity record: task number, the inspecting authority, type, completion.
+    last = max(row[4] for row in rows[1:])
+    assert {tuple(row[9:]) for row in rows[1:]} == {("商水县人力资源和社会保障局", "双随机抽查", last)}
+    assert {row[8] for row in rows[1:]} == {rows[1][8]} and rows[1][8].endswith(f"-{drawn.task_id:05d}")
     assert log_entries(app, "results_exported")
 
 
