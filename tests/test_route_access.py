@@ -168,6 +168,7 @@ EXPECTED = {
     "inspections.followup_recheck": frozenset({"inspector"}),
     "inspections.final_report": READERS,
     "inspections.final_report_approve": frozenset({"section_head"}),
+    "inspections.final_report_acknowledge": frozenset({"supervisor"}),
     # holidays: only the admin enters them; everyone signed in may count working days
     "holidays.holidays": ADMIN,
     "holidays.add": ADMIN,

@@ -35,7 +35,8 @@ def readable(html: str) -> str:
 
 def test_every_page_and_every_logged_action_has_a_chinese_name(app):
     endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint != "static"}
-    assert sorted(endpoints - set(labels.ENDPOINT_LABELS)) == []
+    missing = sorted(endpoints - set(labels.ENDPOINT_LABELS))
+    assert missing == [], f"name these pages in ssj/oversight/labels.py ENDPOINT_LABELS: {missing}"
     actions = set()
     for path in pathlib.Path("ssj").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
@@ -43,7 +44,7 @@ def test_every_page_and_every_logged_action_has_a_chinese_name(app):
         actions |= set(re.findall(r'\baction = "([a-z0-9]+_[a-z0-9_]+)"', text))
     with app.app_context():
         unnamed = sorted(a for a in actions if console.action_label(a) == "其他操作")
-    assert unnamed == []
+    assert unnamed == [], f"name these actions in ssj/oversight/labels.py ACTION_LABELS: {unnamed}"
 
 
 def test_the_consoles_pages_show_no_internal_codes(app, login_as, office):
