@@ -405,10 +405,10 @@ def final_report(task):
 
 
 @bp.route("/tasks/<int:task_id>/final-report/acknowledge", methods=["POST"])
-@access.roles(SUPERVISOR)
-def final_report_acknowledge(task_id: int):
+@access.roles(SUPERVISOR, sealed="阅知总结报告")
+@access.load(task_id=policy.get_task_overview)
+def final_report_acknowledge(task):
     """A supervisor signs the section's approved final report as read (Art 9: 报局党组); logged."""
-    task = service.task_for_overview(task_id)
     try:
         reports.acknowledge(task, reports.get(task))
     except RecordError as exc:

@@ -1,7 +1,7 @@
 """The leadership acknowledges the section's final report (Art 9 "报局党组")
 
-Revision ID: 0008_report_acknowledged
-Revises: 0007_draw_v2
+Revision ID: 0009_report_acknowledged
+Revises: 0008_access_grants
 
 Two nullable columns on final_report: which supervisor read the approved
 report, and when. Reports approved before the upgrade start unacknowledged,
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 import ssj.models._types
 
-revision = "0008_report_acknowledged"
-down_revision = "0007_draw_v2"
+revision = "0009_report_acknowledged"
+down_revision = "0008_access_grants"
 branch_labels = None
 depends_on = None
 
