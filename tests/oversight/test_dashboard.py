@@ -24,8 +24,8 @@ from ssj.models import (
     TrainingSession,
 )
 from tests.ceremony.conftest import build_world, full_draw, section, text_of, user
-from tests.conftest import login, post
-from tests.inspections.conftest import build_drawn, record_url, submit
+from tests.conftest import login
+from tests.inspections.conftest import build_drawn, submit
 from tests.publication.conftest import publish, set_publish_date
 
 URL = "/oversight/dashboard"
