@@ -52,7 +52,6 @@ def logout():
     s = current_user.current_session
     audit.record("logout")
     if s is not None:
-
         s.revoked_at, s.revoked_reason = clock.now(), "logout"
     logout_user()
     session.clear()

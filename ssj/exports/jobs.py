@@ -345,7 +345,6 @@ def _builder_name(kind: str) -> str:
 
 
 def _local_now() -> datetime:
-
     return clock.local_now()
 
 
