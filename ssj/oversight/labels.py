@@ -90,6 +90,7 @@ ENDPOINT_LABELS = {
     "oversight.entry": "日志记录详情",
     "oversight.export_checkpoints": "导出检查点",
     "oversight.flags": "异常提示",
+    "oversight.grant_decide": "审批保密名单权限授予",
     "oversight.investigation_close": "结束立案核查",
     "oversight.investigation_decide": "审批立案核查",
     "oversight.investigation_list": "立案核查",
