@@ -9,6 +9,11 @@ from .auth.roles import ROLE_NAMES
 from .security.csrf import csrf_token
 
 
+def watermark() -> str:
+    """Who is looking and when: printed across every page and sheet of sealed content (Art 12)."""
+    return f"保密 · {current_user.display_name}（{current_user.username}）· {clock.show(clock.now())} · 不得复制传播"
+
+
 def init_app(app: Flask) -> None:
     @app.template_filter("local")
     def local(value: datetime | None, fmt: str = clock.SHOWN) -> str:

@@ -22,6 +22,7 @@ from ..extensions import db
 from ..models import Inspector
 from ..security import access
 from . import bp, exports, policy, service
+from ..templating import watermark
 from .forms import DIGITS_LIMIT, NAME_LIMIT, REASON_LIMIT, DigitsForm, ReasonForm, WitnessForm
 
 PLANNERS = (STAFF, SECTION_HEAD)
@@ -51,25 +52,7 @@ def _local(value: datetime) -> str:
     return clock.show(value)
 
 
-def watermark() -> str:
-    """Who is looking and when: printed across every page and sheet of sealed content (Art 12)."""
-    return f"保密 · {current_user.display_name}（{current_user.username}）· {_local(clock.now())} · 不得复制传播"
-
-
 # --- the ceremony page -----------------------------------------------------------
-
-
-def _attempts_view(task):
-    out = []
-    for a in service.attempts_of(task):
-        out.append(
-            {
-                "attempt": a,
-                "summary": service.summary(a),
-                "samples": json.loads(a.sample_summary_json) if a.sample_summary_json else None,
-            }
-        )
-    return out
 
 
 def _page(task, status: int = 200, error: str | None = None, witness=None, reason=None, decision=None):
@@ -81,7 +64,7 @@ def _page(task, status: int = 200, error: str | None = None, witness=None, reaso
         summary=service.summary(attempt) if attempt else None,
         samples=json.loads(attempt.sample_summary_json) if attempt and attempt.sample_summary_json else None,
         step=service.current_step(attempt),
-        attempts=_attempts_view(task),
+        attempts=service.attempts_view(task),
         problems=service.entropy_problems(attempt) if attempt and attempt.state == "committed" else [],
         digits=service.digits_entered(attempt) if attempt else 0,
         may_organize=policy.may_organize(current_user, task),
@@ -311,7 +294,7 @@ def record(task):
     return render_template(
         "ceremony/record.html",
         task=task,
-        attempts=_attempts_view(task),
+        attempts=service.attempts_view(task),
         printed_by=current_user,
         printed_at=clock.now(),
     )

@@ -92,6 +92,18 @@ def _chunks(items: list, size: int = _CHUNK):
 # --- attempts -------------------------------------------------------------------
 
 
+def attempts_view(task: Task) -> list[dict[str, Any]]:
+    """Each attempt with its summary and sample counts, as the ceremony record shows them (page and archive)."""
+    return [
+        {
+            "attempt": a,
+            "summary": summary(a),
+            "samples": json.loads(a.sample_summary_json) if a.sample_summary_json else None,
+        }
+        for a in attempts_of(task)
+    ]
+
+
 def attempts_of(task: Task) -> list[DrawAttempt]:
     return list(
         db.session.execute(

@@ -482,7 +482,8 @@ ARCHIVE_STEPS = 4
 
 
 def _build_archive(job: ExportJob, user: User, out: BinaryIO, progress: Progress, save) -> Built:
-    from ..ceremony import routes as ceremony_routes
+    from ..ceremony import routes as ceremony_routes  # its public context processor (the record's helpers)
+    from ..ceremony import service as ceremony
     from ..publication import archive, exports, service
 
     task = db.session.get(Task, job.task_id)
@@ -500,7 +501,7 @@ def _build_archive(job: ExportJob, user: User, out: BinaryIO, progress: Progress
         "draw_record.html": render_template(
             "ceremony/record.html",
             task=task,
-            attempts=ceremony_routes._attempts_view(task),
+            attempts=ceremony.attempts_view(task),
             printed_by=user,
             printed_at=now,
             **ceremony_routes.ceremony_helpers(),

@@ -20,7 +20,7 @@ from ..audit.refusals import refuse_change
 from .. import concurrency
 from ..concurrency import StaleEdit, submitted_version
 from ..ceremony import service as ceremony
-from ..ceremony.routes import watermark
+from ..templating import watermark
 from ..extensions import db
 from ..models import Section, Task
 from ..security import access

@@ -25,7 +25,7 @@ from typing import Any, Callable, NoReturn
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
-from ..auth.roles import ALL_ROLES
+from ..roles import ALL_ROLES
 
 ATTR = "_ssj_access"
 LOADS = "_ssj_loads"
