@@ -8,10 +8,12 @@ PORT ?= 5000
 
 .PHONY: run test bench venv clean-instance
 
-$(VENV)/.installed: requirements.txt
+# requirements.txt (the application) and requirements-test.txt (it, plus tests and checks) pin every
+# package by version and hash; they are compiled from requirements*.in with pip-tools (see their heads).
+$(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements.txt
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements-test.txt
 	touch $@
 
 venv: $(VENV)/.installed

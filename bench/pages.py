@@ -1,0 +1,195 @@
+"""Benchmark of the main pages under load, beside the minimal audited request (issue #15).
+
+Run:  .venv/bin/python -m bench.pages [--seconds 10] [--connections 32] [--backend sqlite|postgres|both]
+
+For each backend: a throw-away instance (real keys, `flask init`, the demo
+county of `flask demo`, so every page has real data behind it), served by
+gunicorn exactly as `make run` serves it (2 workers × 4 threads, on a free
+port) from `bench.pages_app` — the app plus `/bench/minimal`, the floor:
+session lookup, one hash-chained log entry, commit, a small template. Each
+URL is driven by `wrk` with 32 connections as the section head 张伟
+(jc_head, who may read the sealed list and the records). The pages are
+/todo, a task page, the sealed list, an inspection record and a directory
+search. Printed: requests/s of each, and its ratio to the minimal request
+measured in the same run (goal ≥ 0.5). PostgreSQL runs on a throw-away
+cluster (tests/postgres_support.py). Nothing is asserted.
+
+The machine may be shared: the ratios, measured back to back, say more
+than the absolute figures.
+"""
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / ".venv" / "bin"
+USER = "jc_head"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def flask(env: dict, *args: str) -> None:
+    subprocess.run([str(VENV / "flask"), "--app", "bench.pages_app", *args], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def page_urls(env: dict) -> dict[str, str]:
+    """The pages to measure, with real ids from the demo county."""
+    code = r"""
+import json
+from sqlalchemy import select
+from ssj import create_app
+from ssj.extensions import db
+from ssj.models import InspectionRecord, Section, Task
+app = create_app()
+with app.app_context():
+    jc = db.session.execute(select(Section.id).where(Section.code == "JCDD")).scalar_one()
+    rec = db.session.execute(select(InspectionRecord).join(Task, InspectionRecord.task_id == Task.id)
+                             .where(Task.section_id == jc, Task.status == "inspecting")
+                             .order_by(InspectionRecord.id)).scalars().first()
+    print(json.dumps({"task": rec.task_id, "position": rec.position}))
+"""
+    out = subprocess.run([str(VENV / "python"), "-c", code], cwd=ROOT, env=env, check=True, capture_output=True,
+                         text=True).stdout.strip().splitlines()[-1]
+    import json
+
+    ids = json.loads(out)
+    t, p = ids["task"], ids["position"]
+    return {
+        "minimal audited request": "/bench/minimal",
+        "/todo": "/todo",
+        "task page": f"/tasks/{t}",
+        "sealed list": f"/tasks/{t}/list",
+        "inspection record": f"/tasks/{t}/positions/{p}/record",
+        "directory search": "/targets?q=" + urllib.parse.quote("商水县"),
+    }
+
+
+def sign_in(base: str) -> str:
+    """A session cookie for USER, through the real login form (CSRF included)."""
+    from ssj.demo import DEMO_PASSWORD
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    data = urllib.parse.urlencode({"username": USER, "password": DEMO_PASSWORD, "csrf_token": token}).encode()
+    opener.open(base + "/login", data)
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def wrk(url: str, cookie: str, seconds: int, connections: int) -> tuple[float, int]:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Cookie: {cookie}", url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return rate, int(bad.group(1)) if bad else 0
+
+
+def wait_for(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise RuntimeError("gunicorn exited")
+        try:
+            urllib.request.urlopen(base + "/login", timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("gunicorn did not answer")
+
+
+def run_backend(name: str, database_url: str | None, seconds: int, connections: int) -> list[tuple[str, float, int]]:
+    tmp = Path(tempfile.mkdtemp(prefix=f"ssj-bench-pages-{name}-"))
+    env = {**os.environ, "SSJ_INSTANCE_PATH": str(tmp), "PYTHONPATH": str(ROOT)}
+    if database_url:
+        env["SSJ_DATABASE_URL"] = database_url
+    try:
+        t = time.perf_counter()
+        flask(env, "init")
+        flask(env, "demo")
+        print(f"[{name}] instance with the demo county ready in {time.perf_counter() - t:.0f} s")
+        urls = page_urls(env)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [str(VENV / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+             "bench.pages_app:app"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        try:
+            wait_for(base, server)
+            cookie = sign_in(base)
+            results = []
+            for label, path in urls.items():
+                wrk(base + path, cookie, 2, connections)  # warm up: templates compiled, caches filled
+                rate, bad = wrk(base + path, cookie, seconds, connections)
+                results.append((label, rate, bad))
+            return results
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(name: str, results: list[tuple[str, float, int]]) -> None:
+    floor = results[0][1]
+    print(f"\n{name}: requests/s with {ARGS.connections} connections, 2 workers × 4 threads "
+          f"(goal: each page ≥ 0.5 × the minimal audited request)")
+    print(f"  {'page':<26}{'req/s':>9}{'× minimal':>11}{'non-2xx':>9}")
+    for label, rate, bad in results:
+        mark = "" if label == results[0][0] else ("  ok" if rate >= 0.5 * floor else "  BELOW GOAL")
+        print(f"  {label:<26}{rate:>9.1f}{rate / floor:>11.2f}{bad:>9}{mark}")
+
+
+def main() -> None:
+    global ARGS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    ARGS = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (apt-get install -y wrk)")
+    if ARGS.backend in ("sqlite", "both"):
+        report("SQLite", run_backend("sqlite", None, ARGS.seconds, ARGS.connections))
+    if ARGS.backend in ("postgres", "both"):
+        sys.path.insert(0, str(ROOT))
+        from tests.postgres_support import Cluster, pg_bin
+
+        if pg_bin() is None:
+            print("PostgreSQL not installed: skipping its run")
+            return
+        cluster = Cluster()
+        try:
+            cluster.execute("CREATE DATABASE ssj_bench_pages")
+            report("PostgreSQL", run_backend("postgres", cluster.url("ssj_bench_pages"), ARGS.seconds,
+                                             ARGS.connections))
+        finally:
+            cluster.stop()
+
+
+ARGS: argparse.Namespace
+
+if __name__ == "__main__":
+    main()
