@@ -342,8 +342,12 @@ def test_staff_see_a_task_in_every_stage_on_their_task_list(demo_app):
         names = {t.section.code: t.name for t in db.session.scalars(select(Task))}
         mine = [t.name for t in db.session.scalars(select(Task).join(Section).where(Section.code == "JCDD"))]
     assert len(mine) == 6 and all(n in page for n in mine)
-    # Another section's task (社会保险股) is not on the 监察大队's list.
-    assert names["SBG"] not in page
+    # The 大队 co-organises every section's draw (Art 5, SPEC §3), so the 社会保险股 task is on its
+    # list too; the 社会保险股's own staff see theirs and none of the 大队's.
+    assert names["SBG"] in page
+    sbg_page = _signed_in(demo_app, "sb_staff").get("/tasks").text
+    assert names["SBG"] in sbg_page
+    assert not any(n in sbg_page for n in mine)
 
 
 def test_the_sections_plan_is_approved_and_one_task_is_out_of_plan(ctx):
