@@ -45,7 +45,7 @@ def test_read_sealed_decrypts_once_and_logs_the_codes_inside_the_blob(app, monke
         body = json.loads(db.session.execute(
             select(AccessLogEntry.body).where(AccessLogEntry.action == "sealed_read:record")
         ).scalar_one())
-        assert body["objects"]["target_refs"] == [audit.sealed_ref("91411623MA40000001")]
+        assert body["objects"]["target_refs"] == [audit.sealed_ref("91411623MA40000001", task_id=task_id)]
     assert body["objects"]["positions"] == [3]
     assert "91411623MA40000001" not in json.dumps(body)
 
