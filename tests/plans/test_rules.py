@@ -45,3 +45,17 @@ def test_a_stratum_not_set_up_falls_through_to_the_next():
     assert rules.stratum_kind(True, True, ["small_micro", "general"]) == "small_micro"
     assert rules.stratum_kind(True, False, ["small_micro", "general"]) == "general"
     assert rules.stratum_kind(False, True, ["special", "general"]) == "general"
+
+
+def test_a_plan_line_allows_twelve_rounds_a_year_and_refuses_thirteen():
+    """One round a month at most (rules.MAX_ROUNDS): the boundary a mutation run found untested."""
+    from ssj.plans.forms import ItemRow
+
+    def row(rounds: str) -> ItemRow:
+        return ItemRow(1, "M-1", "事项", True, rounds=rounds, ratio_percent="5")
+
+    twelve, thirteen = row("12"), row("13")
+    twelve.validate()
+    thirteen.validate()
+    assert "rounds" not in twelve.errors
+    assert thirteen.errors["rounds"] == "每年轮次应为 0–12 的整数；细则第七条要求每年不少于 3 次。"
