@@ -39,16 +39,13 @@ def test_the_projector_follows_the_ceremony_live(page, context, live_instance, l
     screen.get_by_text("随机数承诺（掷骰前已公示）").wait_for(timeout=15_000)
     assert screen.locator(".screen-hash").inner_text() == commitment
 
-    for name, affiliation, external, digits in (
-        ("王明", "劳动保障监察大队", False, "3 5 1 6 2 4 4 1 6 5"),
-        ("李纪", "纪检监察室", True, "6 2 2 5 1 3 4 4 6 1"),
-    ):
-        page.get_by_label("见证人姓名").fill(name)
-        page.get_by_label("单位或科室").fill(affiliation)
-        if external:
-            page.get_by_label("来自本科室（劳动保障监察大队）以外", exact=False).check()
+    # Each witness confirms who they are with their own password on the ceremony screen (ssj-draw-v2).
+    for username, digits in (("head_jc", "3 5 1 6 2 4 4 1 6 5"), ("discipline", "6 2 2 5 1 3 4 4 6 1")):
+        page.get_by_label("见证人用户名").fill(username)
+        page.get_by_label("见证人本人密码").fill(PASSWORD)
         page.get_by_label("掷骰得到的数字").fill(digits)
-        page.get_by_role("button", name="录入该见证人的数字").click()
+        page.get_by_role("button", name="见证人确认身份并录入数字").click()
+        page.get_by_text(f"已录入见证人 {username}").wait_for()
     screen.get_by_text("6225134461").wait_for(timeout=15_000)
 
     page.get_by_role("button", name="开始抽取并封存结果").click()
