@@ -9,17 +9,28 @@ the response: nothing is served and nothing is changed (fail closed).
 from __future__ import annotations
 
 import logging
+from typing import Any, Callable
 
 from flask import Flask, g, render_template, request, session
 from flask_login import current_user
-
-from ..auth.sessions import touch
-from ..extensions import db
 from sqlalchemy import select
 
+from ..extensions import db
+from ..models import Target
 from .service import discard_uncommitted, record, sealed_ref
 
 log = logging.getLogger(__name__)
+
+# Called with the signed-in user just before a request's unit of work commits,
+# after any rollback of a refused request; auth.sessions registers its idle-timeout
+# stamp here, so the access log does not import the sign-in machinery (issue #15).
+before_commit: list[Callable[[Any], None]] = []
+
+
+def on_signed_in_commit(fn: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Register fn(user) to run in every signed-in request's unit of work, just before it commits."""
+    before_commit.append(fn)
+    return fn
 
 
 def _outcome(status: int) -> str:
@@ -36,8 +47,6 @@ def _target_ref(target_id, task_id) -> dict:
     """A target is named in the log only by the HMAC of its credit code, bound to the
     task in the same URL if any (SPEC §5): after a draw, who looked at which
     enterprise could hint at the sealed list."""
-    from ..models import Target
-
     code = db.session.execute(select(Target.credit_code).where(Target.id == target_id)).scalar()
     value = code if code is not None else f"target-id:{target_id}"
     return {"target_ref": sealed_ref(value, task_id=task_id if isinstance(task_id, int) else None)}
@@ -82,7 +91,8 @@ def finish_request(response):
             if signed_in or status in (400, 401, 403) or g.get("denied"):
                 _generic_entry(response)
         if signed_in:
-            touch(current_user)
+            for fn in before_commit:
+                fn(current_user)
         db.session.commit()
     except Exception:
         log.exception("request could not be committed with its access-log entry")

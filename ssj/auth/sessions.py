@@ -15,6 +15,7 @@ from flask import current_app, g, request
 from sqlalchemy import select, update
 
 from .. import clock
+from ..audit.hooks import on_signed_in_commit
 from ..extensions import db, login_manager
 from ..models import User, UserSession
 
@@ -81,6 +82,7 @@ def load_user(token: str) -> Optional[User]:
     return s.user
 
 
+@on_signed_in_commit
 def touch(user: User) -> None:
     """Record activity for the idle timeout (called once per request, at commit)."""
     s = user.current_session

@@ -12,7 +12,7 @@ from datetime import date
 from flask import url_for
 
 from ..auth.roles import ADMIN
-from ..main.todo import TodoItem, provider
+from ..todo import TodoItem, provider
 from .service import current_calendar
 
 ASK_FROM = (12, 1)  # month, day: when next year's holidays are asked for

@@ -13,7 +13,7 @@ from sqlalchemy import and_, select
 
 from ..auth.roles import INSPECTOR, SECTION_HEAD, STAFF, SUPERVISOR
 from ..extensions import db
-from ..main.todo import TodoItem, provider
+from ..todo import TodoItem, provider
 from ..models import Assignment, FinalReport, FollowUp, Inspector, Section, Task
 from .reports import report_due_date
 

@@ -7,7 +7,7 @@ from ..calendar_admin.service import current_calendar
 from .. import clock
 from ..security import access
 from . import bp
-from .todo import items_for
+from ..todo import items_for
 
 
 @bp.route("/")

@@ -1,15 +1,12 @@
-"""The to-do page's items (SPEC §9: "what needs doing now, by whom, and by when").
+"""The to-do items of plans, draws and inspectors' own work (SPEC §9), registered with ssj.todo.
 
-Each area contributes a provider: a function of the signed-in user that
-returns TodoItems. Providers only read plaintext state (statuses, dates,
-counts) — never sealed content — so the to-do page itself reveals nothing
-that the person could not already see.
+Providers only read plaintext state (statuses, dates, counts) — never sealed
+content — so the to-do page itself reveals nothing that the person could not
+already see.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Optional
 
 from flask import url_for
 from sqlalchemy import func, select
@@ -17,33 +14,7 @@ from sqlalchemy import func, select
 from ..auth.roles import INSPECTOR, SECTION_HEAD, STAFF, SUPERVISOR
 from ..extensions import db
 from ..models import AnnualPlan, Assignment, DrawAttempt, InspectionRecord, Inspector, Section, Task
-
-
-@dataclass
-class TodoItem:
-    title: str
-    detail: str
-    url: str
-    due: Optional[date] = None
-    article: str = ""
-
-
-Provider = Callable[[object, date], list[TodoItem]]
-PROVIDERS: list[Provider] = []
-
-
-def provider(fn: Provider) -> Provider:
-    """Register a to-do provider; areas decorate a function with this."""
-    PROVIDERS.append(fn)
-    return fn
-
-
-def items_for(user, today: date) -> list[TodoItem]:
-    items: list[TodoItem] = []
-    for fn in PROVIDERS:
-        items.extend(fn(user, today))
-    # Deadlines first, the nearest on top; undated items after them.
-    return sorted(items, key=lambda i: (i.due is None, i.due or date.max))
+from ..todo import TodoItem, provider
 
 
 @provider

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from .. import clock
 from ..auth.roles import DISCIPLINE
 from ..extensions import db
-from ..main.todo import TodoItem, provider
+from ..todo import TodoItem, provider
 from ..models import AccessLogEntry
 
 EXPORT_EVERY = timedelta(days=30)

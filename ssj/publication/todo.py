@@ -19,7 +19,7 @@ from sqlalchemy import select
 from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
 from ..ceremony import policy as ceremony_policy
 from ..extensions import db
-from ..main.todo import TodoItem, provider
+from ..todo import TodoItem, provider
 from ..models import PublicationRequest, Section, Task
 from . import service
 
