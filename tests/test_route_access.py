@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.routing import AnyConverter
 
-from ssj.exports import jobs as export_jobs
+from ssj.imports import export_kinds
 from ssj.extensions import db
 from ssj.models import (
     AccessGrant, AccessLogEntry, AnnualPlan, Conflict, EvidenceFile, ExportJob, FollowUp, Holiday, ImportJob, Inspector, Investigation,
@@ -254,7 +254,7 @@ def _build_objects(app, login_as) -> Objects:
         training = {d.code: TrainingSession(department_id=d.id, section_id=s.id, title="培训", date=date(2026, 3, 1),
                                             hours="2", trainer="讲师", content="内容", created_by_id=u.id)
                     for d, s, u in ((rsj, jc, staff_jc), (scj, zf, staff_scj))}
-        exports = {u.username: ExportJob(token=secrets.token_hex(16), kind=export_jobs.DIRECTORY_PREFIX + "targets", user_id=u.id,
+        exports = {u.username: ExportJob(token=secrets.token_hex(16), kind=export_kinds.job_kind("targets"), user_id=u.id,
                                          department_id=u.department_id, section_id=u.section_id)
                    for u in (staff_jc, staff_scj)}
         imports = {u.username: ImportJob(token=secrets.token_hex(16), kind="targets", user_id=u.id,

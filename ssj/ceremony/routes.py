@@ -22,8 +22,9 @@ from ..extensions import db
 from ..models import Inspector
 from ..security import access
 from . import bp, exports, policy, service
+from . import record as record_view
 from ..templating import watermark
-from .forms import DIGITS_LIMIT, NAME_LIMIT, REASON_LIMIT, DigitsForm, ReasonForm, WitnessForm
+from .forms import REASON_LIMIT, DigitsForm, ReasonForm, WitnessForm
 
 PLANNERS = (STAFF, SECTION_HEAD)
 WATCHERS = (STAFF, SECTION_HEAD, SUPERVISOR, DISCIPLINE)
@@ -31,21 +32,7 @@ LIST_READERS = (STAFF, SECTION_HEAD, SUPERVISOR)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def group_hex(value: str | None, size: int = 8) -> str:
-    """A long hash in groups of eight, so people can read it aloud and compare it with the print."""
-    if not value:
-        return ""
-    return " ".join(value[i : i + size] for i in range(0, len(value), size))
-
-
-@bp.context_processor
-def ceremony_helpers():
-    return {
-        "STEPS": service.STEPS,
-        "group_hex": group_hex,
-        "MIN_DIGITS": 20,
-        "LIMITS": {"username": NAME_LIMIT, "digits": DIGITS_LIMIT, "reason": REASON_LIMIT},
-    }
+bp.context_processor(record_view.template_helpers)
 
 
 def _local(value: datetime) -> str:
@@ -291,13 +278,7 @@ def commitment(task):
 @access.load(task_id=policy.get_task_to_watch)
 def record(task):
     """抽取记录: every attempt's public facts on A4, without the selected names."""
-    return render_template(
-        "ceremony/record.html",
-        task=task,
-        attempts=service.attempts_view(task),
-        printed_by=current_user,
-        printed_at=clock.now(),
-    )
+    return record_view.render_record(task, current_user, clock.now())
 
 
 @bp.route("/tasks/<int:task_id>/draw/screen")

@@ -21,7 +21,6 @@ and only then streams it.
 """
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
@@ -30,31 +29,28 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import Flask, current_app, g, render_template
-from sqlalchemy import func, select, update
+from flask import Flask, current_app, g, request
+from sqlalchemy import select, update
 
 from .. import clock
 from .. import audit
 from .. import background
 from ..background import Workers
 from ..extensions import db
-from ..models import Conflict, ExportJob, Inspector, Matter, Target, Task, User
+from ..models import ExportJob, Task, User
 from ..models.jobs import EXPORT_RUNNING_STATES
-from . import filecrypt, xlsxstream
+from ..sealing import envelope
+from . import filecrypt
 
 log = logging.getLogger(__name__)
 
 KEEP = timedelta(hours=24)  # a finished file waits this long for its download, then is purged
 STALE_AFTER = background.STALE_AFTER  # no heartbeat for this long: cut off (server restart, kill)
 PROGRESS_EVERY = 2000  # rows between progress updates
-
-CSV_MIME = "text/csv"
-ZIP_MIME = "application/zip"
-DIRECTORY_PREFIX = "directory:"
 
 FAILED_MESSAGE = ("生成导出文件时系统出错，已删除未完成的文件，没有留下任何内容。"
                   "请回到原页面重新导出；如反复出现，请联系系统管理员。")
@@ -69,24 +65,40 @@ class ExportRefused(Exception):
     """The file cannot be handed out; the message says why and what to do."""
 
 
-# --- what each kind of export is called ------------------------------------------------
+# --- what each kind of export is: registered by the area whose data it holds ---------------
+# The job machinery imports no area (issue #15): directories (imports.export_kinds)
+# and publication (publication.export_kinds) register their kinds here when
+# their package is imported, and a job is run, titled, re-checked and logged by
+# looking its kind up.
+
+
+def _no_words(job: ExportJob) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    title: str  # the job page's and "我的导出"'s name for it
+    build: Callable[..., "Built"]  # build(job, user, out, progress, save): writes the file, says what it wrote
+    recheck: Callable[[ExportJob], None]  # the rules it was started under, again at download; refuses (aborts)
+    origin: Callable[[ExportJob], tuple[str, str]]  # (url, label): back to where another can be started
+    download_action: str  # the download's log action, as the discipline office's flags count it
+    describe: Callable[[ExportJob], list[str]] = _no_words  # what was asked for, in words (filters)
+
+
+KINDS: dict[str, ExportKind] = {}
+
+
+def register(kind: str, spec: ExportKind) -> None:
+    """Make `kind` an export the job machinery can run (called once per kind, at import)."""
+    if KINDS.get(kind, spec) is not spec:
+        raise ValueError(f"export kind {kind!r} registered twice")
+    KINDS[kind] = spec
 
 
 def kind_title(kind: str) -> str:
-    if kind.startswith(DIRECTORY_PREFIX):
-        from ..imports.kinds import KINDS
-
-        directory = KINDS.get(kind[len(DIRECTORY_PREFIX):])
-        return f"{directory.title}导出" if directory else kind
-    return {
-        "results_xlsx": "抽查结果 .xlsx（报送省级平台）",
-        "results_csv": "抽查结果 CSV",
-        "archive": "归档包 .zip",
-    }.get(kind, kind)
-
-
-def directory_kind(kind: str) -> Optional[str]:
-    return kind[len(DIRECTORY_PREFIX):] if kind.startswith(DIRECTORY_PREFIX) else None
+    spec = KINDS.get(kind)
+    return spec.title if spec else kind
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -116,8 +128,6 @@ def _keys():
 
 
 def _wrap(job: ExportJob, key: bytes) -> None:
-    from ..sealing import envelope
-
     kek = _keys().kek
     job.wrapped_key = envelope.seal_raw(kek, key, _wrap_aad(job))
     job.kek_id = envelope.kek_id(kek)
@@ -130,8 +140,6 @@ def _unwrap(job: ExportJob) -> bytes:
     kek = _keys().kek_by_id(job.kek_id or "")
     if kek is None or not job.wrapped_key:
         raise ExportRefused("这个文件的密钥已不可用（可能密钥已轮换）。请重新导出。")
-    from ..sealing import envelope
-
     try:
         if len(job.wrapped_key) == _LEGACY_WRAPPED:  # nonce + AES-GCM, written before the SM suite
             return AESGCM(kek).decrypt(job.wrapped_key[:12], job.wrapped_key[12:], _wrap_aad(job))
@@ -204,8 +212,6 @@ def create(kind: str, user: User, *, task: Optional[Task] = None, params: Option
 
 def launch(job: ExportJob, response):
     """Run the job now (tests) or in a background thread once this request has committed."""
-    from flask import request
-
     if current_app.config.get("EXPORT_RUN_INLINE"):
         run(job.id, in_request=True)
         return response
@@ -273,6 +279,10 @@ class Progress:
         if done - self.last >= PROGRESS_EVERY:
             self._write(done)
 
+    def at(self, done: int) -> None:
+        """Write progress now (builders with a few long steps rather than many rows)."""
+        self._write(done)
+
     def _write(self, done: int) -> None:
         self.last = done
         now = clock.now()
@@ -312,7 +322,7 @@ def run(job_id: int, *, in_request: bool) -> None:
         with db.session.begin_nested() if in_request else nullcontext():
             with path.open("xb") as sink:
                 writer = filecrypt.EncryptingWriter(sink, key, _file_aad(job))
-                built = BUILDERS[_builder_name(job.kind)](job, user, writer, Progress(job, in_request), save)
+                built = KINDS[job.kind].build(job, user, writer, Progress(job, in_request), save)
                 writer.close()
                 os.fsync(sink.fileno())
     except Exception:
@@ -338,212 +348,6 @@ def run(job_id: int, *, in_request: bool) -> None:
     audit.record("job_export_built", task_id=job.task_id, user=user,
                  objects={"kind": job.kind, "job": job.id, "rows": built.rows, "sha256": job.file_sha256})
     save()
-
-
-def _builder_name(kind: str) -> str:
-    return "directory" if kind.startswith(DIRECTORY_PREFIX) else kind
-
-
-def _local_now() -> datetime:
-    return clock.local_now()
-
-
-# --- the builders ----------------------------------------------------------------------------
-
-
-def _directory_count(name: str, directory) -> int:
-    scope = directory.scope
-    if name == "targets":
-        stmt = select(func.count()).select_from(Target).where(Target.department_id == scope.department_id)
-    elif name == "inspectors":
-        stmt = select(func.count()).select_from(Inspector).where(Inspector.department_id == scope.department_id)
-    elif name == "matters":
-        stmt = select(func.count()).select_from(Matter)
-        if not scope.all_matters:
-            stmt = stmt.where(Matter.section_id == scope.section_id)
-    else:
-        stmt = (
-            select(func.count()).select_from(Conflict).join(Inspector, Inspector.id == Conflict.inspector_id)
-            .where(Inspector.department_id == scope.department_id)
-        )
-    return db.session.scalar(stmt) or 0
-
-
-# --- the target list's filters (the export of "what I am looking at") -------------------------
-
-def target_filters(args):
-    """The target list page's filters from a query string, a form or a job's params."""
-    from ..directories.queries import TargetFilters
-
-    return TargetFilters.from_args(args)
-
-
-def filter_args(filters) -> dict[str, str]:
-    """The active filters as the list page's query arguments (empty ones left out)."""
-    values = {
-        "q": filters.q, "township": str(filters.township_id or ""), "industry": filters.industry,
-        "size": filters.size, "status": filters.status, "special": filters.special,
-    }
-    return {k: v for k, v in values.items() if v}
-
-
-def describe_filters(filters) -> list[str]:
-    """The filters in words, for the export page and the job page."""
-    from ..directories.queries import TARGET_STATUSES
-    from ..models import Township
-
-    words = []
-    if filters.q:
-        words.append(f"名称或信用代码“{filters.q}”")
-    if filters.township_id:
-        town = db.session.get(Township, filters.township_id)
-        words.append(f"乡镇（街道）：{town.name if town else filters.township_id}")
-    if filters.industry:
-        words.append(f"行业：{filters.industry}")
-    if filters.size:
-        words.append("小微企业" if filters.size == "small" else "非小微企业")
-    if filters.status:
-        words.append(f"经营状态：{TARGET_STATUSES.get(filters.status, filters.status)}")
-    if filters.special:
-        words.append("特殊监管对象" if filters.special == "yes" else "非特殊监管对象")
-    return words
-
-
-def job_filters(job: ExportJob):
-    """The filters a target export was asked with, or None for the whole directory."""
-    if job.kind != f"{DIRECTORY_PREFIX}targets":
-        return None
-    stored = json.loads(job.params or "{}").get("filters") or {}
-    filters = target_filters(stored)
-    return filters if filters.active else None
-
-
-def _build_directory(job: ExportJob, user: User, out: BinaryIO, progress: Progress, save) -> Built:
-    from ..directories import queries
-    from ..imports.kinds import KINDS, Scope
-    from ..imports.xlsx import export_filename
-
-    name = directory_kind(job.kind)
-    directory = KINDS[name](Scope.of(user))
-    filters = job_filters(job)
-    if filters is None:
-        progress.start(_directory_count(name, directory))
-        source = directory.export_rows()
-    else:
-        query = queries.targets(directory.scope.department_id, filters)
-        progress.start(db.session.scalar(query.count) or 0)
-        source = directory.export_rows(only=query.ids.order_by(None))
-    widths = [max(c.width, len(c.header) * 2 + 2) for c in directory.columns]
-    text_columns = [i for i, c in enumerate(directory.columns) if c.text_format]
-    rows = xlsxstream.write_sheet(
-        out, directory.title, directory.headers(), source,
-        widths=widths, text_columns=text_columns, on_row=progress.step,
-    )
-    what = "导出" if filters is None else "筛选导出"
-    entry = {"kind": name, "rows": rows}
-    if filters is not None:
-        # Which filters, not their values: a typed search term stays out of the log (audit.hooks).
-        entry["filters"] = sorted(filter_args(filters))
-    return Built(export_filename(KINDS[name], what, _local_now()), xlsxstream.XLSX_MIME, rows, entry)
-
-
-def _published(job: ExportJob):
-    from ..publication import service
-
-    notice = service.published(job.task_id)
-    if notice is None:
-        raise RuntimeError("task is not published")
-    return notice, service.matters_of(notice)
-
-
-def _build_results_xlsx(job: ExportJob, user: User, out: BinaryIO, progress: Progress, save) -> Built:
-    from ..publication import exports
-
-    notice, matters = _published(job)
-    rows = exports.rows(notice, matters)
-    progress.start(len(rows))
-    exports.results_xlsx(out, rows, on_row=progress.step)
-    return Built(f"ssj-task-{job.task_id}-results.xlsx", xlsxstream.XLSX_MIME, len(rows),
-                 {"task": job.task_id, "format": "xlsx", "rows": len(rows)})
-
-
-def _build_results_csv(job: ExportJob, user: User, out: BinaryIO, progress: Progress, save) -> Built:
-    from ..publication import exports
-
-    notice, matters = _published(job)
-    rows = exports.rows(notice, matters)
-    progress.start(len(rows))
-    exports.results_csv(out, rows, on_row=progress.step)
-    return Built(f"ssj-task-{job.task_id}-results.csv", CSV_MIME, len(rows),
-                 {"task": job.task_id, "format": "csv", "rows": len(rows)})
-
-
-ARCHIVE_STEPS = 4
-
-
-def _build_archive(job: ExportJob, user: User, out: BinaryIO, progress: Progress, save) -> Built:
-    from ..ceremony import routes as ceremony_routes  # its public context processor (the record's helpers)
-    from ..ceremony import service as ceremony
-    from ..publication import archive, exports, service
-
-    task = db.session.get(Task, job.task_id)
-    notice, matters = _published(job)
-    rows = exports.rows(notice, matters)
-    now = clock.now()
-    progress.start(ARCHIVE_STEPS)
-    xlsx_body, csv_body = io.BytesIO(), io.BytesIO()
-    exports.results_xlsx(xlsx_body, rows)
-    exports.results_csv(csv_body, rows)
-    files = {
-        "notice.html": render_template("publication/archive_notice.html", notice=notice, matters=matters).encode(),
-        "results.csv": csv_body.getvalue(),
-        "results.xlsx": xlsx_body.getvalue(),
-        "draw_record.html": render_template(
-            "ceremony/record.html",
-            task=task,
-            attempts=ceremony.attempts_view(task),
-            printed_by=user,
-            printed_at=now,
-            **ceremony_routes.ceremony_helpers(),
-        ).encode(),
-    }
-    bundle = service.bundle_text(notice)
-    if bundle is not None:
-        # Left out while the release rule (SPEC §3) withholds it: the archive is
-        # made by the task's own staff, who must not see another task's list.
-        files["bundle.json"] = bundle.encode("utf-8")
-    progress._write(1)
-    # Records, reports and evidence are decrypted here; each read is logged
-    # as the inspection area logs it, and committed before anything else
-    # happens, so the discipline office sees them even if the job fails later.
-    files.update(service.inspection_files(task, notice))
-    save()
-    progress._write(2)
-    about = {
-        "task": task.id,
-        "name": notice.name,
-        "published_at": notice.published_at.isoformat(),
-        "bundle_sha256": notice.bundle_sha256,
-        "generated_at": now.isoformat(),
-        "generated_by": user.username,
-    }
-    package = archive.build(files, about)
-    progress._write(3)
-    out.write(package)
-    # Evidence keeps its original file name inside the package, but the log
-    # (kept for ever, and read by people with no need to see it) and the job
-    # row only count those files: a name may name a person or the enterprise.
-    logged = sorted(name for name in files if "/evidence/" not in name)
-    return Built(f"ssj-task-{task.id}-archive.zip", ZIP_MIME, ARCHIVE_STEPS,
-                 {"task": task.id, "files": logged, "evidence_files": len(files) - len(logged)})
-
-
-BUILDERS: dict[str, Callable[..., Built]] = {
-    "directory": _build_directory,
-    "results_xlsx": _build_results_xlsx,
-    "results_csv": _build_results_csv,
-    "archive": _build_archive,
-}
 
 
 # --- reading jobs back -----------------------------------------------------------------------
@@ -600,9 +404,4 @@ def plaintext(job: ExportJob) -> Iterator[bytes]:
 def download_entry(job: ExportJob) -> tuple[str, dict]:
     """The action and objects of a download's log entry; named so the discipline office's flags count it."""
     params = json.loads(job.params or "{}")
-    base = {**params.get("log", {}), "job": job.id, "sha256": job.file_sha256}
-    if job.kind.startswith(DIRECTORY_PREFIX):
-        return "export", base
-    if job.kind == "archive":
-        return "archive_downloaded", base
-    return "results_exported", base
+    return KINDS[job.kind].download_action, {**params.get("log", {}), "job": job.id, "sha256": job.file_sha256}

@@ -9,11 +9,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from ..auth.roles import DIRECTORY_READERS
-from ..ceremony import policy as ceremony_policy
-from ..imports.kinds import Scope
 from ..models import ExportJob
-from ..publication import service as publication
 from ..security.access import not_found, refuse
 from . import jobs
 
@@ -28,17 +24,11 @@ def get_own_job(token: str) -> ExportJob:
 
 
 def recheck(job: ExportJob) -> None:
-    """The rules the export was started under, again: a role or a section may have changed since."""
-    name = jobs.directory_kind(job.kind)
-    if name is not None:
-        same_department = current_user.department_id == job.department_id
-        scope = Scope.of(current_user)
-        same_section = name != "matters" or scope.all_matters or current_user.section_id == job.section_id
-        if not current_user.has_role(*DIRECTORY_READERS) or not (same_department and same_section):
-            refuse("not_own_section")
-        return
-    task = ceremony_policy.get_task_to_watch(job.task_id)
-    if publication.published(task.id) is None:
+    """The rules the export was started under, again: a role or a section may have changed since.
+
+    Each kind's own rules, as its area registered them (imports.export_kinds, publication.export_kinds).
+    """
+    kind = jobs.KINDS.get(job.kind)
+    if kind is None:
         not_found()
-    if job.kind == "archive" and not ceremony_policy.may_read_list(current_user, task):
-        refuse("no_need_to_know")
+    kind.recheck(job)

@@ -24,10 +24,8 @@ STARTERS = (STAFF, SECTION_HEAD, SUPERVISOR)  # everyone who may start any expor
 
 def _origin(job) -> tuple[str, str]:
     """Where the export was started, to go back and start another."""
-    name = jobs.directory_kind(job.kind)
-    if name is not None:
-        return url_for("imports.export", kind=name), "返回导出页面"
-    return url_for("publication.task_page", task_id=job.task_id), "返回任务的公开页面"
+    kind = jobs.KINDS.get(job.kind)
+    return kind.origin(job) if kind else (url_for("exports.mine"), "返回我的导出")
 
 
 def _disposition(filename: str) -> str:
@@ -55,7 +53,7 @@ def job(job):
     context = {
         "job": job, "title": jobs.kind_title(job.kind), "stale": jobs.is_stale(job),
         "expires_at": jobs.expires_at(job), "back_url": back_url, "back_label": back_label, "jobs": jobs,
-        "filter_words": jobs.describe_filters(filters) if (filters := jobs.job_filters(job)) else [],
+        "filter_words": kind.describe(job) if (kind := jobs.KINDS.get(job.kind)) else [],
     }
     fragment = bool(request.headers.get("HX-Request"))
     response = make_response(render_template("exports/_job.html" if fragment else "exports/job.html", **context))

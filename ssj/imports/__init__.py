@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("imports", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import export_kinds, routes  # noqa: E402,F401

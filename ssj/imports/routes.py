@@ -22,7 +22,7 @@ from ..directories import queries as directory_queries
 from ..exports import jobs as export_jobs
 from ..extensions import db
 from ..security import access
-from . import bp, jobs
+from . import bp, export_kinds, jobs
 from .policy import get_own_job
 from .kinds import KINDS, Scope
 from .xlsx import XLSX_MIME, write_rows, write_template
@@ -79,21 +79,21 @@ def export(kind: str):
     directory = KINDS[kind](Scope.of(current_user))
     filters = None
     if kind == "targets":
-        filters = export_jobs.target_filters(request.form if request.method == "POST" else request.args)
+        filters = export_kinds.target_filters(request.form if request.method == "POST" else request.args)
         filters = filters if filters.active else None
     if request.method == "POST":
-        params = {"filters": export_jobs.filter_args(filters)} if filters else None
-        job = export_jobs.create(f"{export_jobs.DIRECTORY_PREFIX}{kind}", current_user, params=params)
+        params = {"filters": export_kinds.filter_args(filters)} if filters else None
+        job = export_jobs.create(export_kinds.job_kind(kind), current_user, params=params)
         return export_jobs.launch(job, redirect(url_for("exports.job", token=job.token), code=303))
     matching = None
     if filters is not None:
         matching = db.session.scalar(directory_queries.targets(current_user.department_id, filters).count) or 0
-    recent = [j for j in export_jobs.recent_jobs(current_user) if j.kind.startswith(export_jobs.DIRECTORY_PREFIX)]
+    recent = [j for j in export_jobs.recent_jobs(current_user) if j.kind.startswith(export_kinds.PREFIX)]
     return render_template(
         "exports/directory.html", kind=kind, directory=directory, recent=recent[:5], jobs=export_jobs,
         keep_hours=int(export_jobs.KEEP.total_seconds() // 3600), matching=matching,
-        filter_args=export_jobs.filter_args(filters) if filters else {},
-        filter_words=export_jobs.describe_filters(filters) if filters else [],
+        filter_args=export_kinds.filter_args(filters) if filters else {},
+        filter_words=export_kinds.describe_filters(filters) if filters else [],
     )
 
 

@@ -9,4 +9,4 @@ from flask import Blueprint
 
 bp = Blueprint("publication", __name__)
 
-from . import routes, todo  # noqa: E402,F401
+from . import export_kinds, routes, todo  # noqa: E402,F401

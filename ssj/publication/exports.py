@@ -18,6 +18,7 @@ import csv
 from io import StringIO
 from typing import BinaryIO, Callable, Optional
 
+from ..exports import xlsxstream
 from ..models import PublishedTask
 from ..workbook import csv_field
 
@@ -52,7 +53,6 @@ def completed_on(notice: PublishedTask) -> str:
     return last.isoformat() if last else ""
 
 
-
 def rows(notice: PublishedTask, matters: list[dict]) -> list[list[str]]:
     matter_text = "；".join(f"{m['code']} {m['name']}" for m in matters)
     number, done = task_number(notice), completed_on(notice)
@@ -77,8 +77,6 @@ def rows(notice: PublishedTask, matters: list[dict]) -> list[list[str]]:
 
 def results_xlsx(out: BinaryIO, rows: list[list[str]], on_row: Optional[Callable[[int], None]] = None) -> int:
     """The rows as one sheet streamed into `out` (no plaintext temp file), credit codes as text."""
-    from ..exports import xlsxstream
-
     return xlsxstream.write_sheet(
         out, "抽查结果", [h for h, _ in COLUMNS], rows,
         widths=[w for _, w in COLUMNS], text_columns=[2], on_row=on_row,
