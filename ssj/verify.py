@@ -29,11 +29,17 @@ import json
 import re
 import sys
 from fractions import Fraction
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
 FORMAT = "ssj-draw-v2"
 FORMAT_V1 = "ssj-draw-v1"
 MIN_ENTROPY_DIGITS = 20
 MIN_TEAM_SIZE = 2
+
+# Spelled with typing's names, not `X | None`: evaluated at import, and the file runs on Python 3.8.
+Kind = Union[type, None, Tuple[Optional[type], ...]]  # what _need accepts: a type, None (null), or a tuple of them
+TaskRef = Union[int, str]  # a task as a bundle names it
+Skip = Tuple[str, str, TaskRef]  # (attempt label, skipped id, by_task)
 
 
 class Mismatch(Exception):
@@ -57,38 +63,39 @@ class Malformed(Exception):
 # --- The definitions (SPEC §3) -------------------------------------------------
 
 
-def sha256_hex(s):
+def sha256_hex(s: str) -> str:
     return hashlib.sha256(s.encode("utf-8")).hexdigest()
 
 
-def ticket(id, seed):
+def ticket(id: str, seed: str) -> str:
     x = int(sha256_hex(sha256_hex(seed) + id), 16)
     return "0." + str(x).zfill(64)[::-1]
 
 
-def canonical_pool_text(ids):
+def canonical_pool_text(ids: Iterable[str]) -> str:
     return "".join(i + "\n" for i in sorted(ids))
 
 
-def pool_sha256(ids):
+def pool_sha256(ids: Iterable[str]) -> str:
     return hashlib.sha256(canonical_pool_text(ids).encode("utf-8")).hexdigest()
 
 
-def sample_size(n, ratio, count):
+def sample_size(n: int, ratio: Optional[str], count: Optional[int]) -> int:
     if ratio is not None:
-        k = Fraction(n) * Fraction(ratio) / 100
-        k = -((-k.numerator) // k.denominator)  # exact ceiling
+        exact = Fraction(n) * Fraction(ratio) / 100
+        k = -((-exact.numerator) // exact.denominator)  # exact ceiling
     else:
+        assert count is not None, "one of ratio and count is set (checked by the caller)"
         k = count
     return min(k, n)
 
 
-def rank(ids, seed):
+def rank(ids: Iterable[str], seed: str) -> List[str]:
     """ids in ascending ticket order (ties, which need a SHA-256 collision, by id)."""
     return sorted(ids, key=lambda i: (ticket(i, seed), i))
 
 
-def same_ticket(published, full):
+def same_ticket(published: str, full: str) -> bool:
     """A published ticket may be shortened to its first 20 characters or more (SPEC §3)."""
     return len(published) >= 20 and full.startswith(published)
 
@@ -96,7 +103,7 @@ def same_ticket(published, full):
 # --- Reading the bundle -----------------------------------------------------------
 
 
-def _need(obj, key, kind, where):
+def _need(obj: object, key: str, kind: Kind, where: str) -> Any:
     if not isinstance(obj, dict) or key not in obj:
         raise Malformed(f"{where}: field '{key}' is missing", f"{where}：缺少字段“{key}”")
     value = obj[key]
@@ -111,13 +118,13 @@ def _need(obj, key, kind, where):
     return value
 
 
-def _strings(value, where):
+def _strings(value: object, where: str) -> List[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise Malformed(f"{where} must be a list of strings", f"{where} 应为字符串列表")
     return value
 
 
-def _check_pool(ids, pool_hash, where_en, where_zh):
+def _check_pool(ids: List[str], pool_hash: str, where_en: str, where_zh: str) -> None:
     if len(set(ids)) != len(ids):
         raise Mismatch(f"{where_en}: an id appears more than once", f"{where_zh}：有编号重复出现")
     if any(i == "" or "\n" in i or "\r" in i for i in ids):
@@ -133,12 +140,12 @@ def _check_pool(ids, pool_hash, where_en, where_zh):
 # --- The checks ---------------------------------------------------------------------
 
 
-def _check_seed(part, fmt, label, zh):
+def _check_seed(part: Dict[str, Any], fmt: str, label: str, zh: str) -> str:
     """Commitment, entropy (from the witnesses' digits in v2) and seed; returns the seed."""
     commitment = _need(part, "nonce_sha256", str, label)
     nonce = _need(part, "nonce", str, label)
     entropy = _need(part, "entropy", str, label)
-    seed = _need(part, "seed", str, label)
+    seed: str = _need(part, "seed", str, label)
     # 1. The nonce is the one committed to before the dice were rolled.
     if not re.fullmatch(r"[0-9a-f]{64}", nonce):
         raise Mismatch(f"{label}: nonce must be 64 lowercase hex digits (32 bytes)", f"{zh}服务器随机数 nonce 应为 64 位小写十六进制（32 字节）")
@@ -176,7 +183,9 @@ def _check_seed(part, fmt, label, zh):
     return seed
 
 
-def _check_strata(part, fmt, seed, label, zh, final):
+def _check_strata(
+    part: Dict[str, Any], fmt: str, seed: Optional[str], label: str, zh: str, final: bool
+) -> Tuple[Optional[List[str]], Dict[str, TaskRef]]:
     """Pools, sample sizes, and (when drawn) the selection with its Art 16 skips.
 
     Returns (selected ids in team order or None, {skipped id: by_task}).
@@ -184,11 +193,11 @@ def _check_strata(part, fmt, seed, label, zh, final):
     strata = _need(part, "strata", list, label)
     if not strata:
         raise Malformed(f"{label}: strata is empty", f"{zh}strata 分层列表为空")
-    names = []
-    pooled = []
-    order = []
-    skipped_all = {}
-    drawn = None
+    names: List[str] = []
+    pooled: List[str] = []
+    order: List[str] = []
+    skipped_all: Dict[str, TaskRef] = {}
+    drawn = False
     for n, stratum in enumerate(strata, 1):
         where = f"{label} stratum #{n}"
         name = _need(stratum, "name", str, where)
@@ -198,7 +207,7 @@ def _check_strata(part, fmt, seed, label, zh, final):
         pool_hash = _need(stratum, "pool_sha256", str, where)
         k = _need(stratum, "sample_size", int, where)
         # A void attempt that never drew has null here; a drawn one has lists.
-        kinds = (list, None) if (fmt == FORMAT and not final) else list
+        kinds: Kind = (list, None) if (fmt == FORMAT and not final) else list
         selected = _need(stratum, "selected", kinds, where)
         skipped = _need(stratum, "skipped", kinds, where) if fmt == FORMAT else []
         zh_s = f"{zh}第 {n} 层“{name}”"
@@ -229,7 +238,7 @@ def _check_strata(part, fmt, seed, label, zh, final):
         drawn = True
         # Which pool members the walk passes over (Art 16 set E, as far as it mattered).
         members = set(pool)
-        skip_by = {}
+        skip_by: Dict[str, TaskRef] = {}
         for i, entry in enumerate(skipped, 1):
             sid = _need(entry, "id", str, f"{where} skipped #{i}")
             _need(entry, "ticket", str, f"{where} skipped #{i}")
@@ -240,7 +249,8 @@ def _check_strata(part, fmt, seed, label, zh, final):
                 raise Mismatch(f"{where} '{name}': skipped #{i} names this task itself", f"{zh_s}：第 {i} 个跳过的对象注明的任务就是本任务")
             skip_by[sid] = by_task
         tseed = seed + "|target|" + name
-        walk_selected, walk_skipped = [], []
+        walk_selected: List[str] = []
+        walk_skipped: List[str] = []
         for ident in rank(pool, tseed):
             if len(walk_selected) == k:
                 break
@@ -289,7 +299,9 @@ def _check_strata(part, fmt, seed, label, zh, final):
     return (order if drawn else None), skipped_all
 
 
-def _check_teams(part, fmt, seed, order, label, zh, final):
+def _check_teams(
+    part: Dict[str, Any], fmt: str, seed: Optional[str], order: Optional[List[str]], label: str, zh: str, final: bool
+) -> None:
     """Drawn teams, replacements replayed in order, and the published teams (final in v2, as drawn in v1)."""
     inspectors_obj = _need(part, "inspectors", dict, label)
     inspectors = _strings(_need(inspectors_obj, "pool", list, f"{label} inspectors"), f"{label} inspectors pool")
@@ -301,7 +313,7 @@ def _check_teams(part, fmt, seed, order, label, zh, final):
         raise Mismatch(f"{label}: team_size must be at least {MIN_TEAM_SIZE}", f"{zh}检查组人数至少为 {MIN_TEAM_SIZE} 人")
     if cap is not None and cap < 1:
         raise Mismatch(f"{label}: cap_per_inspector must be at least 1 or null", f"{zh}每人上限应为正整数或 null")
-    blocked = set()
+    blocked: Set[Tuple[str, str]] = set()
     for n, pair in enumerate(conflicts, 1):
         if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
             raise Malformed(f"{label}: conflict #{n} must be [target_id, inspector_id]", f"{zh}conflicts 第 {n} 项应为 [对象编号, 人员编号]")
@@ -309,14 +321,14 @@ def _check_teams(part, fmt, seed, order, label, zh, final):
     nullable = not final and fmt == FORMAT
     teams = _need(part, "teams", (list, None) if nullable else list, label)
     replacements = _need(part, "replacements", (list, None) if nullable else list, label)
-    if order is None or teams is None:
+    if order is None or teams is None or seed is None:  # no seed, no selection: order is None too
         if teams is not None or (replacements is not None and fmt == FORMAT):
             raise Mismatch(f"{label}: teams are listed for an attempt that drew no targets", f"{zh}未抽取对象的尝试却列出了检查组")
         return
     if final or replacements is None:
         replacements = replacements or []
 
-    recorded = []
+    recorded: List[Tuple[str, List[str]]] = []
     for n, team in enumerate(teams, 1):
         where = f"{label} team #{n}"
         target = _need(team, "target", str, where)
@@ -329,7 +341,7 @@ def _check_teams(part, fmt, seed, order, label, zh, final):
         )
 
     # Rules the published teams must obey whatever else (conflicts, cap).
-    load = {}
+    load: Dict[str, int] = {}
     for n, (target, members) in enumerate(recorded, 1):
         for m in members:
             if (target, m) in blocked:
@@ -348,7 +360,7 @@ def _check_teams(part, fmt, seed, order, label, zh, final):
 
     # The teams as drawn.
     assigned = {i: 0 for i in inspectors}
-    drawn = []
+    drawn: List[Tuple[str, List[str]]] = []
     for n, target in enumerate(order, 1):
         team = []
         for candidate in rank(inspectors, seed + "|inspector|" + target):
@@ -379,7 +391,7 @@ def _check_teams(part, fmt, seed, order, label, zh, final):
                 )
 
     # Recusals after the draw, replayed in order (SPEC §3 "Replacements").
-    replaced_out = {}
+    replaced_out: Dict[str, Set[str]] = {}
     for n, rep in enumerate(replacements, 1):
         where = f"{label} replacement #{n}"
         target = _need(rep, "target", str, where)
@@ -396,7 +408,7 @@ def _check_teams(part, fmt, seed, order, label, zh, final):
             raise Mismatch(f"{where}: the reason is empty", f"{zr}：未写明回避原因")
         gone = replaced_out.setdefault(target, set())
         gone.add(out)
-        expected_in = None
+        expected_in: Optional[str] = None
         for candidate in rank(inspectors, seed + "|inspector|" + target):
             if candidate in team or candidate in gone or (target, candidate) in blocked:
                 continue
@@ -429,7 +441,9 @@ def _check_teams(part, fmt, seed, order, label, zh, final):
                 )
 
 
-def _check_attempt(part, fmt, label, zh, final):
+def _check_attempt(
+    part: Dict[str, Any], fmt: str, label: str, zh: str, final: bool
+) -> Tuple[Optional[List[str]], Dict[str, TaskRef]]:
     """One attempt's draw fields; returns (selected ids or None, {skipped id: by_task})."""
     seed = None
     if final or part.get("nonce") is not None and part.get("entropy") is not None:
@@ -448,12 +462,12 @@ def _check_attempt(part, fmt, label, zh, final):
     return order, skipped
 
 
-def verify(bundle):
+def verify(bundle: object) -> None:
     """Raise Mismatch or Malformed at the first problem; return None if all checks pass."""
     check(bundle)
 
 
-def check(bundle):
+def check(bundle: object) -> Tuple[TaskRef, Set[str], List[Skip]]:
     """verify(), returning what other bundles are cross-checked with.
 
     Returns (task, {selected ids of the final attempt}, [(attempt label, skipped id, by_task), ...]).
@@ -491,7 +505,7 @@ def check(bundle):
     return task, set(order or []), skips
 
 
-def cross_check(skips, others):
+def cross_check(skips: Iterable[Skip], others: Mapping[TaskRef, Set[str]]) -> None:
     """Each skipped id must be among the selected targets of the bundle of the task it names."""
     for label, sid, by_task in skips:
         if by_task not in others:
@@ -503,7 +517,7 @@ def cross_check(skips, others):
             )
 
 
-def _load(path):
+def _load(path: str) -> Tuple[Any, Optional[int]]:
     """(bundle, None) or (None, exit status) after printing why the file cannot be read."""
     try:
         with open(path, encoding="utf-8") as f:
@@ -520,7 +534,7 @@ def _load(path):
     return None, 2
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         print(
@@ -529,7 +543,7 @@ def main(argv=None):
             file=sys.stderr,
         )
         return 2
-    results = []
+    results: List[Tuple[TaskRef, Set[str], List[Skip]]] = []
     for path in argv:
         bundle, status = _load(path)
         if status is not None:
