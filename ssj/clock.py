@@ -11,6 +11,7 @@ nothing else asks the system for the time.
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Callable, Iterator, Optional
@@ -73,19 +74,25 @@ def local_date(value: datetime) -> date:
     return local(value).date()
 
 
-# Date fields: one set of accepted spellings everywhere a person types a date.
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
+# Date fields: one parser and one set of accepted spellings everywhere a person types a
+# date — 2026-03-10, 2026/3/10, 2026.3.10, 2026年3月10日, spaces between the parts allowed.
+# The holiday calendar's bulk entry reads its date ranges with the same pattern.
+DATE_PATTERN = r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+_DATE_RE = re.compile(DATE_PATTERN)
+
+
+def date_of(year: str, month: str, day: str) -> Optional[date]:
+    """The date of DATE_PATTERN's three groups, or None if there is no such day (2026-02-30)."""
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
 
 
 def parse_date(text: str) -> Optional[date]:
-    """A typed date in any of DATE_FORMATS, or None if it is none of them (the caller says what to fix)."""
-    text = (text or "").strip()
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
+    """A typed date in any of the spellings above, or None if it is none of them (the caller says what to fix)."""
+    m = _DATE_RE.fullmatch((text or "").strip())
+    return date_of(m[1], m[2], m[3]) if m else None
 
 
 @contextmanager

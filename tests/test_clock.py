@@ -27,9 +27,9 @@ def test_today_is_the_bureau_date_and_times_are_shown_local(app):
 
 
 def test_one_date_parser_reads_the_spellings_people_type():
-    for text in ("2026-03-10", "2026/3/10", "2026.03.10", "2026年3月10日", " 2026-3-10 "):
+    for text in ("2026-03-10", "2026/3/10", "2026.03.10", "2026年3月10日", " 2026-3-10 ", "2026 年 3 月 10 日", "2026年3月10"):
         assert clock.parse_date(text) == date(2026, 3, 10), text
-    for text in ("", "2026-02-30", "10/03/2026", "明天"):
+    for text in ("", "2026-02-30", "2026-13-01", "10/03/2026", "26-03-10", "2026-03-10 上午", "明天"):
         assert clock.parse_date(text) is None, text
 
 

@@ -157,7 +157,7 @@ def workdays():
     raw_start = request.args.get("start", "").strip() or today.isoformat()
     raw_days = request.args.get("days", "").strip() or "5"
     errors: dict[str, str] = {}
-    start = service.parse_date(raw_start)
+    start = clock.parse_date(raw_start)
     if start is None:
         errors["start"] = "请按“2027-01-01”的格式填写一个存在的日期。"
     elif not YEAR_MIN <= start.year <= YEAR_MAX - 1:

@@ -81,28 +81,9 @@ def stored_entries() -> dict[date, tuple[bool, str]]:
 
 # --- parsing and checking entries (no Flask) -------------------------------------
 
-_DATE = r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-_DATE_RE = re.compile(rf"^{_DATE}$")
+_DATE = clock.DATE_PATTERN  # the one set of date spellings (ssj.clock.parse_date)
 _LINE_RE = re.compile(rf"^{_DATE}(?:\s*(?:至|到|~|～|—)\s*{_DATE})?(.*)$")
 _TRIM = " \t,，、;；:：。()（）[]【】\"“”'"
-
-
-def parse_date(raw: str) -> Optional[date]:
-    """A date as people write it: 2027-01-01, 2027/1/1, 2027.1.1 or 2027年1月1日."""
-    m = _DATE_RE.match(raw.strip())
-    if not m:
-        return None
-    try:
-        return date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        return None
-
-
-def _as_date(y: str, mo: str, d: str) -> Optional[date]:
-    try:
-        return date(int(y), int(mo), int(d))
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -210,7 +191,7 @@ class AddForm:
         return not self.errors and bool(self.warnings) and self.confirm_override != self.digest
 
     def validate(self, stored: Mapping[date, tuple[bool, str]]) -> bool:
-        d = parse_date(self.date)
+        d = clock.parse_date(self.date)
         if d is None:
             self.errors["date"] = "请按“2027-01-01”的格式填写一个存在的日期。"
         if self.kind not in ("rest", "work"):
@@ -275,12 +256,12 @@ class BulkForm:
         m = _LINE_RE.match(line)
         if not m:
             return f"“{line}”开头不是日期。每行格式为“2027-01-01 元旦”或“2027-02-06 调休上班”。"
-        first = _as_date(m[1], m[2], m[3])
+        first = clock.date_of(m[1], m[2], m[3])
         if first is None:
             return f"日期 {m[1]}-{m[2]}-{m[3]} 不存在，请检查月份和日期。"
         last = first
         if m[4]:
-            last = _as_date(m[4], m[5], m[6])
+            last = clock.date_of(m[4], m[5], m[6])
             if last is None:
                 return f"日期 {m[4]}-{m[5]}-{m[6]} 不存在，请检查月份和日期。"
         working, name, problem = _split_kind(m[7])
