@@ -9,9 +9,18 @@ a spreadsheet from another system, often of the whole county. A job:
    commits progress every few thousand rows so the progress page moves;
 3. if any row is bad, stops there — nothing is written — unless the person
    explicitly chose to import the valid subset;
-4. otherwise upserts the staged rows in batches inside ONE transaction that
-   also carries the job's final counts and its closing log entry, so the
-   directory, the job and the access log change together or not at all.
+4. otherwise writes the rows. The directory, the job's final counts and its
+   closing log entry change together or not at all, in the job's last
+   transaction. For the target directory (100,000 rows) that transaction is
+   short (issue #13): the new rows were already inserted batch by batch, each
+   batch its own transaction of some tens of milliseconds with a pause after
+   it, so every other request's log entry gets SQLite's write lock in
+   between. Those rows carry the job's id (target.import_job_id) and no
+   reader sees them until the last transaction marks the job done
+   (models.directories.target_visible); changes to existing rows wait in a
+   temporary file and are applied in that last transaction. If the job
+   fails, or its process is killed and it is settled as 已中断, its rows are
+   deleted in batches afterwards (`discard_leftovers`) and never were visible.
 
 It runs in a background thread of the web process with its own app context
 and session, or inside the request when IMPORT_RUN_INLINE is set (tests).
@@ -40,14 +49,16 @@ from .. import background
 from ..background import Workers
 from ..extensions import db
 from ..filenames import clean_name
-from ..models import ImportJob, ImportRowError, User
+from ..models import ImportJob, ImportRowError, Target, User
 from . import bounded
 from .kinds import KINDS, Counts, Directory, Scope
 from .xlsx import FileProblem, SheetReader, format_problem, workbook_problem
 
 log = logging.getLogger(__name__)
 
-BATCH = 1000  # rows per executemany when writing
+BATCH = 1000  # rows per executemany when writing; a staged batch is one short transaction
+PAUSE_MIN = 0.02  # seconds, at least, between two staged batches on SQLite (see _pause)
+DISCARD_BATCH = 2000  # leftover rows of a failed import deleted per transaction
 PROGRESS_EVERY = 2000  # rows between progress commits while checking
 KEEP_UPLOADS = timedelta(days=2)  # a rejected file stays this long for "仅导入有效的行"
 STALE_AFTER = background.STALE_AFTER  # no heartbeat for this long: the job's process is gone
@@ -96,8 +107,11 @@ def purge_old_jobs() -> int:
     long been corrected or given up. The log entries of the import stay.
     """
     cutoff = clock.now() - current_app.config["IMPORT_KEEP_JOBS"]
+    stamped = Target.__table__.c.import_job_id
     old = select(ImportJob.id).where(ImportJob.state.in_(("done", "rejected", "failed")),
-                                     ImportJob.started_at < cutoff)
+                                     ImportJob.started_at < cutoff,
+                                     # a job whose id rows still carry keeps it: no id is reused for them
+                                     ~select(stamped).where(stamped == ImportJob.id).exists())
     ids = db.session.execute(old).scalars().all()
     if not ids:
         return 0
@@ -212,10 +226,16 @@ def wait_for_jobs(timeout: float = 600) -> None:
 
 
 def _thread_main(app: Flask, job_id: int) -> None:
-    """Run the job if it may start now, then whichever queued jobs may start after it."""
+    """Clean up after failed imports, run the job if it may start now (0: none), then whichever
+    queued jobs may start after it."""
     with app.app_context():
         try:
-            next_id: Optional[int] = job_id
+            try:
+                discard_leftovers(db.session.commit, pause=True)
+            except Exception:  # they stay invisible; the next thread tries again
+                log.exception("the rows of failed imports could not be deleted")
+                db.session.rollback()
+            next_id: Optional[int] = job_id or _next_startable()
             while next_id is not None:
                 _workers.now_running(next_id)
                 run(next_id, in_request=False)
@@ -223,6 +243,14 @@ def _thread_main(app: Flask, job_id: int) -> None:
                 next_id = _next_startable()
         finally:
             db.session.remove()
+
+
+def clean_up_after(response) -> None:
+    """Once this request has committed, delete what failed imports left (see `discard_leftovers`)."""
+    if current_app.config.get("IMPORT_RUN_INLINE") or _workers.busy():
+        return
+    app = current_app._get_current_object()
+    response.call_on_close(lambda: start_thread(app, 0))
 
 
 # --- the queue ----------------------------------------------------------------------
@@ -239,8 +267,14 @@ def _running():
 
 
 def _may_start(job: ImportJob) -> bool:
-    running = db.session.execute(_running().with_only_columns(ImportJob.user_id)).scalars().all()
-    return job.user_id not in running and len(running) < current_app.config["IMPORT_MAX_RUNNING"]
+    running = db.session.execute(
+        _running().with_only_columns(ImportJob.user_id, ImportJob.kind, ImportJob.department_id)).all()
+    return (
+        len(running) < current_app.config["IMPORT_MAX_RUNNING"]
+        and all(r.user_id != job.user_id for r in running)
+        # one import at a time into a department's directory: two would insert the same codes
+        and all((r.kind, r.department_id) != (job.kind, job.department_id) for r in running)
+    )
 
 
 def _claim(job: ImportJob) -> bool:
@@ -277,6 +311,8 @@ def kick(app: Flask) -> None:
     job_id = _next_startable()
     if job_id is not None:
         start_thread(app, job_id)
+    elif has_leftovers():
+        start_thread(app, 0)  # only the cleaning up
 
 
 # --- running a job ----------------------------------------------------------------
@@ -321,14 +357,24 @@ def run(job_id: int, *, in_request: bool) -> None:
             if _check_rows(job, user, directory, staged, save):
                 _write_rows(job, user, directory, staged, save, in_request)
         finished = True
-    except Exception:
-        log.exception("import job %s failed", job_id)
+    except Exception as exc:
         if not in_request:
             db.session.rollback()
             job = db.session.get(ImportJob, job_id)
             user = db.session.get(User, job.user_id)
-        _finish(job, user, "failed", outcome="error", message=FAILED_MESSAGE)
-        save()
+        if isinstance(exc, Interrupted):
+            log.warning("import job %s was settled as interrupted while it ran; it stops", job_id)
+        else:
+            log.exception("import job %s failed", job_id)
+        if job.state in ("validating", "writing"):  # not already settled as 已中断 by another request
+            _finish(job, user, "failed", outcome="error", message=FAILED_MESSAGE)
+            save()
+        if not in_request:
+            try:
+                discard_leftovers(save, pause=True)
+            except Exception:  # they stay invisible; the next import thread tries again
+                log.exception("the rows of import job %s could not be deleted", job_id)
+                db.session.rollback()
     if finished and job.state == "rejected" and may_accept_valid_subset(job):
         return  # keep the file for "仅导入有效的行"
     upload_path(job.token).unlink(missing_ok=True)
@@ -411,6 +457,52 @@ def _batches(staged: IO[str], size: int) -> Iterator[list[dict]]:
         yield batch
 
 
+class Interrupted(Exception):
+    """The job was settled as 已中断 (no heartbeat) while its thread still ran: it must stop."""
+
+
+def _still_writing(job: ImportJob, counts: Optional[Counts] = None) -> None:
+    """Stamp the job inside the current transaction, unless it is no longer 'writing' (then raise).
+
+    In the last transaction this also takes the job row's lock, so a request that would
+    settle it as 已中断 waits, then finds it done."""
+    values: dict = {"updated_at": clock.now()}
+    if counts is not None:  # the progress shown while writing
+        values.update(created=counts.created, updated=counts.updated, unchanged=counts.unchanged)
+    stamped = db.session.execute(
+        update(ImportJob).where(ImportJob.id == job.id, ImportJob.state == "writing").values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if stamped.rowcount != 1:
+        raise Interrupted()
+
+
+def _pause(started: float) -> None:
+    """After a staged batch's commit on SQLite: as long as the batch took (at least PAUSE_MIN), so
+    the requests that queued for the write lock meanwhile (each signed-in request appends its log
+    entry) get it before the next batch. PostgreSQL locks rows, not the database: no pause."""
+    if db.engine.dialect.name == "sqlite":
+        time.sleep(max(PAUSE_MIN, time.perf_counter() - started))
+
+
+def _stage_rows(job: ImportJob, directory: Directory, staged: IO[str], changes: IO[str], in_request: bool) -> Counts:
+    """Insert the new rows batch by batch, stamped with the job and invisible; keep the changes
+    to existing rows in `changes` for the last transaction. Outside a request each batch commits."""
+    counts = Counts()
+    for batch in _batches(staged, BATCH):
+        started = time.perf_counter()
+        plan = directory.stage(batch, job.id)
+        counts += Counts(created=len(plan.inserts), updated=len(plan.updates), unchanged=plan.unchanged)
+        for change in plan.updates:
+            changes.write(json.dumps(change, ensure_ascii=False))
+            changes.write("\n")
+        if not in_request:
+            _still_writing(job, counts)
+            db.session.commit()
+            _pause(started)
+    return counts
+
+
 def _write_rows(job: ImportJob, user: User, directory: Directory, staged: IO[str], save, in_request: bool) -> None:
     job.state = "writing"
     _touch(job)
@@ -419,8 +511,18 @@ def _write_rows(job: ImportJob, user: User, directory: Directory, staged: IO[str
     # In a request the job row and its start entry are in the same transaction:
     # a savepoint lets a failed write be undone without losing them.
     with db.session.begin_nested() if in_request else nullcontext():
-        for batch in _batches(staged, BATCH):
-            counts += directory.write(batch)
+        if directory.staged:
+            with tempfile.TemporaryFile("w+", encoding="utf-8", dir=upload_dir(), suffix=".jsonl") as changes:
+                counts = _stage_rows(job, directory, staged, changes, in_request)
+                # The last transaction: the changes to existing rows, the job done (which makes
+                # the stamped rows visible) and its log entry, together.
+                if not in_request:
+                    _still_writing(job)
+                for batch in _batches(changes, BATCH):
+                    directory.apply(batch)
+        else:
+            for batch in _batches(staged, BATCH):
+                counts += directory.write(batch)
     job.created, job.updated, job.unchanged = counts.created, counts.updated, counts.unchanged
     notes = [job.message] if job.message else []
     if job.accept_valid_subset and job.error_count:
@@ -462,14 +564,49 @@ INTERRUPTED = "这个导入已中断（可能是服务器重启），没有写�
 
 def settle_if_interrupted(job: ImportJob) -> bool:
     """True for a job whose process died mid-way (no heartbeat for STALE_AFTER). On first sight
-    its plaintext upload is deleted and it is marked failed, so the person may upload again."""
+    its plaintext upload is deleted and it is marked failed, so the person may upload again;
+    the rows it had staged are deleted by the next import thread (`discard_leftovers`)."""
     if job.state == "failed" and job.message == INTERRUPTED:
         return True
     if not is_stale(job):
         return False
+    # Only if it is still stale when the row is locked: its last transaction may just have made it done.
+    settled = db.session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job.id, ImportJob.state.in_(("validating", "writing")),
+               ImportJob.updated_at < clock.now() - STALE_AFTER)
+        .values(state="failed", message=INTERRUPTED, finished_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.refresh(job)
+    if not settled:
+        return job.state == "failed" and job.message == INTERRUPTED
     upload_path(job.token).unlink(missing_ok=True)
-    job.state, job.message, job.finished_at = "failed", INTERRUPTED, clock.now()
     return True
+
+
+def has_leftovers() -> bool:
+    """Rows staged by a failed or interrupted import are still in the database (invisible)."""
+    return any(cls.has_staged_leftovers() for cls in KINDS.values() if cls.staged)
+
+
+def discard_leftovers(save: Callable[[], None], *, pause: bool) -> int:
+    """Delete the rows staged by failed (or interrupted, then settled) imports, a batch per
+    transaction. They were never visible; this only takes them out of the database."""
+    removed = 0
+    for cls in KINDS.values():
+        if not cls.staged:
+            continue
+        while True:
+            started = time.perf_counter()
+            gone = cls.discard_staged(DISCARD_BATCH)
+            save()
+            removed += gone
+            if gone < DISCARD_BATCH:
+                break
+            if pause:
+                _pause(started)
+    return removed
 
 
 def settle_interrupted() -> None:

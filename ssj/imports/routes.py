@@ -121,6 +121,9 @@ def job(job):
     fragment = bool(request.headers.get("HX-Request"))
     response = make_response(render_template("imports/_job.html" if fragment else "imports/job.html", **context))
     response.vary.add("HX-Request")
+    if context["stale"]:
+        # Its staged rows are deleted by an import thread, once this request has committed the settling.
+        jobs.clean_up_after(response)
     return response
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, or_
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, event, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, with_loader_criteria
 
 from ..concurrency import Versioned
 from ..extensions import db
@@ -109,13 +109,14 @@ class Target(Versioned, db.Model):
         # The target list (SPEC §2: fast over 100,000 targets). Name order with
         # id as tie-break, then every filterable column: a search or filter is
         # answered from this index alone, without reading table rows.
+        # import_job_id last: every reader's visibility test (below) is answered here too.
         Index(
             "ix_target_search",
             "department_id", "name", "id", "status", "township_id", "industry",
-            "is_small_micro", "complaint_count", "serious_violation", "credit_grade",
+            "is_small_micro", "complaint_count", "serious_violation", "credit_grade", "import_job_id",
         ),
         # The industry filter menu: DISTINCT can skip through this index.
-        Index("ix_target_department_industry", "department_id", "industry"),
+        Index("ix_target_department_industry", "department_id", "industry", "import_job_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,6 +134,10 @@ class Target(Versioned, db.Model):
     serious_violation: Mapped[bool] = mapped_column(default=False)
     credit_grade: Mapped[str] = mapped_column(String(1), default="A")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set on a row a running import added (issue #13): the import writes its new rows in short
+    # transactions, and they stay invisible to every reader until its job is done, when the
+    # whole import appears at once (see `visible_targets` below); then the stamp is cleared.
+    import_job_id: Mapped[Optional[int]] = mapped_column(index=True)
 
     township: Mapped[Optional[Township]] = relationship()
 
@@ -174,3 +179,27 @@ class Conflict(Versioned, db.Model):
     inspector: Mapped[Inspector] = relationship()
     target: Mapped[Target] = relationship()
     declared_by: Mapped[Optional[User]] = relationship()
+
+
+def target_visible(table=None):
+    """The SQL condition "this target row is part of the directory": not a row of an import
+    that is still writing, failed or was cut off. Core statements over Target.__table__ add it
+    themselves; every ORM select gets it from `visible_targets`."""
+    from .jobs import ImportJob
+
+    c = (table if table is not None else Target.__table__).c
+    done = select(ImportJob.__table__.c.id).where(ImportJob.__table__.c.state == "done")
+    return or_(c.import_job_id.is_(None), c.import_job_id.in_(done.scalar_subquery()))
+
+
+_criteria: list = []
+
+
+@event.listens_for(Session, "do_orm_execute")
+def visible_targets(state) -> None:
+    """Every ORM select that touches Target sees only visible rows (fail closed: a row stamped
+    by a job that is not done, or by an unknown job, is left out), wherever it is queried."""
+    if state.is_select and not state.is_column_load and not state.is_relationship_load:
+        if not _criteria:
+            _criteria.append(with_loader_criteria(Target, target_visible()))
+        state.statement = state.statement.options(_criteria[0])

@@ -140,13 +140,13 @@ def test_xml_entities_are_refused(app, login_as, townships):
     rejected_job(app, login_as("staff"), hostile.package(sheet), "DOCTYPE")
 
 
-def running_job(app, username: str) -> int:
+def running_job(app, username: str, kind: str = "targets") -> int:
     """A job that some worker is reading right now."""
     from ssj.models import User
 
     with app.app_context():
         user = db.session.execute(select(User).where(User.username == username)).scalar_one()
-        job = ImportJob(token=f"t-{username}", kind="targets", user_id=user.id, department_id=user.department_id,
+        job = ImportJob(token=f"t-{username}", kind=kind, user_id=user.id, department_id=user.department_id,
                         filename="x.xlsx", file_sha256="0" * 64, state="validating")
         db.session.add(job)
         db.session.commit()
@@ -164,7 +164,8 @@ def test_one_running_import_per_person_and_a_few_in_all(app, login_as, townships
     assert "排队中" in staff.get(f"/imports/jobs/{waiting.token}").text
 
     # The person's own import ends, but the system is full: still waiting, and told why.
-    others = [running_job(app, BY_ROLE[role]) for role in ("supervisor", "section_head")]
+    # (other directories: the same directory of the same department would queue it anyway, below)
+    others = [running_job(app, BY_ROLE[role], "inspectors") for role in ("supervisor", "section_head")]
     with app.app_context():
         db.session.get(ImportJob, mine).state = "done"
         db.session.commit()
@@ -177,6 +178,23 @@ def test_one_running_import_per_person_and_a_few_in_all(app, login_as, townships
         db.session.get(ImportJob, others[0]).state = "done"
         db.session.commit()
         assert jobs._next_startable() == waiting.id
+        jobs.run(waiting.id, in_request=False)
+        assert db.session.get(ImportJob, waiting.id).state == "done"
+    assert counts(app)[0] == 3
+
+
+def test_one_import_at_a_time_into_a_departments_directory(app, login_as, townships):
+    """A colleague's running target import of the same department queues mine: the two would
+    stage the same credit codes (issue #13)."""
+    from ssj.imports import jobs
+    from tests.conftest import BY_ROLE
+
+    colleague = running_job(app, BY_ROLE["section_head"])
+    waiting = job_of(app, upload(login_as("staff"), "targets", hostile.valid(3)))
+    assert waiting.state == "queued"
+    with app.app_context():
+        db.session.get(ImportJob, colleague).state = "done"
+        db.session.commit()
         jobs.run(waiting.id, in_request=False)
         assert db.session.get(ImportJob, waiting.id).state == "done"
     assert counts(app)[0] == 3

@@ -159,16 +159,16 @@ def test_a_failed_write_rolls_back_every_batch(app, login_as, townships, monkeyp
     from ssj.imports.kinds.targets import Targets
 
     monkeypatch.setattr(jobs, "BATCH", 2)
-    real_write = Targets.write
+    real_stage = Targets.stage
     calls = []
 
-    def write_then_fail(self, batch):
+    def write_then_fail(self, batch, job_id):
         calls.append(len(batch))
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        return real_write(self, batch)
+        return real_stage(self, batch, job_id)
 
-    monkeypatch.setattr(Targets, "write", write_then_fail)
+    monkeypatch.setattr(Targets, "stage", write_then_fail)
     staff = login_as("staff")
     job = job_of(app, upload(staff, "targets", xlsx(headers("targets"), [target_row(n) for n in range(1, 6)])))
     assert calls[:2] == [2, 2]

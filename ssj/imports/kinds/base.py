@@ -153,9 +153,33 @@ class Directory:
         raise NotImplementedError
 
     # --- writing -------------------------------------------------------------
+    # A small directory writes every batch in the job's one last transaction (`write`).
+    # A large one (`staged`, issue #13) writes its new rows batch by batch in short
+    # transactions, stamped with the job and invisible to every reader (`stage`), and only
+    # its changes to existing rows in the last transaction (`apply`), which also marks the
+    # job done and so makes the stamped rows visible: all of the import appears at once.
+
+    staged: ClassVar[bool] = False
 
     def write(self, batch: list[dict[str, Any]]) -> Counts:
         raise NotImplementedError
+
+    def stage(self, batch: list[dict[str, Any]], job_id: int) -> "Plan":
+        """Insert the batch's new rows stamped with the job; return the plan, changes not applied."""
+        raise NotImplementedError
+
+    def apply(self, updates: list[dict[str, Any]]) -> None:
+        """Write changes to existing rows, as planned by `stage`."""
+        raise NotImplementedError
+
+    @classmethod
+    def discard_staged(cls, limit: int) -> int:
+        """Delete up to `limit` rows stamped by failed jobs; how many went."""
+        return 0
+
+    @classmethod
+    def has_staged_leftovers(cls) -> bool:
+        return False
 
     # --- exporting -----------------------------------------------------------
 
@@ -164,7 +188,16 @@ class Directory:
         raise NotImplementedError
 
 
-def upsert(
+@dataclass
+class Plan:
+    """What one batch of an upsert would do: rows to insert, changes to existing rows (by id)."""
+
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)  # {"id": ..., field: value, ...}
+    unchanged: int = 0
+
+
+def plan_upsert(
     table: Table,
     key: tuple[str, ...],
     fields: tuple[str, ...],
@@ -173,14 +206,13 @@ def upsert(
     scope_clause,
     on_insert: dict[str, Any],
     touch: Optional[str] = None,
-) -> Counts:
-    """Insert new rows and update changed ones of one batch, keyed by `key`.
+    now: Optional[datetime] = None,
+) -> Plan:
+    """Compare one batch with the stored rows, keyed by `key`: new rows, changed rows, unchanged rows.
 
     Unchanged rows are counted and left alone (a re-import rewrites nothing).
-    Everything goes through Core executemany, which is what makes 100,000 rows
-    a matter of seconds rather than minutes.
     """
-    counts = Counts()
+    plan = Plan()
     key_cols = [table.c[k] for k in key]
     wanted = [tuple(r[k] for k in key) for r in batch]
     if len(key_cols) == 1:
@@ -193,38 +225,65 @@ def upsert(
             select(*key_cols, table.c.id, *[table.c[f] for f in fields]).where(scope_clause, match)
         )
     }
-    now: datetime = utcnow()
-    inserts, updates = [], []
+    now = now or utcnow()
     for r in batch:
         old = existing.get(tuple(r[k] for k in key))
         if old is None:
             values = {**{k: r[k] for k in key}, **{f: r[f] for f in fields}, **on_insert}
             if touch:
                 values[touch] = now
-            inserts.append(values)
+            plan.inserts.append(values)
             continue
         old_values = old._mapping
         if all(old_values[f] == r[f] for f in fields):
-            counts.unchanged += 1
+            plan.unchanged += 1
             continue
-        params = {"b_id": old_values["id"], **{f"b_{f}": r[f] for f in fields}}
-        if touch:
-            params[f"b_{touch}"] = now
-        updates.append(params)
-    if inserts:
-        db.session.execute(insert(table), inserts)
-        counts.created += len(inserts)
-    if updates:
-        changed = fields + ((touch,) if touch else ())
-        values = {table.c[f]: bindparam(f"b_{f}", type_=table.c[f].type) for f in changed}
-        if "row_version" in table.c:
-            # A row the import changed is a newer version: an edit form opened before it is refused
-            # as stale (ssj/concurrency.py) instead of silently undoing the import's change.
-            values[table.c.row_version] = table.c.row_version + 1
-        stmt = update(table).where(table.c.id == bindparam("b_id")).values(values)
-        db.session.execute(stmt, updates)
-        counts.updated += len(updates)
-    return counts
+        plan.updates.append({"id": old_values["id"], **{f: r[f] for f in fields}})
+    return plan
+
+
+def apply_updates(
+    table: Table, fields: tuple[str, ...], updates: list[dict[str, Any]], *, touch: Optional[str] = None,
+    now: Optional[datetime] = None,
+) -> None:
+    """Write the changed rows of a plan (executemany by primary key)."""
+    if not updates:
+        return
+    changed = fields + ((touch,) if touch else ())
+    values = {table.c[f]: bindparam(f"b_{f}", type_=table.c[f].type) for f in changed}
+    if "row_version" in table.c:
+        # A row the import changed is a newer version: an edit form opened before it is refused
+        # as stale (ssj/concurrency.py) instead of silently undoing the import's change.
+        values[table.c.row_version] = table.c.row_version + 1
+    stamp = now or utcnow()
+    params = [{"b_id": u["id"], **{f"b_{f}": u[f] for f in fields}, **({f"b_{touch}": stamp} if touch else {})}
+              for u in updates]
+    stmt = update(table).where(table.c.id == bindparam("b_id")).values(values)
+    db.session.execute(stmt, params)
+
+
+def upsert(
+    table: Table,
+    key: tuple[str, ...],
+    fields: tuple[str, ...],
+    batch: list[dict[str, Any]],
+    *,
+    scope_clause,
+    on_insert: dict[str, Any],
+    touch: Optional[str] = None,
+) -> Counts:
+    """Insert new rows and update changed ones of one batch, keyed by `key`, in the caller's transaction.
+
+    Everything goes through Core executemany, which is what makes 100,000 rows
+    a matter of seconds rather than minutes.
+    """
+    now: datetime = utcnow()
+    plan = plan_upsert(table, key, fields, batch, scope_clause=scope_clause, on_insert=on_insert, touch=touch,
+                       now=now)
+    if plan.inserts:
+        db.session.execute(insert(table), plan.inserts)
+    apply_updates(table, fields, plan.updates, touch=touch, now=now)
+    return Counts(created=len(plan.inserts), updated=len(plan.updates), unchanged=plan.unchanged)
 
 
 def streamed(stmt, size: int = 2000):

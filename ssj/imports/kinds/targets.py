@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import and_, delete, insert, select
 
 from ... import creditcode
 from ...extensions import db
-from ...models import Target, Township
-from ...models.directories import TARGET_STATUSES
+from ...models import ImportJob, Target, Township
+from ...models.directories import TARGET_STATUSES, target_visible
 from .. import cells
-from .base import Column, Counts, Directory, ParsedRow, streamed, upsert
+from .base import Column, Directory, ParsedRow, Plan, apply_updates, plan_upsert, streamed
 
 STATUS_BY_LABEL = {label: code for code, label in TARGET_STATUSES.items()}
 GRADES = {g: g for g in "ABCD"}
@@ -105,14 +105,42 @@ class Targets(Directory):
     def duplicate_message(self, key: tuple, first_row: int) -> str:
         return f"统一社会信用代码 {key[0]} 与第 {first_row} 行重复，同一单位只能出现一次"
 
-    def write(self, batch: list[dict[str, Any]]) -> Counts:
-        table = Target.__table__
-        return upsert(
-            table, self.key_fields, self.FIELDS, batch,
-            scope_clause=table.c.department_id == self.scope.department_id,
-            on_insert={"department_id": self.scope.department_id},
+    # 100,000 rows: written in short transactions that let everyone else's requests through (issue #13).
+    staged = True
+
+    def stage(self, batch: list[dict[str, Any]], job_id: int) -> Plan:
+        t = Target.__table__
+        department = t.c.department_id == self.scope.department_id
+        plan = plan_upsert(
+            t, self.key_fields, self.FIELDS, batch,
+            scope_clause=and_(department, target_visible(t)),
+            on_insert={"department_id": self.scope.department_id, "import_job_id": job_id},
             touch="updated_at",
         )
+        if plan.inserts:
+            # A failed import's rows not yet cleaned up would collide on the credit code: they go first.
+            db.session.execute(
+                delete(t).where(department, t.c.credit_code.in_([r["credit_code"] for r in plan.inserts]),
+                                t.c.import_job_id.in_(_failed_jobs()))
+            )
+            db.session.execute(insert(t), plan.inserts)
+        return plan
+
+    def apply(self, updates: list[dict[str, Any]]) -> None:
+        apply_updates(Target.__table__, self.FIELDS, updates, touch="updated_at")
+
+    @classmethod
+    def discard_staged(cls, limit: int) -> int:
+        t = Target.__table__
+        # The job's state is checked in the same statement: never a row of a job that is done.
+        some = select(t.c.id).where(t.c.import_job_id.in_(_failed_jobs())).limit(limit)
+        return db.session.execute(delete(t).where(t.c.id.in_(some.scalar_subquery()))).rowcount
+
+    @classmethod
+    def has_staged_leftovers(cls) -> bool:
+        t = Target.__table__
+        return db.session.execute(select(t.c.id).where(t.c.import_job_id.in_(_failed_jobs())).limit(1)).first() \
+            is not None
 
     def export_rows(self, only=None) -> Iterator[list[Any]]:
         """`only`, a select of target ids, narrows the export to the list page's filters."""
@@ -120,7 +148,7 @@ class Targets(Directory):
         t = Target.__table__
         stmt = (
             select(t.c.credit_code, *[t.c[f] for f in self.FIELDS])
-            .where(t.c.department_id == self.scope.department_id)
+            .where(t.c.department_id == self.scope.department_id, target_visible(t))
             .order_by(t.c.credit_code)
         )
         if only is not None:
@@ -132,3 +160,9 @@ class Targets(Directory):
                 r.contact, TARGET_STATUSES.get(r.status, r.status), r.complaint_count,
                 _yes_no(r.serious_violation), r.credit_grade,
             ]
+
+
+def _failed_jobs():
+    """Jobs whose stamped rows are leftovers to delete: failed (a kill is settled as failed first)."""
+    j = ImportJob.__table__
+    return select(j.c.id).where(j.c.state == "failed").scalar_subquery()
