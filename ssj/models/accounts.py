@@ -34,7 +34,7 @@ class Section(db.Model):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
 
-    department: Mapped[Department] = relationship(back_populates="sections")
+    department: Mapped[Department] = relationship(back_populates="sections", lazy="joined", innerjoin=True)
 
     @property
     def full_name(self) -> str:

@@ -122,7 +122,9 @@ class Task(db.Model):
     out_of_plan: Mapped[bool] = mapped_column(default=False)
     out_of_plan_reason: Mapped[str] = mapped_column(Text, default="")
 
-    section: Mapped[Section] = relationship()
+    # Joined: every loader checks the task's department through its section, and every
+    # task page names the section with its department (one query instead of three).
+    section: Mapped[Section] = relationship(lazy="joined", innerjoin=True)
     plan: Mapped[Optional[AnnualPlan]] = relationship()
     organizer: Mapped[User] = relationship()
     matters: Mapped[list["TaskMatter"]] = relationship(cascade="all, delete-orphan")
@@ -157,7 +159,8 @@ class TaskMatter(db.Model):
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
     matter_id: Mapped[int] = mapped_column(ForeignKey("matter.id"))
 
-    matter: Mapped[Matter] = relationship()
+    # Joined: a task's matters are always shown by name (no query per matter).
+    matter: Mapped[Matter] = relationship(lazy="joined", innerjoin=True)
 
 
 class TaskPartner(db.Model):
@@ -169,7 +172,7 @@ class TaskPartner(db.Model):
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
 
-    department: Mapped[Department] = relationship()
+    department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
 
 
 class Stratum(db.Model):

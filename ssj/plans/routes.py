@@ -271,12 +271,19 @@ def task_new():
     return redirect(url_for("plans.task", task_id=task.id))
 
 
+# Until its draw is frozen a task's page is about the pools the draw will start from. After
+# it, the frozen pools are in the draw record, and the live preview (a pass over the whole
+# directory, most of the page's cost) is computed only when asked for.
+LIVE_PREVIEW_STATES = ("planned", "drawing")
+
+
 def _task_page(task, status: int = 200, error: str | None = None):
     plan, uncovered = service.live_plan_coverage(task)
+    live = task.status in LIVE_PREVIEW_STATES or request.args.get("preview") == "1"
     return render_template(
         "plans/task.html",
         task=task,
-        preview=service.preview(task, clock.today()),
+        preview=service.preview(task, clock.today()) if live else None,
         live_plan=plan,
         live_uncovered=uncovered,
         township_names=service.township_names(task.township_id_list),

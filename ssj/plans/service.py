@@ -481,6 +481,34 @@ def pool_sizes(scope: Scope, enabled: Iterable[str]) -> dict[str, int]:
     return sizes
 
 
+def _type_counts(department_id: int, township_ids: Iterable[int] = ()) -> tuple[dict, dict]:
+    """The department's operating targets by (industry, small/micro, special): the whole county, and
+    those in `township_ids` (all of them when empty).
+
+    One grouped count over the directory answers both the county base of Art 7 and, restricted to
+    the task's townships, its pool: the task page's preview made two passes for them.
+    """
+    townships = list(township_ids)
+    in_area = case((Target.township_id.in_(townships), True), else_=False) if townships else literal(True)
+    special = case((Target.special_clause(), literal(True)), else_=literal(False)).label("special")
+    rows = select(Target.industry.label("industry"), Target.is_small_micro.label("small"), special,
+                  in_area.label("in_area")).where(
+        Target.department_id == department_id, Target.status == "operating").subquery()
+    county: dict[tuple[str, bool, bool], int] = {}
+    area: dict[tuple[str, bool, bool], int] = {}
+    # Grouping the subquery's columns: PostgreSQL does not match a repeated expression whose
+    # bound parameters are numbered anew.
+    for industry, small, is_special, here, n in db.session.execute(
+        select(rows.c.industry, rows.c.small, rows.c.special, rows.c.in_area, func.count())
+        .group_by(rows.c.industry, rows.c.small, rows.c.special, rows.c.in_area)
+    ):
+        key = (industry or "", bool(small), bool(is_special))
+        county[key] = county.get(key, 0) + n
+        if here:
+            area[key] = area.get(key, 0) + n
+    return county, area
+
+
 def same_type_counts(department_id: int) -> dict[tuple[str, bool, bool], int]:
     """The department's operating targets by (industry, small/micro, special): the county base of Art 7.
 
@@ -488,17 +516,7 @@ def same_type_counts(department_id: int) -> dict[tuple[str, bool, bool], int]:
     task is measured (rules.county_base). The directory is not secret, and these
     counts do not depend on any draw (SPEC §4).
     """
-    special = case((Target.special_clause(), literal(True)), else_=literal(False)).label("special")
-    rows = select(Target.industry.label("industry"), Target.is_small_micro.label("small"), special).where(
-        Target.department_id == department_id, Target.status == "operating").subquery()
-    out: dict[tuple[str, bool, bool], int] = {}
-    for industry, small, is_special, n in db.session.execute(
-        select(rows.c.industry, rows.c.small, rows.c.special, func.count())
-        .group_by(rows.c.industry, rows.c.small, rows.c.special)
-    ):
-        key = (industry or "", bool(small), bool(is_special))
-        out[key] = out.get(key, 0) + n
-    return out
+    return _type_counts(department_id)[0]
 
 
 def county_sizes(scope: Scope, enabled: Iterable[str]) -> dict[str, int]:
@@ -609,8 +627,12 @@ class Preview:
 
 def preview(task: Task, on_date: date) -> Preview:
     """Pool sizes and sample sizes k = ceil(N × ratio / 100) if the draw were held on `on_date`."""
-    sizes = pool_sizes(Scope.of_task(task), [s.kind for s in task.strata])
-    county = county_sizes(Scope.of_task(task), [s.kind for s in task.strata])
+    scope, kinds = Scope.of_task(task), [s.kind for s in task.strata]
+    # The pool (the task's townships) and the county base (Art 7) from one pass over the directory:
+    # the pool is the county base restricted to the task's townships, by the same rules.
+    county_counts, area_counts = _type_counts(scope.department_id, scope.township_ids)
+    sizes = rules.county_base(area_counts, scope.industries, scope.size_filter, kinds)
+    county = rules.county_base(county_counts, scope.industries, scope.size_filter, kinds)
     shown = []
     warnings = []
     for s in task.strata:

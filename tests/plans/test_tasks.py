@@ -336,3 +336,20 @@ def test_task_list_filters_and_returns_its_fragment_to_htmx(app, login_as, matte
     assert "HX-Request" in r.headers.get("Vary", "")
     r = staff.get(f"/tasks?year={year - 1}")
     assert "<html" in r.text and link not in r.text and "没有符合条件的抽查任务" in r.text
+
+
+def test_after_the_draw_the_live_preview_is_computed_only_when_asked_for(app, login_as):
+    """A drawn task's pools are frozen in its draw record: its page does not pass over the whole
+    directory on every visit (bench/pages.py), and still offers the live count on request."""
+    from tests.ceremony.conftest import build_world, full_draw
+
+    world = build_world(app)
+    staff = login_as("staff")
+    page = staff.get(f"/tasks/{world.task_id}").text
+    assert "可参加抽取的执法检查人员" in page  # planned: the preview is the page's point
+    full_draw(staff, app, world.task_id)
+    page = staff.get(f"/tasks/{world.task_id}").text
+    assert "可参加抽取的执法检查人员" not in page and "按最新名录计算" in page
+    assert "可参加抽取的执法检查人员" in staff.get(f"/tasks/{world.task_id}?preview=1").text
+    fragment = staff.get(f"/tasks/{world.task_id}/preview", headers={"HX-Request": "true"}).text
+    assert fragment.lstrip().startswith('<section id="pool-preview"') and "可参加抽取的执法检查人员" in fragment
