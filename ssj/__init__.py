@@ -5,7 +5,7 @@ import os
 from functools import cache
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -147,12 +147,18 @@ def _init_keys(app: Flask, key_dir: Path) -> None:
 
     def load() -> KeyRing:
         # Reloaded when the key directory changes (a rotation by `flask keys rotate`
-        # in another process), so running workers pick up the new KEK.
-        try:
-            version = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in key_dir.iterdir()))
-        except FileNotFoundError:
-            version = ()
-        ring = load_version(version)
+        # in another process), so running workers pick up the new KEK. Looked at once
+        # per request: a page that logs a reference per drawn target asked the file
+        # system every time.
+        ring = g.get("_ssj_keyring") if has_request_context() else None
+        if ring is None:
+            try:
+                version = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in key_dir.iterdir()))
+            except FileNotFoundError:
+                version = ()
+            ring = load_version(version)
+            if has_request_context():
+                g._ssj_keyring = ring
         opened = app.extensions.get("ssj.unsealed")  # sealed mode: held in this process's memory only
         return ring.unsealed(opened) if ring.sealed and opened is not None else ring
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Iterable, Optional
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..draws import algorithm as alg
@@ -51,7 +52,10 @@ def _inspectors_by_staff_no(staff_nos: Iterable[str]) -> dict[str, Inspector]:
     wanted = sorted(set(staff_nos))
     found: dict[str, Inspector] = {}
     for chunk in _chunks(wanted):
-        for i in db.session.execute(select(Inspector).where(Inspector.staff_no.in_(chunk))).scalars():
+        # With their sections: every team member is shown with theirs (no query per section).
+        for i in db.session.execute(
+            select(Inspector).options(joinedload(Inspector.section)).where(Inspector.staff_no.in_(chunk))
+        ).scalars():
             found[i.staff_no] = i
     missing = set(wanted) - set(found)
     if missing:

@@ -22,7 +22,7 @@ who they are. The discipline office may witness; it still never reads lists.
 """
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -36,11 +36,19 @@ VETO = (ADMIN, DISCIPLINE)
 
 
 def lead_section_id(task: Task) -> int | None:
-    """The 劳动保障监察大队 of the task's department, which leads every draw (Art 5)."""
+    """The 劳动保障监察大队 of the task's department, which leads every draw (Art 5).
+
+    Looked up once per request and department: a page asks several policies (may read the
+    list, may organise) that each need it.
+    """
     code = current_app.config["DRAW_LEAD_SECTION_CODE"]
-    return db.session.execute(
-        select(Section.id).where(Section.department_id == task.section.department_id, Section.code == code)
-    ).scalar_one_or_none()
+    department_id = task.section.department_id
+    known = g.setdefault("_ssj_lead_sections", {}) if has_request_context() else {}
+    if (department_id, code) not in known:
+        known[department_id, code] = db.session.execute(
+            select(Section.id).where(Section.department_id == department_id, Section.code == code)
+        ).scalar_one_or_none()
+    return known[department_id, code]
 
 
 def leads_draws(user) -> bool:
