@@ -34,6 +34,16 @@ from typing import Optional
 
 from sqlalchemy.engine import make_url
 
+from .audit.verify import verify_log
+from .exports.jobs import KEEP, file_path
+from .extensions import db
+from .identity import stored_identity
+from .inspections.evidence import store_dir
+from .keys import KeyError_, missing_keys
+from .models import DrawAttempt, EvidenceFile, ExportJob, TaskKey
+from .sealing import envelope
+from .sealing.service import data_key, open_json
+
 FORMAT = "ssj-backup/v1"
 KEYS_FORMAT = "ssj-keys/v1"
 MANIFEST = "manifest.json"
@@ -214,10 +224,6 @@ def make_backup(dest: Path) -> tuple[Manifest, str]:
     from flask import current_app
     from sqlalchemy import select
 
-    from .exports.jobs import KEEP, file_path
-    from .extensions import db
-    from .inspections.evidence import store_dir
-    from .models import EvidenceFile, ExportJob, TaskKey
 
     key_dir = Path(current_app.config["KEY_DIR"]).resolve()
     dest = dest.resolve()
@@ -277,8 +283,6 @@ def make_backup(dest: Path) -> tuple[Manifest, str]:
 
 def identity_fields() -> dict:
     """Which instance the backup is of, so a restore with another instance's keys stops at once."""
-    from .identity import stored_identity
-
     identity = stored_identity()
     return {"instance_id": identity[0], "crypto_suite": identity[1]} if identity else {}
 
@@ -288,8 +292,6 @@ def identity_fields() -> dict:
 
 def export_keys(key_dir: Path, dest: Path) -> Manifest:
     """Copy every key file to the new directory `dest` (0700/0600) with a manifest of their hashes."""
-    from .keys import missing_keys
-
     absent = missing_keys(key_dir)
     if absent:
         raise BackupError(f"密钥目录 {key_dir} 缺少 {', '.join(absent)}，无法导出完整的密钥。")
@@ -441,13 +443,6 @@ def _check_restored(instance: Path, uri: str, key_dir: Path, report: VerifyRepor
     from sqlalchemy import select
 
     from . import create_app
-    from .audit.verify import verify_log
-    from .extensions import db
-    from .inspections.evidence import store_dir
-    from .keys import KeyError_
-    from .models import DrawAttempt, EvidenceFile, TaskKey
-    from .sealing import envelope
-    from .sealing.service import data_key, open_json
 
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "KEY_DIR": str(key_dir)}, instance_path=str(instance))

@@ -1,6 +1,7 @@
 """Command line: `flask --app app init | demo | create-user | audit ... | keys ... | backup ... | restore`."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -8,10 +9,27 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from flask_migrate import upgrade
 from sqlalchemy import select
 
-from . import clock
+from . import audit, clock, suites
+from .audit.service import checkpoint, ensure_head
+from .audit.verify import ExportFileError, export_checkpoints, parse_export, verify_log
+from .auth.passwords import hash_password, password_problem
+from .auth.roles import ALL_ROLES
+from .backup import (
+    BackupError, check_backup_files, export_keys, fresh_dir, install_keys, make_backup, restore_files, verify_backup,
+)
+from .custody import service as custody
+from .custody.service import handover, is_unsealed
+from .custody.shares import LINES, ShareError, sheet_lines
+from .demo import DEMO_PASSWORD, demo_logins, load_demo
 from .extensions import db
+from .filemodes import secure_tree
+from .identity import adopt_identity
+from .keys import KeyError_, create_keys, read_instance_file
+from .models import Department, Section, TaskKey, User
+from .sealing import envelope
 
 
 def init_app(app: Flask) -> None:
@@ -31,12 +49,6 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def init_command(crypto):
     """Create the keys (first run only), migrate the database, start the access log."""
-    from flask_migrate import upgrade
-
-    from .audit.service import ensure_head
-    from .identity import adopt_identity
-    from .keys import create_keys, read_instance_file
-
     key_dir = Path(current_app.config["KEY_DIR"])
     chosen = read_instance_file(key_dir)[1] if (key_dir / "instance.json").exists() else None
     if crypto and chosen and crypto != chosen:
@@ -52,8 +64,6 @@ def init_command(crypto):
     db.session.commit()
     click.echo("database is up to date")
     # What existed before (an older instance, an unpacked copy) is tightened too (SPEC §4 "Files").
-    from .filemodes import secure_tree
-
     fixed = secure_tree(Path(current_app.instance_path))
     if key_dir.resolve() != Path(current_app.instance_path).resolve() and not key_dir.is_relative_to(current_app.instance_path):
         fixed += secure_tree(key_dir)
@@ -73,9 +83,6 @@ def init_command(crypto):
 @click.option("--targets", default=3000, show_default=True, help="Number of employers to generate.")
 def demo_command(if_empty: bool, targets: int):
     """Load the demo county: departments, sections, users, directories."""
-    from .demo import DEMO_PASSWORD, demo_logins, load_demo
-    from .models import User
-
     if if_empty and db.session.execute(select(User.id).limit(1)).first() is not None:
         click.echo("演示数据已存在，保留现有数据。")
     else:
@@ -99,11 +106,6 @@ def demo_command(if_empty: bool, targets: int):
 @click.password_option()
 def create_user_command(username, display_name, roles, department, section, password):
     """Create a user (e.g. the first admin)."""
-    from . import audit
-    from .auth.passwords import hash_password, password_problem
-    from .auth.roles import ALL_ROLES
-    from .models import Department, Section, User
-
     bad = set(roles) - set(ALL_ROLES)
     if bad:
         raise click.UsageError(f"unknown roles: {', '.join(sorted(bad))}; choose from {', '.join(ALL_ROLES)}")
@@ -156,8 +158,6 @@ class _CannotCheck(click.ClickException):
 )
 def audit_verify(against_path):
     """Verify the chain, MACs, head row and signed checkpoints; exit 1 on the first problem."""
-    from .audit.verify import ExportFileError, parse_export, verify_log
-
     against = None
     if against_path is not None:
         try:
@@ -178,8 +178,6 @@ def audit_verify(against_path):
 @audit_cli.command("checkpoint")
 def audit_checkpoint():
     """Sign the current head of the log now."""
-    from .audit.service import checkpoint
-
     cp = checkpoint()
     db.session.commit()
     click.echo(f"checkpoint seq={cp.seq} head={cp.head_hash} signature={cp.signature}")
@@ -195,11 +193,6 @@ def audit_checkpoint():
 @click.option("--sign-now", is_flag=True, help="Sign the current head first, so the export covers the log up to now.")
 def audit_export_checkpoints(output, sign_now):
     """Write every signed checkpoint and the public key as JSON, for the discipline office to keep."""
-    import json
-
-    from .audit.service import checkpoint
-    from .audit.verify import export_checkpoints
-
     if output is not None and output.exists():
         # An earlier export may be the only copy kept outside the system.
         raise _CannotCheck(f"{output} exists; choose a new file name\n文件 {output} 已存在，为免覆盖已留存的导出，请换一个文件名。")
@@ -229,12 +222,6 @@ keys_cli = AppGroup("keys", help="The keys outside the database.")
 @keys_cli.command("rotate")
 def keys_rotate():
     """Replace the key-encryption key and rewrap every task's data key with it."""
-    import os
-
-    from . import audit, suites
-    from .models import TaskKey
-    from .sealing import envelope
-
     key_dir = Path(current_app.config["KEY_DIR"])
     if current_app.extensions["ssj.keys"]().sealed:
         raise click.ClickException("封存模式下不能在命令行轮换密钥：本命令所在的进程没有 KEK。"
@@ -274,8 +261,6 @@ def keys_rotate():
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 def keys_export(dest):
     """Copy every key file to DEST (a new directory on offline media) with their SHA-256."""
-    from .backup import BackupError, export_keys
-
     try:
         manifest = export_keys(Path(current_app.config["KEY_DIR"]), dest)
     except BackupError as exc:
@@ -300,9 +285,6 @@ backup_cli = _BackupGroup("backup", help="Backups: `backup DEST` makes one, `bac
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 def backup_create(dest):
     """Write a backup (database, evidence, current exports, manifest; never keys) to the new directory DEST."""
-    from . import audit
-    from .backup import BackupError, make_backup
-
     try:
         manifest, digest = make_backup(dest)
     except BackupError as exc:
@@ -322,8 +304,6 @@ def backup_create(dest):
               help="A key directory (e.g. from `keys export`); default: this instance's keys.")
 def backup_verify(src, keys_dir):
     """Restore SRC into a temporary instance and check the log chain, sealed data and evidence hashes."""
-    from .backup import verify_backup
-
     key_dir = keys_dir or Path(current_app.config["KEY_DIR"])
     opened = None
     if keys_dir is None and current_app.extensions["ssj.keys"]().sealed:
@@ -344,12 +324,6 @@ def backup_verify(src, keys_dir):
               help="A directory written by `keys export`, copied into the (empty) key directory first.")
 def restore_command(src, keys_src):
     """Restore a backup made by `backup` into this instance, whose database must be empty."""
-    from flask_migrate import upgrade
-
-    from . import audit
-    from .backup import BackupError, check_backup_files, install_keys, restore_files
-    from .keys import KeyError_
-
     key_dir = Path(current_app.config["KEY_DIR"])
     try:
         manifest = check_backup_files(src)
@@ -391,11 +365,6 @@ def restore_command(src, keys_src):
 @click.option("--custodian", "custodians", multiple=True, help="Custodian names, in share order (optional).")
 def keys_split(count, threshold, out_dir, custodians):
     """Sealed mode: share the keys k-of-n among custodians; afterwards no file holds the KEK."""
-    from . import audit
-    from .backup import BackupError, fresh_dir
-    from .custody import service as custody
-    from .custody.shares import sheet_lines
-
     key_dir = Path(current_app.config["KEY_DIR"])
     keys = current_app.extensions["ssj.keys"]()
     try:
@@ -436,8 +405,6 @@ def serve_command(bind, workers, threads):
     read end: the master reads them into memory before forking, so every
     worker (and every worker it restarts) has them, and no file ever did.
     """
-    from .custody.service import handover, is_unsealed
-
     app = current_app._get_current_object()
     argv = ["gunicorn", "--workers", str(workers), "--threads", str(threads), "--bind", bind]
     env = dict(os.environ)
@@ -466,10 +433,6 @@ def serve_command(bind, workers, threads):
 
 def _console_unseal() -> dict:
     """Sealed mode on the server console: K custodians type their shares here (never over a network)."""
-    from . import audit
-    from .custody import service as custody
-    from .custody.shares import LINES, ShareError
-
     app = current_app._get_current_object()
     keys = app.extensions["ssj.keys"]()
     click.echo(f"系统处于封存模式：需要 {keys.custody['threshold']} 位保管人在本控制台输入份额。", err=True)

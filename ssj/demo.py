@@ -28,13 +28,14 @@ from . import audit
 from .auth.passwords import hash_password
 from .auth.roles import ADMIN, DISCIPLINE, INSPECTOR, ROLE_NAMES, SECTION_HEAD, STAFF, SUPERVISOR
 from .creditcode import ALPHABET, check_character
-from .demo_data import businesses, county, names
+from .demo_data import DEMO_PASSWORD, businesses, county, names
 from .demo_data.matters import MATTERS
+from .demo_lifecycle import load_lifecycle
 from .directories.versions import apply_matter_changes
 from .extensions import db
 from .models import Conflict, Department, Inspector, Matter, Section, Target, Township, User
+from .training.service import load_demo_training
 
-DEMO_PASSWORD = "ssj-demo-2026"
 
 # Bulk inserts go in batches so that 100,000 employers never sit in memory at once.
 _BATCH = 5000
@@ -342,11 +343,7 @@ def load_demo(target_count: int = 3000) -> dict[str, int]:
     inspectors = _load_inspectors(depts, sections, users, added)
     picks = _load_targets(depts["RSJ"], townships, target_count, added)
     _load_conflicts(depts["RSJ"], inspectors, users, picks, added)
-    from .training.service import load_demo_training
-
     load_demo_training()  # Art 15 training sessions, so the dashboard has something to show
-    from .demo_lifecycle import load_lifecycle
-
     added.update(load_lifecycle())  # tasks in every stage, each committed as it is done
     audit.record("demo_loaded", objects=added, username="cli")
     db.session.flush()

@@ -45,7 +45,7 @@ from .auth.roles import INSPECTOR
 from .auth.sessions import start_session
 from .ceremony import service as ceremony
 from .ceremony.forms import DigitsForm
-from .demo import DEMO_PASSWORD
+from .demo_data import DEMO_PASSWORD
 from .plans.forms import earliest_publish_date
 from .extensions import db
 from .inspections import evidence, followup, reports

@@ -20,8 +20,11 @@ from typing import Optional
 
 from sqlalchemy import inspect, select
 
+from .audit import chain
+from .audit.verify import key_id_of
 from .extensions import db
-from .keys import KeyError_, KeyRing
+from .keys import KeyError_, KeyRing, read_instance_file, write_instance_file
+from .models import AccessLogEntry, AuditCheckpoint, InstanceIdentity, TaskKey
 
 
 class ForeignKeys(KeyError_):
@@ -37,8 +40,6 @@ def _has(table: str) -> bool:
 
 def stored_identity() -> Optional[tuple[str, str]]:
     """(instance id, crypto suite) of the database, or None before init / before ids existed."""
-    from .models import InstanceIdentity
-
     if not _has("instance_identity"):
         return None
     row = db.session.get(InstanceIdentity, 1)
@@ -47,10 +48,6 @@ def stored_identity() -> Optional[tuple[str, str]]:
 
 def key_fit_problem(keys: KeyRing, key_dir: str, *, check_kek: bool = True) -> Optional[str]:
     """Why these keys do not fit the data in this database (Chinese), or None. Reads only."""
-    from .audit import chain
-    from .audit.verify import key_id_of
-    from .models import AccessLogEntry, AuditCheckpoint, TaskKey
-
     if not _has("access_log"):
         return None  # an empty database: nothing to fit yet
     identity = stored_identity()
@@ -104,9 +101,6 @@ def adopt_identity(keys_dir, keys: KeyRing) -> tuple[str, bool]:
     A key directory from before instance ids gets one first. Called only
     after refuse_foreign_keys passed, so the keys are known to fit.
     """
-    from .keys import read_instance_file, write_instance_file
-    from .models import InstanceIdentity
-
     instance_id, suite = read_instance_file(keys_dir)
     if instance_id is None:
         instance_id = write_instance_file(keys_dir, suite)

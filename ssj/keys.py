@@ -27,6 +27,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from .sealing.envelope import kek_id
+from .suites import mac, new_key
+
 KEY_FILES = ("secret_key", "kek.key", "audit.key", "audit_signing.pem")
 # Not in KEY_FILES: a key directory from before instance ids lacks it and is
 # adopted by `flask init` once the keys are shown to fit the data.
@@ -100,8 +103,6 @@ def create_keys(key_dir: Path, suite: str = "intl") -> list[str]:
                 serialization.NoEncryption(),
             )
         elif name == "kek.key":
-            from .suites import new_key
-
             data = new_key(read_instance_file(key_dir)[1])  # SM4 keys are 16 bytes, AES-256 keys 32
         else:
             data = secrets.token_bytes(32)
@@ -139,8 +140,6 @@ class KeyRing:
         return self.kek is None
 
     def kek_by_id(self, wanted: str) -> bytes | None:
-        from .sealing.envelope import kek_id
-
         for candidate in (self.kek, *self.other_keks):
             if candidate is not None and kek_id(candidate) == wanted:
                 return candidate
@@ -181,8 +180,6 @@ class KeyRing:
         if self.audit_root is None:
             raise Sealed("audit root is not on this machine (sealed mode)")
         if self.crypto_suite == "sm":  # HMAC-SM3 (ssj/suites.py)
-            from .suites import mac
-
             return mac("sm", self.audit_root, label.encode())
         return hmac.new(self.audit_root, label.encode(), hashlib.sha256).digest()
 

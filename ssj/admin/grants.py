@@ -17,7 +17,7 @@ from typing import Optional
 from sqlalchemy import select
 
 from .. import audit, clock
-from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
+from ..auth.roles import ROLE_NAMES, SECTION_HEAD, STAFF, SUPERVISOR
 from ..auth.sessions import revoke_all
 from ..ceremony import policy as ceremony_policy
 from ..extensions import db
@@ -115,8 +115,6 @@ def wanted_of(grant: AccessGrant) -> dict:
 
 def describe(grant: AccessGrant) -> str:
     """One Chinese line for the approver: what the account would become."""
-    from ..auth.roles import ROLE_NAMES
-
     if grant.kind == "password":
         return "重置登录密码（批准后新密码生效，原有登录全部结束）"
     w = wanted_of(grant)

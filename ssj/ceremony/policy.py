@@ -8,7 +8,9 @@ office sees who tried to read a list they had no business with.
 
 Who organises (Art 5, SPEC §3): the 劳动保障监察大队 leads the draw of
 every section's task and the responsible section cooperates, so the
-planners of both sections run the ceremony ("organising sections").
+planners of both sections run the ceremony ("organising sections"). That
+rule is in ssj.plans.policy, which lists and shows tasks by it; the ceremony
+depends on the plans area, never the other way round (issue #15).
 
 Need to know for the sealed list (SPEC §4): the task's organizer, the
 大队 organiser who ran its sealed draw, the heads of both organising
@@ -22,53 +24,23 @@ who they are. The discipline office may witness; it still never reads lists.
 """
 from __future__ import annotations
 
-from flask import current_app, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.roles import ADMIN, DISCIPLINE, SECTION_HEAD, STAFF, SUPERVISOR
+from ..auth.roles import ADMIN, DISCIPLINE, SECTION_HEAD, SUPERVISOR
 from ..extensions import db
-from ..models import DrawAttempt, Inspector, Section, Task, User
+from ..models import Assignment, DrawAttempt, Inspector, Task, User
+from ..plans.policy import (  # noqa: F401  (named here too: the ceremony's callers ask ceremony.policy)
+    PLANNERS, lead_section_id, leads_draws, organises_draw, organising_section_ids,
+)
 from ..security.access import not_found, refuse
 
-PLANNERS = (STAFF, SECTION_HEAD)
 VETO = (ADMIN, DISCIPLINE)
-
-
-def lead_section_id(task: Task) -> int | None:
-    """The 劳动保障监察大队 of the task's department, which leads every draw (Art 5).
-
-    Looked up once per request and department: a page asks several policies (may read the
-    list, may organise) that each need it.
-    """
-    code = current_app.config["DRAW_LEAD_SECTION_CODE"]
-    department_id = task.section.department_id
-    known = g.setdefault("_ssj_lead_sections", {}) if has_request_context() else {}
-    if (department_id, code) not in known:
-        known[department_id, code] = db.session.execute(
-            select(Section.id).where(Section.department_id == department_id, Section.code == code)
-        ).scalar_one_or_none()
-    return known[department_id, code]
-
-
-def leads_draws(user) -> bool:
-    """A planner of the 大队, which organises the draws of every section of its department (Art 5)."""
-    return (
-        user.has_role(*PLANNERS)
-        and user.section is not None
-        and user.section.code == current_app.config["DRAW_LEAD_SECTION_CODE"]
-    )
-
-
-def organising_section_ids(task: Task) -> set[int]:
-    """The responsible section and the 大队: the sections that organise the task's draw."""
-    lead = lead_section_id(task)
-    return {task.section_id} | ({lead} if lead is not None else set())
 
 
 def in_section(user, task: Task) -> bool:
     """A planner (staff or head) of one of the task's organising sections."""
-    return user.has_role(*PLANNERS) and user.section_id is not None and user.section_id in organising_section_ids(task)
+    return organises_draw(user, task)
 
 
 def in_department(user, task: Task) -> bool:
@@ -195,8 +167,6 @@ def my_inspector(user=None) -> Inspector | None:
 
 def own_inspector_on(task: Task) -> bool:
     """A partner department's inspector reaches a joint task only through their own assignment."""
-    from ..models import Assignment
-
     inspector = my_inspector() if current_user.has_role("inspector") else None
     if inspector is None:
         return False

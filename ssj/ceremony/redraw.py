@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from .. import audit
 from ..extensions import db
 from ..models import Assignment, DrawAttempt, Target, Task, User
+from ..plans.service import Scope
 from .attempts import CeremonyError, REDRAWABLE, _CREDIT_CODE_LIKE, _claim, _now, _ref
 
 
@@ -25,8 +26,6 @@ def reason_problem(task: Task, text: str) -> Optional[str]:
     """
     if _CREDIT_CODE_LIKE.search(text):
         return "原因将写入公开的抽取记录，不能包含统一社会信用代码或类似的 18 位编码，请改用文字说明。"
-    from ..plans.service import Scope
-
     names = db.session.execute(select(Target.name).where(*Scope.of_task(task).conditions())).scalars()
     for name in names:
         if len(name) >= 4 and name in text:

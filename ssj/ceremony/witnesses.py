@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .. import audit
+from ..auth.service import authenticate
 from ..draws import algorithm as alg
 from ..extensions import db
 from ..models import DrawAttempt, DrawWitness, User
@@ -77,8 +78,6 @@ def confirm_witness(attempt: DrawAttempt, username: str, password: str) -> User:
     argon2 check, failures counted towards the same lockout and logged. A
     refusal is logged here too, naming the attempt, and raises.
     """
-    from ..auth.service import authenticate
-
     result = authenticate(username, password)
     if result.user is None:
         refuse_witness(attempt, "witness_password", tried=username)

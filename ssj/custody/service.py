@@ -27,8 +27,10 @@ from pathlib import Path
 from typing import Optional
 
 from .. import suites
+from ..identity import ForeignKeys, key_fit_problem
 from ..keys import CUSTODY_FILE, KeyRing, is_sealed_dir
 from ..sealing import envelope
+from ..sealing.envelope import kek_id
 from . import shares as sh
 
 FORMAT = "ssj-custody/v1"
@@ -96,8 +98,6 @@ def split(key_dir: Path, keys: KeyRing, threshold: int, count: int, custodians: 
     set_id = secrets.token_hex(4)
     opened = {"kek": keys.kek, "other_keks": list(keys.other_keks), "reference": keys.reference_key}
     parts = sh.split(custody_key, threshold, count, set_id)
-    from ..sealing.envelope import kek_id
-
     doc = {
         "format": FORMAT,
         "set_id": set_id,
@@ -175,8 +175,6 @@ def enter_share(app, keys: KeyRing, custodian: str, index: int, text: str) -> En
 
 def unseal_with(app, keys: KeyRing, opened: dict) -> None:
     """Hold the opened keys in memory after checking that they fit this database."""
-    from ..identity import ForeignKeys, key_fit_problem
-
     ring = keys.unsealed(opened)
     problem = key_fit_problem(ring, app.config["KEY_DIR"])
     if problem is not None:

@@ -5,3 +5,5 @@ bureau keeps under Art 4 (matters), Art 5 (inspectors) and Art 6/19
 (targets covering every township). Nothing here is real personal data: the
 places and laws are real, the people and enterprises are invented.
 """
+
+DEMO_PASSWORD = "ssj-demo-2026"  # every demo user's password (ssj.demo, ssj.demo_lifecycle)

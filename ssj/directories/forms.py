@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from .. import creditcode
 from ..extensions import db
-from ..models import Inspector, Matter, Section, Target, Township, User
+from ..models import Conflict, Inspector, Matter, Section, Target, Township, User
 from ..models.directories import (
     CONFLICT_KINDS,
     CREDIT_GRADES,
@@ -441,8 +441,6 @@ class ConflictForm:
         )
 
     def validate(self, department_id: int) -> bool:
-        from ..models import Conflict
-
         e = self.errors
         inspector = db.session.get(Inspector, self.inspector_id) if self.inspector_id else None
         if inspector is None or inspector.department_id != department_id:

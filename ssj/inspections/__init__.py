@@ -9,7 +9,6 @@ from flask import Blueprint
 
 bp = Blueprint("inspections", __name__)
 
-REPORT_DUE_WORKING_DAYS = 5  # Art 9
 EVIDENCE_MAX_BYTES = 50 * 1024 * 1024
 
 

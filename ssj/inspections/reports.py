@@ -25,8 +25,8 @@ from ..calendar_admin.service import current_calendar
 from ..extensions import db
 from ..models import FinalReport, Task
 from ..sealing.service import read_sealed, seal_json
+from ..deadlines import report_due_date  # noqa: F401  (named here too: the record page's deadlines)
 from ..workdays import Calendar, Countdown, DueDate
-from . import REPORT_DUE_WORKING_DAYS
 from .service import HANDLINGS, RESULT_CATEGORIES, RecordError, ended_on
 
 
@@ -40,15 +40,6 @@ class Due:
     @property
     def overdue(self) -> bool:
         return self.countdown.overdue
-
-
-def report_due_date(ended: date, cal: Calendar | None = None) -> DueDate:
-    """Art 9: an inspection's report is due REPORT_DUE_WORKING_DAYS (5) working days after it ended.
-
-    The one place this rule is computed: the record page, the section's 待办
-    and the oversight dashboard all ask here, so they cannot disagree.
-    """
-    return (cal or current_calendar()).add_working_days(ended, REPORT_DUE_WORKING_DAYS)
 
 
 def _due(ended: date, d: DueDate, cal: Calendar, today: date | None) -> Due:

@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Callable, Optional
 
 from .. import clock
+from ..deadlines import report_due_date
 from ..directories.forms import parse_ratio
 from ..draws.algorithm import SampleSizeError, sample_size
 from ..models import AnnualPlan, Department, Matter, Task, Township
@@ -24,9 +25,6 @@ from . import rules
 
 def earliest_publish_date(planned_end: date) -> date:
     """The planned end plus the report's 5 working days (Art 9), in the bureau's calendar: no list goes public sooner."""
-    # Imported here: the inspection area imports the plans' models at start-up.
-    from ..inspections.reports import report_due_date
-
     return report_due_date(planned_end).due
 
 YEAR_MIN, YEAR_MAX = 2000, 2099

@@ -11,11 +11,13 @@ department may read it at any stage.
 """
 from __future__ import annotations
 
+from flask import current_app, g, has_request_context
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
 from ..extensions import db
-from ..models import AnnualPlan, Task
+from ..models import AnnualPlan, Section, Task
 from ..security.access import not_found, refuse
 
 PLANNERS = (STAFF, SECTION_HEAD)
@@ -23,6 +25,49 @@ PLANNERS = (STAFF, SECTION_HEAD)
 
 def in_section(user, section_id: int) -> bool:
     return user.has_role(*PLANNERS) and user.section_id is not None and user.section_id == section_id
+
+
+# --- who organises a task's draw (Art 5, SPEC §3) ----------------------------------------------
+# The 劳动保障监察大队 leads the draw of every section's task and the responsible
+# section cooperates. The task lists and pages here follow this rule, and the
+# ceremony's rules (ceremony.policy) build on it: the ceremony depends on the
+# plans area, never the other way round (issue #15).
+
+
+def lead_section_id(task: Task) -> int | None:
+    """The 劳动保障监察大队 of the task's department, which leads every draw (Art 5).
+
+    Looked up once per request and department: a page asks several policies (may read the
+    list, may organise) that each need it.
+    """
+    code = current_app.config["DRAW_LEAD_SECTION_CODE"]
+    department_id = task.section.department_id
+    known = g.setdefault("_ssj_lead_sections", {}) if has_request_context() else {}
+    if (department_id, code) not in known:
+        known[department_id, code] = db.session.execute(
+            select(Section.id).where(Section.department_id == department_id, Section.code == code)
+        ).scalar_one_or_none()
+    return known[department_id, code]
+
+
+def leads_draws(user) -> bool:
+    """A planner of the 大队, which organises the draws of every section of its department (Art 5)."""
+    return (
+        user.has_role(*PLANNERS)
+        and user.section is not None
+        and user.section.code == current_app.config["DRAW_LEAD_SECTION_CODE"]
+    )
+
+
+def organising_section_ids(task: Task) -> set[int]:
+    """The responsible section and the 大队: the sections that organise the task's draw."""
+    lead = lead_section_id(task)
+    return {task.section_id} | ({lead} if lead is not None else set())
+
+
+def organises_draw(user, task: Task) -> bool:
+    """A planner (staff or head) of one of the task's organising sections: may run its ceremony."""
+    return user.has_role(*PLANNERS) and user.section_id is not None and user.section_id in organising_section_ids(task)
 
 
 def may_edit_plan(user, plan: AnnualPlan) -> bool:
@@ -39,9 +84,8 @@ def may_decide_plan(user, plan: AnnualPlan) -> bool:
 
 
 def may_see_task(user, task: Task) -> bool:
-    from ..ceremony.policy import may_organize  # Art 5: the 大队 organises every section's draw
-
-    return in_section(user, task.section_id) or may_organize(user, task) or (
+    # Art 5: the 大队 organises every section's draw.
+    return in_section(user, task.section_id) or organises_draw(user, task) or (
         user.has_role(SUPERVISOR) and user.department_id == task.section.department_id
     )
 

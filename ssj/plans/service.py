@@ -39,9 +39,10 @@ from ..models import (
     Township,
     User,
 )
+from ..models.draws import TASK_STATUSES
 from . import rules
 from .forms import PlanForm, TaskChoices, TaskForm
-from .policy import PLANNERS
+from .policy import PLANNERS, leads_draws
 
 
 
@@ -298,8 +299,6 @@ class TaskFilters:
     def from_args(cls, args) -> "TaskFilters":
         year = args.get("year", "").strip()
         status = args.get("status", "").strip()
-        from ..models.draws import TASK_STATUSES
-
         return cls(year=int(year) if year.isdigit() else None, status=status if status in TASK_STATUSES else "")
 
     @property
@@ -309,8 +308,6 @@ class TaskFilters:
 
 def tasks_query(user, filters: TaskFilters) -> tuple[Select, Select]:
     """(page query, count query) of the tasks the user may see: a supervisor's or the 大队's department, else their section."""
-    from ..ceremony.policy import leads_draws
-
     if user.has_role(SUPERVISOR) or leads_draws(user):
         # The 大队 organises the draw of every section's task (Art 5), so it lists them all.
         scope = [Task.section_id.in_(select(Section.id).where(Section.department_id == user.department_id))]

@@ -14,6 +14,7 @@ from typing import Any, Callable, ClassVar, Iterator, Optional, Sequence
 
 from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 
+from ...auth.roles import SECTION_HEAD, STAFF
 from ...extensions import db
 from ...models._types import utcnow
 from .. import cells
@@ -60,8 +61,6 @@ class Scope:
 
     @classmethod
     def of(cls, user) -> "Scope":
-        from ...auth.roles import SECTION_HEAD, STAFF
-
         return cls(
             user_id=user.id,
             department_id=user.department_id,
