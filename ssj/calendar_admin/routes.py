@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from .. import clock
 from ..auth.roles import ADMIN
-from ..directories.listing import wants_fragment
+from ..listing import wants_fragment
 from ..security import access
 from . import bp, service
 from .policy import get_holiday

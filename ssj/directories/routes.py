@@ -28,7 +28,7 @@ from ..concurrency import StaleEdit, submitted_version
 from ..security import access
 from . import bp, queries, service
 from .forms import ConflictForm, InspectorForm, MatterForm, TargetForm
-from .listing import paginate, paginate_ids, render_list, wants_fragment
+from ..listing import paginate, paginate_ids, render_list, wants_fragment
 from .policy import (
     get_conflict_to_withdraw,
     get_inspector,

@@ -45,7 +45,7 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import and_, func, or_, select
 
 from .. import clock
-from .. import creditcode, suites
+from .. import creditcode, listing, suites
 from ..audit import chain, service as log
 from ..audit import verify as log_verify
 from ..calendar_admin.service import current_calendar
@@ -576,25 +576,15 @@ def row_of(seq: int, at: dt.datetime, body_text: str, ref: frozenset[str] = froz
     )
 
 
-@dataclass
-class Page:
-    rows: list[Row]
-    total: int
-    page: int
-    per_page: int
-    investigation: Optional[Investigation] = None  # the one that let an enterprise search reach sealed tasks
+@dataclass(frozen=True)
+class Page(listing.Page):
+    """A page of log rows (the one Page's items), and the investigation that let an enterprise search reach sealed tasks."""
+
+    investigation: Optional[Investigation] = None
 
     @property
-    def pages(self) -> int:
-        return max(ceil(self.total / self.per_page), 1)
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+    def rows(self) -> list[Row]:
+        return list(self.items)
 
 
 def search(f: Filters, scope: Scope, page: int = 1, per_page: int = PER_PAGE) -> Page:

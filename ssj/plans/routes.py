@@ -12,7 +12,7 @@ from flask_login import current_user
 from .. import clock, concurrency
 from ..audit.refusals import refuse_change
 from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
-from ..directories.listing import paginate, render_list, wants_fragment
+from ..listing import paginate, render_list, wants_fragment
 from ..extensions import db
 from ..concurrency import StaleEdit, submitted_version
 from ..models import AnnualPlan, Section, Task

@@ -2,7 +2,7 @@
 (SPEC §6 "一公开"; Art 4, 5, 13). Nothing sealed is reachable from here."""
 from flask import request
 
-from ..directories.listing import Page, paginate, render_list
+from ..listing import Page, paginate, render_list
 from .. import clock
 from ..models.directories import MATTER_METHODS
 from ..security import access

@@ -12,7 +12,7 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from flask_login import current_user
 
 from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
-from ..directories.listing import wants_fragment
+from ..listing import wants_fragment
 from ..models import TrainingSession
 from ..security import access
 from . import bp, service

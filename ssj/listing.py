@@ -1,8 +1,10 @@
-"""Searchable, paginated lists that work with and without htmx (SPEC §9).
+"""Searchable, paginated lists that work with and without htmx (SPEC §9): the one Page.
 
-Serves the directory pages (Art 4, 5, 6) and the public pages (Art 4, 5, 13):
-one URL returns the full page normally and only the results fragment to an
-htmx request, so the page and the fragment share one template.
+Serves the directory pages (Art 4, 5, 6), the public pages (Art 4, 5, 13),
+the task list and the discipline office's log search: one URL returns the
+full page normally and only the results fragment to an htmx request, so the
+page and the fragment share one template; every list pages through
+templates/_pager.html.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any, Callable, Sequence
 from flask import current_app, make_response, render_template, request, url_for
 from sqlalchemy import Select
 
-from ..extensions import db
+from .extensions import db
 
 
 @dataclass(frozen=True)
