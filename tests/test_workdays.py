@@ -135,6 +135,14 @@ def test_warning_only_for_years_actually_looked_at(cal):
     assert [w[:5] for w in span.warnings] == ["2027年", "2028年"]
 
 
+def test_a_deadline_warns_about_the_days_it_counts_not_the_day_before():
+    """From 1 January of a known year the count never touches the year before (mutation run, docs/mutation.md)."""
+    cal = Calendar({D(2028, 1, 1): (False, "元旦")}, complete_years={2028})  # 2027 left unknown
+    result = cal.add_working_days(D(2028, 1, 1), 5)
+    assert result.due == D(2028, 1, 7)  # Sat 1 Jan; Mon 3 … Fri 7 (2028 has no other entry here)
+    assert result.warnings == []
+
+
 def test_admin_entered_2027_new_year_moves_the_due_date():
     entries = {D(2027, 1, 1): (False, "元旦")}
     partial = Calendar(entries)
@@ -182,6 +190,11 @@ def test_working_days_left_counts_down_and_flags_overdue(cal):
     # Past a Friday deadline on Saturday: overdue, though no working day lost yet.
     weekend = cal.working_days_left(D(2026, 10, 17), D(2026, 10, 16))
     assert (weekend.days_left, weekend.overdue, weekend.label) == (0, True, "已逾期")
+
+    # A deadline on a rest day with no working day before it (mutation run, docs/mutation.md:
+    # this label could be dropped without a test failing).
+    holiday = cal.working_days_left(D(2026, 10, 3), D(2026, 10, 4))  # Sat 3 and Sun 4 of the National Day week
+    assert (holiday.days_left, holiday.overdue, holiday.label) == (0, False, "到期前已无工作日")
 
 
 def test_working_days_left_into_unknown_year_warns(cal):
