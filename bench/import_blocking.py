@@ -15,10 +15,14 @@ never asserted.
 Measured (shared 2-core machine, other helpers' test suites running), /matters max latency:
 - before, the import written in one transaction (2026-12-02, load 16-18): SQLite 27.3 s and
   30.6 s (p99 0.405 / 0.391), PostgreSQL 1.30 s (p99 0.603);
-- staged writes (batches of 1,000 invisible new rows, each its own transaction, then one short
-  last transaction; 2026-12-03, load 17-20): SQLite 0.771 s (p99 0.504, p50 0.133, idle p50
-  0.053, 1,157 probes, 0 errors, import 198 s), PostgreSQL 1.353 s (p99 0.818, p50 0.278,
-  idle p50 0.105: the machine's load, not a lock; 667 probes, 0 errors, import 203 s).
+- staged writes (invisible new rows in batches, each its own transaction, then one short last
+  transaction; 2026-12-03): 1,000-row batches, load 17-20: SQLite 0.771 s (p99 0.504, p50
+  0.133, idle p50 0.053, 1,157 probes, 0 errors, import 198 s), PostgreSQL without a pause
+  1.353 s (p99 0.818, p50 0.278, idle p50 0.105; 667 probes, 0 errors); load 20-33: SQLite
+  0.975 s (p99 0.515), PostgreSQL without a pause 2.452 s (p99 1.583, p50 0.731: the import
+  thread's CPU, not a lock); 500-row batches, load 25-29: SQLite 0.919 s (p99 0.377, p50
+  0.152, idle p50 0.066, 2,577 probes, 0 errors, import 428 s, writing 183 s).
+  See docs/architecture.md "Long work" for the table.
 """
 from __future__ import annotations
 

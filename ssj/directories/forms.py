@@ -24,6 +24,7 @@ from ..models.directories import (
     MATTER_METHODS,
     MATTER_STATUSES,
     TARGET_STATUSES,
+    staged_code,
 )
 
 # Art 7: "每次抽查对象不低于同类型、同专业统计调查对象的1%", "每年开展随机抽查不少于3次".
@@ -388,6 +389,9 @@ class TargetForm:
                 )
             ).first():
                 e["credit_code"] = f"统一社会信用代码 {self.credit_code} 已在本部门检查对象名录库中，请勿重复添加。"
+            elif staged_code(department_id, self.credit_code):
+                e["credit_code"] = (f"统一社会信用代码 {self.credit_code} 在一个正在写入的导入文件中，导入完成后即会出现在"
+                                    "名录库中，请勿重复添加；如该导入已中断，请稍后再试。")
         if not self.name:
             e["name"] = "请填写单位名称（与营业执照一致）。"
         for name, limit in self.LIMITS.items():

@@ -56,8 +56,11 @@ from .xlsx import FileProblem, SheetReader, format_problem, workbook_problem
 
 log = logging.getLogger(__name__)
 
-BATCH = 1000  # rows per executemany when writing; a staged batch is one short transaction
-PAUSE_MIN = 0.02  # seconds, at least, between two staged batches on SQLite (see _pause)
+BATCH = 1000  # rows per executemany when writing
+# Rows per staged batch, each its own transaction: on SQLite a request waits for at most one
+# (2026-12-03, load 17-20: 1,000 rows made a probe wait up to 0.97 s, see bench/import_blocking.py).
+STAGE_BATCH = 500
+PAUSE_MIN = 0.02  # seconds, at least, between two staged batches (see _pause)
 DISCARD_BATCH = 2000  # leftover rows of a failed import deleted per transaction
 PROGRESS_EVERY = 2000  # rows between progress commits while checking
 KEEP_UPLOADS = timedelta(days=2)  # a rejected file stays this long for "仅导入有效的行"
@@ -478,20 +481,23 @@ def _still_writing(job: ImportJob, counts: Optional[Counts] = None) -> None:
 
 
 def _pause(started: float) -> None:
-    """After a staged batch's commit on SQLite: as long as the batch took (at least PAUSE_MIN), so
-    the requests that queued for the write lock meanwhile (each signed-in request appends its log
-    entry) get it before the next batch. PostgreSQL locks rows, not the database: no pause."""
-    if db.engine.dialect.name == "sqlite":
-        time.sleep(max(PAUSE_MIN, time.perf_counter() - started))
+    """After a staged batch's commit: as long as the batch took (at least PAUSE_MIN). On SQLite the
+    requests that queued for the write lock meanwhile (each signed-in request appends its log
+    entry) get it before the next batch. PostgreSQL locks rows, not the database, but the thread
+    shares its worker process and the cores with the requests: without the pause a probe's p50
+    rose from 0.110 s idle to 0.731 s while it wrote (2026-12-03, load 25-33)."""
+    time.sleep(max(PAUSE_MIN, time.perf_counter() - started))
 
 
 def _stage_rows(job: ImportJob, directory: Directory, staged: IO[str], changes: IO[str], in_request: bool) -> Counts:
     """Insert the new rows batch by batch, stamped with the job and invisible; keep the changes
     to existing rows in `changes` for the last transaction. Outside a request each batch commits."""
     counts = Counts()
-    for batch in _batches(staged, BATCH):
+    # Usually none: every import thread deletes them before it starts a job.
+    leftovers = directory.has_staged_leftovers()
+    for batch in _batches(staged, STAGE_BATCH):
         started = time.perf_counter()
-        plan = directory.stage(batch, job.id)
+        plan = directory.stage(batch, job.id, leftovers=leftovers)
         counts += Counts(created=len(plan.inserts), updated=len(plan.updates), unchanged=plan.unchanged)
         for change in plan.updates:
             changes.write(json.dumps(change, ensure_ascii=False))

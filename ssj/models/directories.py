@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, event, or_, select
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, delete, event, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, with_loader_criteria
 
 from ..concurrency import Versioned
@@ -190,6 +190,25 @@ def target_visible(table=None):
     c = (table if table is not None else Target.__table__).c
     done = select(ImportJob.__table__.c.id).where(ImportJob.__table__.c.state == "done")
     return or_(c.import_job_id.is_(None), c.import_job_id.in_(done.scalar_subquery()))
+
+
+def staged_code(department_id: int, credit_code: str) -> Optional[str]:
+    """Is this credit code held by an invisible row of an import? "writing": a running (or not
+    yet settled) import has staged it; it appears when that import is done. A failed import's
+    leftover row is deleted here (it was never part of the directory): the code is free again."""
+    from .jobs import ImportJob
+
+    t, j = Target.__table__, ImportJob.__table__
+    row = db.session.execute(
+        select(t.c.id, j.c.state).join(j, j.c.id == t.c.import_job_id, isouter=True)
+        .where(t.c.department_id == department_id, t.c.credit_code == credit_code, ~target_visible(t))
+    ).first()
+    if row is None:
+        return None
+    if row.state == "failed":
+        db.session.execute(delete(t).where(t.c.id == row.id))  # failed is final: it never becomes visible
+        return None
+    return "writing"
 
 
 _criteria: list = []

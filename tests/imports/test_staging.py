@@ -41,6 +41,7 @@ def threaded(app, monkeypatch):
     monkeypatch.setitem(app.config, "IMPORT_RUN_INLINE", False)
     monkeypatch.setattr(jobs, "start_thread", lambda app, job_id: None)
     monkeypatch.setattr(jobs, "BATCH", 2)
+    monkeypatch.setattr(jobs, "STAGE_BATCH", 2)
     monkeypatch.setattr(jobs, "PAUSE_MIN", 0)
 
 
@@ -105,7 +106,7 @@ def test_the_import_commits_in_batches_and_others_write_in_between(app, login_as
     real_stage = Targets.stage
     seen: list[tuple[int, int]] = []
 
-    def stage_and_look(self, batch, job_id):
+    def stage_and_look(self, batch, job_id, **kw):
         if seen or real_stage.calls:  # from the second batch on: the earlier ones are committed
             with db.engine.connect() as other:
                 if not POSTGRES:
@@ -115,7 +116,7 @@ def test_the_import_commits_in_batches_and_others_write_in_between(app, login_as
                 stored = other.execute(text("SELECT count(*) FROM target")).scalar()
                 seen.append((stored, len(_visible_now())))
         real_stage.calls += 1
-        return real_stage(self, batch, job_id)
+        return real_stage(self, batch, job_id, **kw)
 
     def _visible_now():
         return db.session.execute(select(Target.id)).all()  # the job's own session: still sees nothing
@@ -139,11 +140,11 @@ def test_a_failure_in_the_middle_of_the_batches_leaves_nothing_and_the_person_st
     real_stage = Targets.stage
     calls = []
 
-    def fail_third(self, batch, job_id):
+    def fail_third(self, batch, job_id, **kw):
         calls.append(1)
         if len(calls) == 3:
             raise RuntimeError("disk full")
-        return real_stage(self, batch, job_id)
+        return real_stage(self, batch, job_id, **kw)
 
     monkeypatch.setattr(Targets, "stage", fail_third)
     failed = _run(app, job.id)
@@ -189,11 +190,11 @@ def test_a_killed_import_leaves_nothing_visible_is_cleaned_up_and_can_start_agai
     real_stage = Targets.stage
     calls = []
 
-    def die_at_third(self, batch, job_id):
+    def die_at_third(self, batch, job_id, **kw):
         calls.append(1)
         if len(calls) == 3:
             raise Killed()
-        return real_stage(self, batch, job_id)
+        return real_stage(self, batch, job_id, **kw)
 
     monkeypatch.setattr(Targets, "stage", die_at_third)
     with pytest.raises(Killed):
@@ -233,10 +234,10 @@ def test_leftovers_not_yet_cleaned_do_not_block_the_next_import(app, login_as, t
     job = _queued_job(app, staff, rows)
     real_stage = Targets.stage
 
-    def die_at_second(self, batch, job_id):
+    def die_at_second(self, batch, job_id, **kw):
         if _stored(app) >= 2:
             raise Killed()
-        return real_stage(self, batch, job_id)
+        return real_stage(self, batch, job_id, **kw)
 
     monkeypatch.setattr(Targets, "stage", die_at_second)
     with pytest.raises(Killed):
@@ -260,15 +261,43 @@ def test_a_job_settled_as_interrupted_while_it_still_runs_stops(app, login_as, t
     job = _queued_job(app, staff, [target_row(n) for n in range(1, 8)])
     real_stage = Targets.stage
 
-    def settled_meanwhile(self, batch, job_id):
+    def settled_meanwhile(self, batch, job_id, **kw):
         if _stored(app) >= 2:
             with db.engine.connect() as other:
                 other.execute(text("UPDATE import_job SET state = 'failed', message = :m WHERE id = :id"),
                               {"m": jobs.INTERRUPTED, "id": job_id})
                 other.commit()
-        return real_stage(self, batch, job_id)
+        return real_stage(self, batch, job_id, **kw)
 
     monkeypatch.setattr(Targets, "stage", settled_meanwhile)
     stopped = _run(app, job.id)
     assert stopped.state == "failed" and stopped.message == jobs.INTERRUPTED
     assert _visible(app) == set() and _stored(app) == 0
+
+
+def test_adding_by_hand_a_code_an_import_is_writing_is_refused_with_the_reason(app, login_as, townships):
+    """Not a database error: the code is staged (invisible) by a running import. A failed
+    import's leftover with the code gives way instead."""
+    from tests.conftest import post
+
+    staff = login_as("staff")
+    with app.app_context():
+        department = db.session.execute(select(User.department_id).where(User.username == BY_ROLE["staff"])).scalar()
+        job = ImportJob(token="t-hand", kind="targets", user_id=1, department_id=department, filename="x.xlsx",
+                        file_sha256="0" * 64, state="writing")
+        db.session.add(job)
+        db.session.flush()
+        db.session.add(Target(department_id=department, credit_code=code(9), name="商水县导入中有限公司",
+                              import_job_id=job.id))
+        db.session.commit()
+        job_id = job.id
+    form = {"credit_code": code(9), "name": "商水县手工添加有限公司", "industry": "建筑业", "township_id": "",
+            "address": "", "legal_rep": "", "contact": "", "status": "operating", "complaint_count": "0",
+            "credit_grade": "A"}
+    r = post(staff, "/targets/new", form)
+    assert r.status_code == 422 and "在一个正在写入的导入文件中" in r.text
+    assert "商水县导入中有限公司" not in r.text
+    _set_state(app, job_id, "failed")
+    r = post(staff, "/targets/new", form)
+    assert r.status_code == 302
+    assert _visible(app) == {code(9)} and _stored(app) == 1

@@ -159,14 +159,15 @@ def test_a_failed_write_rolls_back_every_batch(app, login_as, townships, monkeyp
     from ssj.imports.kinds.targets import Targets
 
     monkeypatch.setattr(jobs, "BATCH", 2)
+    monkeypatch.setattr(jobs, "STAGE_BATCH", 2)
     real_stage = Targets.stage
     calls = []
 
-    def write_then_fail(self, batch, job_id):
+    def write_then_fail(self, batch, job_id, **kw):
         calls.append(len(batch))
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        return real_stage(self, batch, job_id)
+        return real_stage(self, batch, job_id, **kw)
 
     monkeypatch.setattr(Targets, "stage", write_then_fail)
     staff = login_as("staff")

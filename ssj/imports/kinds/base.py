@@ -163,8 +163,9 @@ class Directory:
     def write(self, batch: list[dict[str, Any]]) -> Counts:
         raise NotImplementedError
 
-    def stage(self, batch: list[dict[str, Any]], job_id: int) -> "Plan":
-        """Insert the batch's new rows stamped with the job; return the plan, changes not applied."""
+    def stage(self, batch: list[dict[str, Any]], job_id: int, *, leftovers: bool = True) -> "Plan":
+        """Insert the batch's new rows stamped with the job; return the plan, changes not applied.
+        `leftovers`: a failed import's rows may still be there (they are deleted where they collide)."""
         raise NotImplementedError
 
     def apply(self, updates: list[dict[str, Any]]) -> None:

@@ -108,7 +108,7 @@ class Targets(Directory):
     # 100,000 rows: written in short transactions that let everyone else's requests through (issue #13).
     staged = True
 
-    def stage(self, batch: list[dict[str, Any]], job_id: int) -> Plan:
+    def stage(self, batch: list[dict[str, Any]], job_id: int, *, leftovers: bool = True) -> Plan:
         t = Target.__table__
         department = t.c.department_id == self.scope.department_id
         plan = plan_upsert(
@@ -117,12 +117,13 @@ class Targets(Directory):
             on_insert={"department_id": self.scope.department_id, "import_job_id": job_id},
             touch="updated_at",
         )
-        if plan.inserts:
+        if plan.inserts and leftovers:
             # A failed import's rows not yet cleaned up would collide on the credit code: they go first.
             db.session.execute(
                 delete(t).where(department, t.c.credit_code.in_([r["credit_code"] for r in plan.inserts]),
                                 t.c.import_job_id.in_(_failed_jobs()))
             )
+        if plan.inserts:
             db.session.execute(insert(t), plan.inserts)
         return plan
 
