@@ -100,6 +100,18 @@ def differences(labels: dict[str, str], saved: dict[str, Any], typed: dict[str, 
     return out
 
 
+def stale_box(labels: dict[str, str], saved: dict[str, Any], typed: dict[str, Any], *, by: Optional[str] = None,
+              at: Optional[str] = None, state: Optional[str] = None, typed_heading: Optional[str] = None) -> dict:
+    """What the stale-save box (templates/_stale_changes.html) shows after a refused save: who saved
+    last and when, and each field where what is saved now differs from what the person typed.
+
+    `saved` must come from the same logged read the page itself makes of sealed content: the box
+    shows nothing the page would not. `typed_heading` names the person's column where they typed
+    nothing but confirmed what they saw (a withdrawal)."""
+    return {"by": by, "at": at, "state": state, "typed_heading": typed_heading,
+            "changes": differences(labels, saved, typed)}
+
+
 def _shown(value: Any) -> str:
     if value is None:
         return ""

@@ -17,13 +17,14 @@ import requests
 from sqlalchemy import select
 
 from ssj.extensions import db
-from ssj.models import InspectionRecord, Matter
-from ssj.sealing.service import open_json
+from ssj.inspections.followup import followup_record_id
+from ssj.models import FollowUp, InspectionRecord, Matter
+from ssj.sealing.service import open_json, seal_json
 
 from .directories import builders
 from .directories.test_matters import FORM
 from .factories import PASSWORD
-from .inspections.conftest import build_drawn, complete, record_url
+from .inspections.conftest import build_drawn, complete, record_url, submit
 
 ROUNDS = 20
 STALE = "别人已经保存了新的内容"
@@ -146,3 +147,87 @@ def test_matter_edit_against_edit(app, live_server):
             # one new version per round: the refused save left no trace in the history
             assert m.version == i + 2 and len(m.versions) == i + 2
 
+
+
+def _recheck_fields(person: Person, url: str, followup_id: int) -> dict:
+    """The record page's re-check form of one order, as a browser would send it back."""
+    page = person.http.get(person.base + url).text
+    form = re.search(rf'followups/{followup_id}/recheck"(.*?)</form>', page, re.S)
+    assert form, "no re-check form"
+    return {"csrf_token": _field(page, "csrf_token"),
+            **dict(re.findall(r'name="(row_version|seen_deadline)" value="([^"]*)"', form.group(1)))}
+
+
+def _reopen(app, task_id: int, followup_id: int) -> None:
+    """Put the order back to "not re-checked" (a new version), for the next round."""
+    with app.app_context():
+        row = db.session.get(FollowUp, followup_id)
+        rid = followup_record_id(row)
+        value = open_json(task_id, "followup", rid, row.sealed)
+        value.update(recheck_date="", recheck_outcome="", recheck_by="")
+        row.sealed, row.closed = seal_json(task_id, "followup", rid, value), False
+        db.session.commit()
+
+
+def _order(app, task_id: int, followup_id: int) -> tuple:
+    with app.app_context():
+        row = db.session.get(FollowUp, followup_id)
+        value = open_json(task_id, "followup", followup_record_id(row), row.sealed)
+        return row.closed, value["deadline"], value["recheck_date"], value["recheck_outcome"]
+
+
+def test_followup_recheck_against_recheck_and_against_a_correction(app, login_as, live_server):
+    drawn = build_drawn(app, login_as)
+    p = drawn.own_position()
+    mate_name = next(u for u in drawn.team_of[p] if u != "inspector_jc")
+    assert submit(login_as("inspector_jc"), drawn, p, rectify_deadline="2026-03-20").status_code == 302
+    with app.app_context():
+        fid = db.session.execute(select(FollowUp.id)).scalar_one()
+    me, mate = Person(live_server, "inspector_jc"), Person(live_server, mate_name)
+    url = record_url(drawn.task_id, p)
+    action = f"{url.rsplit('/', 1)[0]}/followups/{fid}/recheck"
+
+    for i in range(ROUNDS):  # two people record the re-check of one order at once
+        _reopen(app, drawn.task_id, fid)
+        a, b = _recheck_fields(me, url, fid), _recheck_fields(mate, url, fid)
+        typed = (("2026-03-21", f"甲第{i}轮：已补发到位"), ("2026-03-22", f"乙第{i}轮：仍未改正"))
+        results = _race(
+            lambda: me.post(action, {**a, "recheck_date": typed[0][0], "recheck_outcome": typed[0][1]}),
+            lambda: mate.post(action, {**b, "recheck_date": typed[1][0], "recheck_outcome": typed[1][1]}))
+        winner = _one_winner(results)
+        loser = results[1 - winner]
+        assert typed[1 - winner][1] in loser.text, i  # the loser's input is still on the page
+        assert _order(app, drawn.task_id, fid) == (True, "2026-03-20", *typed[winner]), i
+
+    for i in range(ROUNDS):  # a re-check against a correction of the record that moves the order's deadline
+        _reopen(app, drawn.task_id, fid)
+        fields, record = _recheck_fields(me, url, fid), mate.open(url)
+        before = _record_value(app, drawn.task_id, p)["rectify_deadline"]
+        deadline = "2026-03-31" if before == "2026-03-20" else "2026-03-20"
+        outcome, reason = f"第{i}轮：已按期改正", f"第{i}轮更正改正期限"
+        results = _race(
+            lambda: me.post(action, {**fields, "recheck_date": "2026-03-21", "recheck_outcome": outcome}),
+            lambda: mate.post(url, {**record, **complete(rectify_deadline=deadline), "action": "correct",
+                                    "reason": reason}))
+        statuses = [getattr(r, "status_code", r) for r in results]
+        # Both may go through (the re-check committed before the correction looked at the order: a
+        # re-checked order is not reopened), or one is told; never both refused, never a 5xx.
+        assert sorted(statuses) in ([302, 302], [302, 409]), (i, statuses)
+        closed, saved_deadline, _date, saved_outcome = _order(app, drawn.task_id, fid)
+        corrected = _record_value(app, drawn.task_id, p)
+        if statuses[0] == 302:  # the re-check stands, with the deadline the person saw when making it
+            assert (closed, saved_deadline, saved_outcome) == (True, fields["seen_deadline"], outcome), i
+        else:  # the correction moved the deadline first: the re-check was refused, its input kept
+            assert STALE in results[0].text and outcome in results[0].text, i
+            assert (closed, saved_deadline, saved_outcome) == (False, deadline, ""), i
+        if statuses[1] == 302:
+            assert (corrected["rectify_deadline"], corrected["correction_reason"]) == (deadline, reason), i
+        else:
+            assert STALE in results[1].text and corrected["rectify_deadline"] == before, i
+
+
+def _record_value(app, task_id: int, position: int) -> dict:
+    with app.app_context():
+        row = db.session.execute(select(InspectionRecord).where(
+            InspectionRecord.task_id == task_id, InspectionRecord.position == position)).scalar_one()
+        return open_json(task_id, "record", f"{task_id}:{position}", row.sealed)

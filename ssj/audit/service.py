@@ -16,6 +16,7 @@ from typing import Any, Optional
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock
 from .. import suites
@@ -152,7 +153,10 @@ def record(
         if interval and seq % interval == 0:
             _sign_checkpoint(seq, digest)
         db.session.flush()
-    except AuditWriteError:
+    except (AuditWriteError, StaleDataError):
+        # StaleDataError: taking the chain's head autoflushes the caller's pending UPDATE of a
+        # versioned row that someone else changed meanwhile; that is the caller's refused save
+        # (ssj.concurrency), not a log that cannot be written.
         raise
     except Exception as exc:  # any failure means the caller must not proceed
         raise AuditWriteError(str(exc)) from exc

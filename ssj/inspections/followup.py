@@ -14,8 +14,7 @@ from typing import Optional
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import clock
-from .. import audit
+from .. import audit, clock, concurrency
 from ..extensions import db
 from ..models import FollowUp, Task
 from ..sealing.service import open_json, read_sealed, seal_json
@@ -94,13 +93,30 @@ def track_from_record(task: Task, position: int, value: dict) -> Optional[Follow
                    by=current_user.display_name)
         current.deadline, current.closed = deadline, False
     current.sealed = seal_json(task.id, "followup", followup_record_id(current), old)
+    concurrency.flush()  # a re-check saved meanwhile makes this UPDATE match nothing: the correction is refused
     audit.record(action, task_id=task.id, objects={"position": position, "followup": current.id, "kind": "rectify",
                                                    "source": FROM_RECORD})
     return current
 
 
+# The re-check form's fields as the person sees them, for "what changed" after a refused stale save.
+RECHECK_LABELS = {"deadline": "改正期限", "recheck_date": "复查日期", "recheck_outcome": "复查结果"}
+
+
+def recheck_typed(form) -> dict:
+    """What the person typed into a re-check form (and the deadline it showed them), kept after a refusal."""
+    fields = {"deadline": "seen_deadline", "recheck_date": "recheck_date", "recheck_outcome": "recheck_outcome"}
+    return {name: (form.get(field) or "").strip() for name, field in fields.items()}
+
+
 def recheck(task: Task, row: FollowUp, form) -> None:
-    """Record the re-check of a rectification order; it closes the order."""
+    """Record the re-check of a rectification order; it closes the order.
+
+    A closed order (re-checked, or no longer ordered by the record) is not re-checked
+    again: the first re-check stands, as a submitted record does."""
+    if row.closed:
+        raise RecordError("这项责令改正已经复查，或检查记录已更正为不再责令改正，不能再记录复查。", 409,
+                          "followup_closed")
     when = _parse_date(form.get("recheck_date", ""))
     outcome = (form.get("recheck_outcome") or "").strip()
     if when is None:
@@ -110,10 +126,23 @@ def recheck(task: Task, row: FollowUp, form) -> None:
     if not outcome:
         raise RecordError("请填写复查结果，例如“已按期改正，补发工资已到账”。")
     value = open_json(task.id, "followup", followup_record_id(row), row.sealed)
-    value.update(recheck_date=when.isoformat(), recheck_outcome=outcome[:5000])
+    value.update(recheck_date=when.isoformat(), recheck_outcome=outcome[:5000], recheck_by=current_user.display_name)
     row.sealed = seal_json(task.id, "followup", followup_record_id(row), value)
     row.closed = True
+    concurrency.flush()  # a re-check or correction saved since the form was loaded makes this UPDATE match nothing
     audit.record("followup_recheck", task_id=task.id, objects={"position": row.position, "followup": row.id})
+
+
+def recheck_changes(row: FollowUp, value: dict, typed: dict) -> dict:
+    """The stale-save box of a re-check form: the order as saved now (`value`, from the page's own
+    logged read) beside what the person typed and the deadline their form showed."""
+    saved = {name: value.get(name, "") for name in RECHECK_LABELS}
+    if not row.closed:
+        state = "待复查"
+    else:
+        state = "已复查" if value.get("recheck_date") else "不再跟踪"
+    by = value.get("recheck_by") if value.get("recheck_date") else value.get("by")
+    return concurrency.stale_box(RECHECK_LABELS, saved, typed, by=by or None, state=state)
 
 
 def of_position(task: Task, position: int) -> list[FollowUp]:

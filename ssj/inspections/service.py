@@ -65,12 +65,12 @@ FIELD_LABELS = {
 }
 
 
-def changes_since(saved: dict, form: "RecordForm") -> list[dict[str, str]]:
-    """Where the record as saved now differs from what the person typed (Chinese labels and values)."""
+def changes_since(saved: dict, form: "RecordForm", **who) -> dict:
+    """The stale-save box: where the record as saved now differs from what the person typed."""
     def shown(value: dict) -> dict:
         return {**value, "method": METHODS.get(value.get("method"), value.get("method")),
                 "handling": HANDLINGS.get(value.get("handling"), value.get("handling"))}
-    return concurrency.differences(FIELD_LABELS, shown(saved), shown(form.value()))
+    return concurrency.stale_box(FIELD_LABELS, shown(saved), shown(form.value()), **who)
 
 
 def record_id(task_id: int, position: int) -> str:

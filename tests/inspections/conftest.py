@@ -3,6 +3,7 @@ position's team can sign in; built with the ceremony tests' world and driven thr
 the ceremony's own routes."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -109,3 +110,17 @@ def save_record(client, drawn: Drawn, position: int, data: dict):
 
 def submit(client, drawn: Drawn, position: int, **over):
     return save_record(client, drawn, position, {**complete(**over), "action": "submit"})
+
+
+def recheck_form(client, drawn: Drawn, position: int, followup_id: int) -> dict:
+    """The hidden fields of one order's re-check form as the record page shows it now."""
+    page = client.get(record_url(drawn.task_id, position)).text
+    form = re.search(rf'followups/{followup_id}/recheck"(.*?)</form>', page, re.S)
+    assert form, "no re-check form for this order"
+    return dict(re.findall(r'name="(row_version|seen_deadline)" value="([^"]*)"', form.group(1)))
+
+
+def recheck(client, drawn: Drawn, position: int, followup_id: int, **data):
+    """Post the re-check of an order as loaded now, like a person who opened the page first."""
+    url = record_url(drawn.task_id, position, f"followups/{followup_id}/recheck")
+    return post(client, url, {**recheck_form(client, drawn, position, followup_id), **data})

@@ -12,7 +12,7 @@ from ssj.models import AccessLogEntry, FinalReport
 from tests.ceremony.conftest import add_user, text_of
 from tests.conftest import loaded_version, post, post_as_loaded
 
-from .conftest import record_url, save_record, submit, task_status
+from .conftest import recheck, record_url, save_record, submit, task_status
 
 
 def test_report_due_skips_the_national_day_holiday_and_counts_the_make_up_saturday(app):
@@ -73,8 +73,7 @@ def test_an_overdue_rectification_is_flagged_until_rechecked(app, login_as, draw
     with app.app_context():
         from ssj.models import FollowUp
         fid = db.session.execute(select(FollowUp.id)).scalar_one()
-    assert post(me, record_url(drawn.task_id, p, f"followups/{fid}/recheck"),
-                {"recheck_date": "2026-01-12", "recheck_outcome": "已补发到位"}).status_code == 302
+    assert recheck(me, drawn, p, fid, recheck_date="2026-01-12", recheck_outcome="已补发到位").status_code == 302
     assert "逾期未复查" not in login_as("staff_jc").get(f"/tasks/{drawn.task_id}/inspections").text
     assert "已补发到位" in me.get(record_url(drawn.task_id, p)).text
 
