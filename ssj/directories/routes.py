@@ -108,7 +108,7 @@ def _stale(labels: dict[str, str], saved, typed, shown: dict[str, dict] | None =
         return out
 
     flash(STALE, "error")
-    return {"by": by, "at": at, "changes": concurrency.differences(labels, values(saved), values(typed))}
+    return concurrency.stale_box(labels, values(saved), values(typed), by=by, at=at)
 
 
 @bp.route("/matters/new", methods=["GET", "POST"])
@@ -437,12 +437,17 @@ def conflict_new():
     return redirect(url_for("directories.conflicts"))
 
 
+CONFLICT_LABELS = {"kind": "回避类型", "reason": "登记的原因"}
+STALE_WITHDRAW = ("您打开这条回避关系之后，别人已经修改了它（例如导入更新了回避类型或原因），这次撤销没有执行。"
+                  "下面列出现在登记的内容与您打开时看到的不同之处；您填写的撤销原因仍在表单中，请核对后再决定是否撤销。")
+
+
 @bp.route("/conflicts/<int:conflict_id>/withdraw", methods=["GET", "POST"])
 @access.roles(*DIRECTORY_EDITORS)
 @access.load(conflict_id=get_conflict_to_withdraw)
 def conflict_withdraw(conflict):
     """Withdraw a recorded conflict, giving the reason that goes into the log."""
-    error = None
+    error, stale, status = None, None, 200
     if request.method == "POST":
         reason = request.form.get("reason", "").strip()
         if not reason:
@@ -450,13 +455,35 @@ def conflict_withdraw(conflict):
         elif len(reason) > 500:
             error = "撤销原因最多 500 个字。"
         else:
-            name = conflict.inspector.name
-            service.withdraw_conflict(conflict, reason, current_user)
-            flash(f"已撤销 {name} 的一条回避关系，原因已记入访问日志。", "success")
-            return redirect(url_for("directories.conflicts"))
+            name, conflict_id = conflict.inspector.name, conflict.id
+            try:
+                # The person withdraws the conflict they read: one changed since (an import) is not deleted unseen.
+                concurrency.check(conflict, submitted_version(request.form))
+                with concurrency.guarded():
+                    service.withdraw_conflict(conflict, reason, current_user)
+            except StaleEdit:
+                status = refuse_change("stale_version", 409)
+                conflict = db.session.execute(select(Conflict).where(Conflict.id == conflict_id)).scalar_one_or_none()
+                if conflict is None:  # withdrawn by someone else in between
+                    return render_template(
+                        "errors/error.html", title="这条回避关系已被撤销",
+                        text="您提交之前，别人已经撤销了这条回避关系，您的撤销没有重复执行。撤销人和原因见访问日志。",
+                    ), status
+                flash(STALE_WITHDRAW, "error")
+                seen = {"kind": request.form.get("seen_kind", ""), "reason": request.form.get("seen_reason", "")}
+                now = {"kind": conflict.kind, "reason": conflict.reason}
+                stale = concurrency.stale_box(
+                    CONFLICT_LABELS, {**now, "kind": CONFLICT_KINDS.get(now["kind"], now["kind"])},
+                    {**seen, "kind": CONFLICT_KINDS.get(seen["kind"], seen["kind"])},
+                    typed_heading="您打开时看到的内容")
+            else:
+                flash(f"已撤销 {name} 的一条回避关系，原因已记入访问日志。", "success")
+                return redirect(url_for("directories.conflicts"))
     service.log_target("conflict_read", conflict.target, inspector=conflict.inspector.staff_no)
     if error:
         g.keep_changes = True  # nothing changed: keep only the log entry
+        status = 422
     return render_template(
-        "directories/conflict_withdraw.html", conflict=conflict, error=error, reason=request.form.get("reason", "")
-    ), (422 if error else 200)
+        "directories/conflict_withdraw.html", conflict=conflict, error=error, stale=stale,
+        reason=request.form.get("reason", ""),
+    ), status

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from ssj.extensions import db
 from ssj.models import AccessLogEntry, Conflict
-from tests.conftest import post
+from tests.conftest import loaded_version, post, post_as_loaded
 
 from . import builders
 
@@ -135,7 +135,7 @@ def test_withdraw_needs_a_reason_which_is_logged(app, login_as):
     r = post(c, f"/conflicts/{cid}/withdraw", {"reason": "  "})
     assert r.status_code == 422 and "请写明撤销原因" in r.text
     assert len(_conflicts(app)) == 1
-    r = post(c, f"/conflicts/{cid}/withdraw", {"reason": "登记错误：该人员与该单位无利害关系"})
+    r = post_as_loaded(c, f"/conflicts/{cid}/withdraw", {"reason": "登记错误：该人员与该单位无利害关系"})
     assert r.status_code == 302
     assert _conflicts(app) == []
     entry = _log(app, "conflict_withdrawn")[0]
@@ -164,3 +164,57 @@ def test_conflict_list_search_and_htmx_fragment(app, login_as):
     assert "张明" in c.get("/conflicts", query_string={"q": builders.code(1)[:14]}).text
     page = c.get("/conflicts", query_string={"kind": "other"}).text
     assert "李华" in page and "张明" not in page and "<html" in page
+
+
+def _refusal_reasons(app) -> list[str]:
+    with app.app_context():
+        bodies = db.session.execute(select(AccessLogEntry.body).where(AccessLogEntry.outcome == "refused")).scalars()
+        return [json.loads(b)["reason"] for b in bodies]
+
+
+def test_a_withdrawal_of_a_conflict_changed_since_it_was_read_is_refused_showing_what_changed(app, login_as):
+    iid = builders.inspector(app, "JC0001", "张明")
+    cid = builders.conflict(app, iid, builders.target(app, 1), kind="relative", reason="配偶在该单位任职")
+    c = login_as("staff_jc")
+    url = f"/conflicts/{cid}/withdraw"
+    stale = loaded_version(c, url)
+    with app.app_context():  # meanwhile an import updates the conflict (a new version, as imports write it)
+        conflict = db.session.get(Conflict, cid)
+        conflict.kind, conflict.reason = "other", "曾在该单位任职，未满两年"
+        db.session.commit()
+    reads_before = len(_log(app, "conflict_read"))
+    r = post(c, url, {"row_version": stale, "seen_kind": "relative", "seen_reason": "配偶在该单位任职",
+                      "reason": "登记错误：不需要回避"})
+    assert r.status_code == 409
+    assert "别人已经修改了它" in r.text and "这次撤销没有执行" in r.text
+    box = r.text[r.text.index("stale-changes"):r.text.index("</section>")]
+    for part in ("回避类型", "近亲属关系", "登记的原因", "配偶在该单位任职", "曾在该单位任职，未满两年", "您打开时看到的内容"):
+        assert part in box, part
+    assert "登记错误：不需要回避</textarea>" in r.text  # the typed reason is kept
+    assert len(_conflicts(app)) == 1 and _log(app, "conflict_withdrawn") == []  # nothing withdrawn
+    assert _refusal_reasons(app) == ["stale_version"]
+    assert len(_log(app, "conflict_read")) == reads_before + 1  # the page shown read the target as it logs
+    # having read the conflict as it is now, the person may withdraw it
+    assert post_as_loaded(c, url, {"reason": "登记错误：不需要回避"}).status_code == 302
+    assert _conflicts(app) == []
+
+
+def test_a_withdrawal_racing_another_is_told_the_conflict_is_gone(app, login_as, monkeypatch):
+    from ssj import concurrency
+
+    iid = builders.inspector(app, "JC0001", "张明")
+    cid = builders.conflict(app, iid, builders.target(app, 1))
+    c = login_as("staff_jc")
+    url = f"/conflicts/{cid}/withdraw"
+    data = {"row_version": loaded_version(c, url), "reason": "登记错误"}
+    real_check = concurrency.check
+
+    def colleague_withdraws_first(row, submitted):
+        real_check(row, submitted)  # this person's version was current when checked ...
+        with db.engine.begin() as other:  # ... then a colleague's withdrawal commits before the DELETE
+            other.execute(Conflict.__table__.delete().where(Conflict.__table__.c.id == cid))
+
+    monkeypatch.setattr(concurrency, "check", colleague_withdraws_first)
+    r = post(c, url, data)
+    assert r.status_code == 409 and "别人已经撤销了这条回避关系" in r.text
+    assert _log(app, "conflict_withdrawn") == [] and _refusal_reasons(app) == ["stale_version"]
