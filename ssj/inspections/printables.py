@@ -31,7 +31,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import clock
-from .. import audit
+from .. import audit, concurrency
 from ..auth.roles import SECTION_HEAD, STAFF
 from ..ceremony import service as ceremony
 from ..extensions import db
@@ -197,6 +197,12 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+# The notice's fields as the person sees them, for "what changed" after a refused stale save.
+NOTICE_LABELS = {"number": "通知书文号", "method": "检查方式", "inspect_date": "检查日期", "time_from": "开始时间",
+                 "time_to": "结束时间", "place": "检查地点", "contact_person": "检查组联系人",
+                 "contact_phone": "联系电话", "documents": "需准备的材料"}
+
+
 @dataclass
 class NoticeForm:
     number: str = ""
@@ -236,6 +242,16 @@ class NoticeForm:
             contact_person=current_user.display_name,
             documents="\n".join(default_documents(task)),
         )
+
+    def changes_since(self, saved: dict, **who) -> dict:
+        """The stale-save box: where the notice as saved now (`saved`, the page's own logged read)
+        differs from what the person typed."""
+        def shown(form: "NoticeForm") -> dict:
+            values = {f: getattr(form, f) for f in self.FIELDS}
+            values["method"] = METHODS.get(form.method, form.method)
+            values["documents"] = form.document_items
+            return values
+        return concurrency.stale_box(NOTICE_LABELS, shown(NoticeForm.from_value(saved)), shown(self), **who)
 
     @property
     def document_items(self) -> list[str]:

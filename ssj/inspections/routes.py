@@ -107,24 +107,34 @@ STALE_RECORD = ("您打开这份检查记录之后，同组的人已经保存了
                 "下面列出现在保存的内容与您填写的不同之处；您填写的内容仍在表单中，请核对后再保存或提交。")
 
 
-def _record_page(task, position, mine, form=None, status=200, stale=False):
+def _record_page(task, position, mine, form=None, status=200, stale=False, recheck=None):
+    """`recheck`: (follow-up id, what was typed, whether stale) after a refused re-check: the typed
+    values go back into that order's form, and a stale one gets its own what-changed box."""
     row = service.get_record(task, position)
     value = service.read_record(row) if row else None
     if stale and form is not None:
-        stale = {"by": (value or {}).get("written_by"), "at": clock.show((value or {}).get("written_at")),
-                 "state": row.state_label if row else "", "changes": service.changes_since(value or {}, form)}
+        stale = service.changes_since(value or {}, form, by=(value or {}).get("written_by"),
+                                      at=clock.show((value or {}).get("written_at")),
+                                      state=row.state_label if row else "")
     facts = value["target"] if value else (service.target_facts(task, mine) if mine else {})
     code = facts.get("credit_code")
     if form is None:
         form = RecordForm.from_value(value) if value else RecordForm(items=[], errors={})
     history = service.read_history(row) if row else []
     followups = [(f, followup.read(f, code)) for f in followup.of_position(task, position)]
+    kept_recheck = None
+    if recheck is not None:
+        followup_id, typed, was_stale = recheck
+        kept_recheck = {"id": followup_id, **typed, "stale": None}
+        if was_stale:
+            kept_recheck["stale"] = next((followup.recheck_changes(f, v, typed) for f, v in followups
+                                          if f.id == followup_id), None)
     writable = mine is not None and task.status in service.WORKING_STATES
     body = render_template(
         "inspections/record.html", task=task, position=position, row=row, value=value, facts=facts, form=form,
         history=history, files=evidence.listing(task, position, code), followups=followups, writable=writable,
         items=service.content_items(task), due=reports.report_due(value) if value else None, today=clock.today(),
-        stale=stale,
+        stale=stale, kept_recheck=kept_recheck,
     )
     return make_response(body, status)
 
@@ -191,12 +201,15 @@ def report_print(task, position: int):
 
 
 STALE_NOTICE = ("您打开这份检查通知书之后，别人已经保存了新的内容，您这次的修改没有保存。"
-                "您填写的内容仍在表单中；请先在新窗口查看现在保存的通知书，核对后再保存。")
+                "下面列出现在保存的内容与您填写的不同之处；您填写的内容仍在表单中，请核对后再保存。")
 
 
-def _notice_page(task, position, mine, form=None, status=200):
+def _notice_page(task, position, mine, form=None, status=200, stale=False):
     row = printables.get(task, position)
     value = printables.read(row, "notice_form") if row else None
+    if stale and form is not None:
+        stale = form.changes_since(value or {}, by=(value or {}).get("written_by"),
+                                   at=clock.show((value or {}).get("written_at")))
     facts = value["target"] if value else printables.target_facts(task, position, mine, "notice_form")
     writable = printables.may_write(task, mine) and task.status in service.WORKING_STATES
     if form is None:
@@ -204,7 +217,7 @@ def _notice_page(task, position, mine, form=None, status=200):
             task, facts, clock.today())
     body = render_template(
         "inspections/notice.html", task=task, position=position, row=row, value=value, facts=facts, form=form,
-        writable=writable, warning=form.day_warning() if writable else None,
+        writable=writable, warning=form.day_warning() if writable else None, stale=stale,
         default_documents=printables.default_documents(task),
     )
     return make_response(body, status)
@@ -232,7 +245,7 @@ def notice(task, position: int):
             concurrency.check(printables.get(task, position), submitted_version(request.form))
             printables.save(task, position, form, facts)
     except StaleEdit:
-        return _notice_page(task, position, mine, form, _refused(STALE_NOTICE, 409, "stale_version"))
+        return _notice_page(task, position, mine, form, _refused(STALE_NOTICE, 409, "stale_version"), stale=True)
     flash("检查通知书已加密保存，可以打印了。", "success")
     return redirect(url_for("inspections.notice", task_id=task.id, position=position))
 
@@ -335,6 +348,10 @@ def followup_add(task, position: int):
     return redirect(url_for("inspections.record", task_id=task.id, position=position) + "#followups")
 
 
+STALE_RECHECK = ("您打开页面之后，别人已经记录了这项责令改正的复查，或更正了检查记录中的改正期限，您这次的复查没有保存。"
+                 "下面列出现在保存的内容与您填写的不同之处；您填写的内容仍在页面上，请核对后再操作。")
+
+
 @bp.route("/tasks/<int:task_id>/positions/<int:position>/followups/<int:followup_id>/recheck", methods=["POST"])
 @access.roles(INSPECTOR, sealed="复查")
 @access.load(task_id=policy.get_drawn_task)
@@ -344,12 +361,19 @@ def followup_recheck(task, position: int, followup_id: int):
     row = followup.get(task, position, followup_id)
     if row is None:
         access.refuse("no_such_followup", 404)
+    typed = followup.recheck_typed(request.form)
     try:
         if mine is None:
             access.refuse("not_own_assignment")
-        followup.recheck(task, row, request.form)
+        with concurrency.guarded():
+            concurrency.check(row, submitted_version(request.form))
+            followup.recheck(task, row, request.form)
+    except StaleEdit:
+        status = _refused(STALE_RECHECK, 409, "stale_version")
+        return _record_page(task, position, mine, None, status, recheck=(followup_id, typed, True))
     except RecordError as exc:
-        return _record_page(task, position, mine, None, _refused(str(exc), exc.status, exc.reason))
+        status = _refused(str(exc), exc.status, exc.reason)
+        return _record_page(task, position, mine, None, status, recheck=(followup_id, typed, False))
     flash("复查结果已记录。", "success")
     return redirect(url_for("inspections.record", task_id=task.id, position=position) + "#followups")
 

@@ -222,6 +222,34 @@ def test_bad_input_gets_a_chinese_message_and_nothing_is_saved(app, login_as, dr
                                                            follow_redirects=True).text)
 
 
+def test_a_notice_saved_over_a_teammates_newer_save_is_refused_showing_what_changed(app, login_as, drawn):
+    from tests.conftest import loaded_version
+
+    _with_documents(app)
+    p = drawn.own_position()
+    me, mate = login_as("inspector_jc"), login_as(next(u for u in drawn.team_of[p] if u != "inspector_jc"))
+    url = record_url(drawn.task_id, p, "notice")
+    assert post_as_loaded(me, url, notice_form()).status_code == 302
+    stale = loaded_version(me, url)  # both open the saved notice at the same version
+    assert post_as_loaded(mate, url, notice_form(place="劳动监察大队三楼询问室", contact_person="同事")).status_code == 302
+    reads_before = len(_entries(app, "sealed_read:notice_form"))
+    r = post(me, url, {**notice_form(time_from="14:00", time_to="16:30"), "row_version": stale})
+    assert r.status_code == 409
+    assert "别人已经保存了新的内容" in r.text and "您这次的修改没有保存" in r.text
+    box = r.text[r.text.index("stale-changes"):r.text.index("</section>", r.text.index("stale-changes"))]
+    for part in ("检查地点", "劳动监察大队三楼询问室", PLACE, "检查组联系人", "同事", "王检查", "开始时间", "14:00",
+                 "09:00"):
+        assert part in box, part
+    assert "通知书文号" not in box  # unchanged fields are not listed
+    assert 'value="14:00"' in r.text and 'value="16:30"' in r.text  # what I typed is kept in the form
+    # the box shows what the page's own logged read showed, nothing read unlogged
+    assert len(_entries(app, "sealed_read:notice_form")) == reads_before + 1
+    assert _notice_row(app, drawn.task_id, p) == 2  # the refused save wrote nothing
+    assert "劳动监察大队三楼询问室" in me.get(url).text
+    refused = [json.loads(e.body)["reason"] for e in _entries(app, "refused:inspections.notice")]
+    assert refused == ["stale_version"]
+
+
 def test_the_checklist_lists_every_content_item_of_the_tasks_matters(app, login_as, drawn):
     with app.app_context():
         from ssj.models import TaskMatter
