@@ -150,6 +150,18 @@ class PlanForm:
         shown.shortfall_reason = _text(form, "shortfall_reason")
         return shown
 
+    ROW_LABELS = (("rounds", "每年轮次"), ("ratio_percent", "每次比例（%）"), ("months", "计划月份"), ("reason", "说明"))
+
+    def shown(self) -> tuple[dict[str, str], dict[str, str]]:
+        """({field: label}, {field: value}) as the form shows them, for "what changed" after a stale save."""
+        labels, values = {}, {}
+        for row in self.rows:
+            for name, label in self.ROW_LABELS:
+                labels[row.key(name)] = f"{row.code} {row.name}：{label}"
+                values[row.key(name)] = getattr(row, name)
+        labels["shortfall_reason"], values["shortfall_reason"] = "总体说明", self.shortfall_reason
+        return labels, values
+
     @property
     def error_count(self) -> int:
         return len(self.errors) + sum(len(r.errors) for r in self.rows)
@@ -310,6 +322,34 @@ class TaskForm:
             publish_date=_text(form, "publish_date"),
             strata=strata,
         )
+
+    LABELS = {"name": "任务名称", "year": "任务年度", "matter_ids": "抽查事项", "out_of_plan_reason": "计划外原因",
+              "industries": "行业类型", "township_ids": "乡镇（街道）", "size_filter": "企业规模",
+              "exclusion_days": "避免重复检查（天）", "team_size": "每组执法人员人数",
+              "cap_per_inspector": "每人最多检查户数", "partner_ids": "联合抽查部门", "planned_start": "计划开始日期",
+              "planned_end": "计划结束日期", "publish_date": "结果公开日期"}
+    STRATUM_LABELS = (("enabled", "单独设置"), ("ratio_percent", "抽查比例（%）"), ("fixed_count", "固定户数"),
+                      ("reason", "理由"))
+
+    def shown(self, names: dict[str, dict]) -> tuple[dict[str, str], dict]:
+        """({field: label}, {field: value}) as the form shows them, for "what changed" after a stale save.
+        `names`: how ids and codes read ({"matter_ids": {id: name}, ...})."""
+        labels, values = dict(self.LABELS), {}
+        for name in self.LABELS:
+            value = getattr(self, name)
+            named = names.get(name, {})
+            if isinstance(value, list):
+                values[name] = [str(named.get(v, v)) for v in value]
+            else:
+                values[name] = str(named.get(value, value))
+        for kind in rules.STRATUM_ORDER:
+            s = self.strata.get(kind) or StratumInput(kind, enabled=False)
+            for name, label in self.STRATUM_LABELS:
+                key = f"{kind}_{name}"
+                labels[key] = f"{STRATUM_KINDS[kind]}：{label}"
+                value = getattr(s, name)
+                values[key] = ("是" if value else "否") if name == "enabled" else value
+        return labels, values
 
     @property
     def enabled_kinds(self) -> list[str]:

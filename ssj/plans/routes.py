@@ -105,11 +105,17 @@ def _plan_page(p, status: int = 200, error: str | None = None, problems: list[st
 
 
 STALE = ("您打开表单之后，别人已经保存了修改（或已提交、已摇号），您这次的修改没有保存。"
-         "您填写的内容仍在表单中；请在新窗口查看现在的内容，核对后再保存。")
+         "下面列出现在保存的内容与您填写的不同之处；您填写的内容仍在表单中，请核对后再保存。")
 
 
-def _plan_form_page(p, form: PlanForm, status: int = 200):
-    return render_template("plans/plan_form.html", plan=p, form=form), status
+def _plan_form_page(p, form: PlanForm, status: int = 200, stale=None):
+    return render_template("plans/plan_form.html", plan=p, form=form, stale=stale), status
+
+
+def _stale_plan(current: AnnualPlan, typed: PlanForm) -> dict:
+    labels, saved = PlanForm.from_plan(current, service.matters_missing_from(current)).shown()
+    typed_labels, typed_values = typed.shown()
+    return concurrency.stale_box({**labels, **typed_labels}, saved, typed_values, state=current.status_label)
 
 
 @bp.route("/plans/<int:plan_id>/edit", methods=["GET", "POST"])
@@ -131,7 +137,8 @@ def plan_edit(plan):
     except StaleEdit:
         status = refuse_change("stale_version", 409)
         flash(STALE, "error")
-        return _plan_form_page(get_plan_to_edit(plan.id), form, status)
+        current = get_plan_to_edit(plan.id)
+        return _plan_form_page(current, form, status, _stale_plan(current, form))
     changed = service.save_plan(plan, form)
     flash(f"已保存，修改了 {changed} 处。" if changed else "没有需要保存的修改。", "success" if changed else "info")
     return redirect(url_for("plans.plan", plan_id=plan.id))
@@ -220,14 +227,27 @@ def tasks():
     return render_list("plans/tasks.html", "plans/_tasks_results.html", **context)
 
 
-def _task_form_page(form: TaskForm, task, choices, status: int = 200):
+def _task_form_page(form: TaskForm, task, choices, status: int = 200, stale=None):
     return render_template(
         "plans/task_form.html",
         form=form,
         task=task,
         choices=choices,
+        stale=stale,
         section=task.section if task else db.session.get(Section, current_user.section_id),
     ), status
+
+
+def _stale_task(current: Task, typed: TaskForm, choices) -> dict:
+    matters = {tm.matter_id: f"{tm.matter.code} {tm.matter.name}" for tm in current.matters}
+    names = {
+        "matter_ids": {**matters, **{m.id: f"{m.code} {m.name}" for m in choices.matters.values()}},
+        "township_ids": {t.id: t.name for t in choices.townships.values()},
+        "partner_ids": {d.id: d.name for d in choices.partners.values()},
+        "size_filter": SIZE_FILTERS,
+    }
+    labels, saved = TaskForm.from_task(current).shown(names)
+    return concurrency.stale_box(labels, saved, typed.shown(names)[1], state=current.status_label)
 
 
 def _count_pools(department_id: int):
@@ -338,7 +358,8 @@ def task_edit(task):
         status = refuse_change("stale_version", 409)
         flash(STALE, "error")
         task = get_task_to_edit(task.id)
-        return _task_form_page(form, task, service.task_choices(task.section, task.year, task), status)
+        choices = service.task_choices(task.section, task.year, task)
+        return _task_form_page(form, task, choices, status, _stale_task(task, form, choices))
     service.save_task(form, task, task.section, choices, current_user)
     flash("已保存任务设置。", "success")
     if task.out_of_plan:

@@ -235,3 +235,26 @@ def test_public_page_shows_only_approved_plans(app, client, login_as, matters):
             plans = approved_plans()
     assert [(p["section"], p["year"]) for p in plans] == [("劳动保障监察大队", year)]
     assert set(plans[0]) == {"department", "section", "year", "approved_on", "items"}
+
+
+def test_a_plan_saved_over_a_colleagues_newer_save_is_refused_showing_what_changed(app, login_as, matters):
+    from tests.conftest import loaded_version
+
+    staff, head = login_as("staff"), login_as("head_jc")
+    plan_id = _new_plan(app, staff)
+    url = f"/plans/{plan_id}/edit"
+    stale = loaded_version(staff, url)  # both open the plan at the same version
+    assert _edit(head, plan_id, matters, {"JC-001": ("4", "2", "3,6,9,12", "")}).status_code == 302
+    data = {"row_version": stale, "shortfall_reason": "我写的总体说明"}
+    for code, (rounds, ratio) in (("JC-001", ("3", "1.5")), ("JC-002", ("3", "1"))):
+        mid = matters[code]
+        data.update({f"rounds-{mid}": rounds, f"ratio_percent-{mid}": ratio, f"months-{mid}": "", f"reason-{mid}": ""})
+    r = post(staff, url, data)
+    assert r.status_code == 409 and "别人已经保存了修改" in r.text and "别人已经保存了新的内容" in r.text
+    box = r.text[r.text.index("stale-changes"):r.text.index("</section>", r.text.index("stale-changes"))]
+    for part in ("JC-001", "每年轮次", "每次比例（%）", "计划月份", "3,6,9,12", "1.5", "总体说明", "我写的总体说明", "草稿"):
+        assert part in box, part
+    assert "JC-002" not in box  # an unchanged line is not listed
+    assert "我写的总体说明</textarea>" in r.text  # what I typed is kept in the form
+    assert _plan(app, plan_id)["items"]["JC-001"] == (4, "2", "3,6,9,12", "")  # nothing overwritten
+    assert [b["reason"] for b in _log(app, "refused:plans.plan_edit")] == ["stale_version"]

@@ -315,6 +315,30 @@ def test_a_task_can_be_edited_only_while_planned(app, login_as, matters):
     assert "修改设置" not in staff.get(f"/tasks/{task_id}").text
 
 
+def test_a_task_saved_over_a_colleagues_newer_save_is_refused_showing_what_changed(app, login_as, matters):
+    import json
+
+    from ssj.models import AccessLogEntry
+    from tests.conftest import loaded_version
+
+    staff, head = login_as("staff"), login_as("head_jc")
+    task_id = _create(app, staff, matters)
+    url = f"/tasks/{task_id}/edit"
+    stale = loaded_version(staff, url)  # both open the task at the same version
+    assert post_as_loaded(head, url, _form(app, matters, team_size="3", name="同事改的任务名称")).status_code == 302
+    r = post(staff, url, {**_form(app, matters, team_size="2", exclusion_days="90"), "row_version": stale})
+    assert r.status_code == 409 and "别人已经保存了修改" in r.text and "别人已经保存了新的内容" in r.text
+    box = r.text[r.text.index("stale-changes"):r.text.index("</section>", r.text.index("stale-changes"))]
+    for part in ("任务名称", "同事改的任务名称", "第二季度工资支付专项抽查", "每组执法人员人数", "避免重复检查（天）", "90", "180"):
+        assert part in box, part
+    assert "抽查事项" not in box and "计划开始日期" not in box  # unchanged fields are not listed
+    assert 'value="90"' in r.text  # what I typed is kept in the form
+    assert (_tasks(app)[0]["name"], _tasks(app)[0]["team_size"]) == ("同事改的任务名称", 3)  # nothing overwritten
+    with app.app_context():
+        refused = db.session.execute(select(AccessLogEntry.body).where(AccessLogEntry.outcome == "refused")).scalars()
+        assert [json.loads(b)["reason"] for b in refused] == ["stale_version"]
+
+
 def test_a_user_without_a_section_cannot_create_tasks(app, login_as, matters):
     with app.app_context():
         add_user("floating", ["staff"], "RSJ", None)
