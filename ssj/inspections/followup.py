@@ -127,10 +127,13 @@ def recheck(task: Task, row: FollowUp, form) -> None:
         raise RecordError("请填写复查结果，例如“已按期改正，补发工资已到账”。")
     value = open_json(task.id, "followup", followup_record_id(row), row.sealed)
     value.update(recheck_date=when.isoformat(), recheck_outcome=outcome[:5000], recheck_by=current_user.display_name)
+    # The log entry first: it takes the chain head, which a record correction (head, record,
+    # this order) also takes before this order's row; the other way round the two deadlocked on
+    # PostgreSQL. Nothing is pending yet, so taking the head flushes nothing of this order.
+    audit.record("followup_recheck", task_id=task.id, objects={"position": row.position, "followup": row.id})
     row.sealed = seal_json(task.id, "followup", followup_record_id(row), value)
     row.closed = True
     concurrency.flush()  # a re-check or correction saved since the form was loaded makes this UPDATE match nothing
-    audit.record("followup_recheck", task_id=task.id, objects={"position": row.position, "followup": row.id})
 
 
 def recheck_changes(row: FollowUp, value: dict, typed: dict) -> dict:
