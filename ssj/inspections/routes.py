@@ -382,7 +382,7 @@ def followup_recheck(task, position: int, followup_id: int):
 
 
 STALE_REPORT = ("您打开总结报告之后，别人已经重新起草或审核了它，您这次的操作没有保存。"
-                "请阅读下面现在的报告后再操作。")
+                "请阅读下面现在的报告后再操作；您起草的正文仍在表单中。")
 
 
 def _final_values(task):
@@ -413,8 +413,12 @@ def final_report(task):
             status = _refused(STALE_REPORT, 409, "stale_version")
             row = reports.get(task)
             value = reports.read(row) if row else None
+            stale = concurrency.stale_box(
+                {"text": "总体情况与处理意见"}, {"text": (value or {}).get("text", "")}, {"text": text},
+                by=row.drafted_by.display_name if row else None, at=clock.show(row.drafted_at) if row else None,
+                state=row.state_label if row else None)
             return render_template("inspections/final_report.html", task=task, row=row, value=value, text=text,
-                                   may_draft=True, may_approve=False, mark=watermark()), status
+                                   may_draft=True, may_approve=False, mark=watermark(), stale=stale), status
         except RecordError as exc:
             status = _refused(str(exc), exc.status, exc.reason)
             return render_template("inspections/final_report.html", task=task, row=row, value=None, text=text,

@@ -2,6 +2,7 @@
 the section's final report approved by a head who did not draft it."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from sqlalchemy import select
@@ -192,6 +193,24 @@ def test_a_redraft_after_the_head_opened_the_report_is_not_approved_unseen(app, 
     assert r.status_code == 409 and "第二稿" in r.text
     assert task_status(app, drawn.task_id) == "inspecting"
     assert post(head, url + "/approve", {"row_version": loaded_version(head, url)}).status_code == 302
+
+
+def test_a_final_report_drafted_over_a_colleagues_newer_draft_is_refused_showing_what_changed(app, login_as, drawn):
+    _submit_all(login_as, drawn, done=set())
+    url = f"/tasks/{drawn.task_id}/final-report"
+    staff, head = login_as("staff_jc"), login_as("head_jc")
+    assert post_as_loaded(staff, url, {"text": "第一稿：总体良好。"}).status_code == 302
+    stale = loaded_version(staff, url)  # both open the first draft
+    assert post_as_loaded(head, url, {"text": "科长改的第二稿。"}).status_code == 302
+    r = post(staff, url, {"row_version": stale, "text": "我改的第二稿。"})
+    assert r.status_code == 409 and "别人已经重新起草或审核了它" in r.text
+    box = r.text[r.text.index("stale-changes"):r.text.index("</section>", r.text.index("stale-changes"))]
+    assert "总体情况与处理意见" in box and "科长改的第二稿。" in box and "我改的第二稿。" in box
+    assert "我改的第二稿。</textarea>" in r.text  # the typed text is kept in the form
+    assert "我改的第二稿" not in staff.get(url).text  # nothing overwritten
+    with app.app_context():
+        refused = db.session.execute(select(AccessLogEntry.body).where(AccessLogEntry.outcome == "refused")).scalars()
+        assert [json.loads(b)["reason"] for b in refused] == ["stale_version"]
 
 
 def test_the_approved_final_report_reaches_the_leaderships_todo_and_is_acknowledged(app, login_as, drawn):
