@@ -96,7 +96,7 @@ def finish_request(response):
         db.session.commit()
     except Exception:
         log.exception("request could not be committed with its access-log entry")
-        db.session.rollback()
+        discard_uncommitted()
         session.pop("_flashes", None)
         try:
             body = render_template("errors/audit_failed.html")

@@ -15,7 +15,8 @@ from typing import Any, Optional
 
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, event, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock
@@ -97,6 +98,55 @@ def _actor(user) -> dict[str, Any]:
     }
 
 
+# Sealed reads of a page being read (GET): their entries, fixed when the read is made,
+# waiting for their place in the chain until the request's transaction commits.
+_PENDING = "_ssj_pending_entries"
+READ_METHODS = ("GET", "HEAD")
+
+
+def record_read(action: str, *, task_id: Optional[int], objects: dict[str, Any]) -> None:
+    """Log a read of sealed content in this transaction: at once, or at its commit (a page read).
+
+    On a page read (GET) the entry says everything now — who, what, which
+    enterprises by reference — and is appended to the chain when the
+    request's transaction commits (`write_pending`, from the session's
+    before-commit hook), before the response leaves the server: the commit
+    that carries it is the one `audit.hooks` makes, and if the entry cannot
+    be written the page is replaced by an error page, as before. Taking the
+    chain head only then, instead of at the first read, keeps it (the
+    SQLite write lock, the PostgreSQL row lock) for the length of one
+    append rather than for the rest of the page, so concurrent pages of
+    every worker no longer queue behind a page being rendered. A change
+    (POST) appends at once, as every other entry does.
+    """
+    if not has_request_context() or request.method not in READ_METHODS:
+        record(action, task_id=task_id, objects=objects)
+        return
+    # Who read is fixed now (the user object, not the request's proxy to it).
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    _actor(user)
+    g.setdefault(_PENDING, []).append((action, task_id, objects, user))
+    g.audit_entries = g.get("audit_entries", 0) + 1
+
+
+def write_pending() -> None:
+    """Append the request's waiting read entries to the chain, in the order the reads were made."""
+    if not has_request_context():
+        return
+    pending = g.pop(_PENDING, None)
+    for action, task_id, objects, user in pending or ():
+        g.audit_entries = g.get("audit_entries", 1) - 1  # counted once already, by record_read
+        record(action, task_id=task_id, objects=objects, user=user)
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending_reads(session: Session) -> None:
+    # Whoever commits the request's transaction (audit.hooks, or a view of its own)
+    # commits its waiting read entries with it.
+    if has_request_context() and g.get(_PENDING) and session is db.session():
+        write_pending()
+
+
 def record(
     action: str,
     *,
@@ -108,6 +158,8 @@ def record(
     username: Optional[str] = None,
 ) -> AccessLogEntry:
     """Append one entry to the chain inside the current transaction."""
+    if has_request_context() and g.get(_PENDING):
+        write_pending()  # reads made earlier in the request keep their place before this entry
     try:
         if user is None and has_request_context():
             user = current_user if current_user.is_authenticated else None
@@ -174,6 +226,7 @@ def discard_uncommitted() -> None:
     db.session.rollback()
     if has_request_context():
         g.pop("audit_entries", None)
+        g.pop(_PENDING, None)
 
 
 def _sign_checkpoint(seq: int, head_hash: str) -> AuditCheckpoint:

@@ -2,11 +2,14 @@
 
 `seal_json` / `open_json` are the only way sealed records are written and
 read. `read_sealed` is the only way a person gets to see one: it decrypts
-in memory, writes the access-log entry naming the task, the position and
-the HMAC of each credit code, and only then returns the plaintext. The
-entry commits with the request (audit.hooks): if it cannot be written the
-response is replaced by an error page, so nothing sealed is ever served
-unlogged.
+in memory and logs the read — the access-log entry naming the task, the
+position and the HMAC of each credit code — before the plaintext can leave
+the server. The entry commits with the request (audit.hooks): in a change
+it is appended before the plaintext is returned; in a page read (GET) it
+is fixed at once and appended when the request commits, so the chain head
+is not held while the page is built (`audit.record_read`). Either way, if
+it cannot be written the response is replaced by an error page, so nothing
+sealed is ever served unlogged.
 """
 from __future__ import annotations
 
@@ -88,7 +91,7 @@ def read_sealed(
     credit_codes: Iterable[str] | Callable[[Any], Iterable[str]] = (),
     positions: Optional[list[int]] | Callable[[Any], list[int]] = None,
 ) -> Any:
-    """Decrypt once for a person to see, log the read, then return it (fail closed).
+    """Decrypt once for a person to see and log the read (fail closed; see the module's docstring).
 
     The credit codes (logged as HMACs) and positions may be given as
     functions of the decrypted value when they are inside the blob: it is
@@ -99,7 +102,7 @@ def read_sealed(
         credit_codes = credit_codes(value)
     if callable(positions):
         positions = positions(value)
-    audit.record(
+    audit.record_read(
         f"sealed_read:{purpose}",
         task_id=task_id,
         objects={

@@ -1,5 +1,6 @@
 """One sealed read (SPEC §4; STYLE 4): a person sees sealed content only through `read_sealed`,
-which decrypts once, writes the log entry, and only then returns; the plain decrypt stays on the server."""
+which decrypts once and logs the read before anything can be served (at once in a change, at the
+commit of a page read); the plain decrypt stays on the server."""
 from __future__ import annotations
 
 import ast
@@ -50,18 +51,65 @@ def test_read_sealed_decrypts_once_and_logs_the_codes_inside_the_blob(app, monke
     assert "91411623MA40000001" not in json.dumps(body)
 
 
-def test_nothing_is_returned_when_the_read_cannot_be_logged(app, monkeypatch):
+def test_a_change_gets_nothing_back_when_the_read_cannot_be_logged(app, monkeypatch):
+    """In a change (POST) the entry is appended at once: a failure stops the read before it returns."""
     task_id = _task(app)
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         blob = sealing.seal_json(task_id, "record", "1:4", {"secret": "名单"})
 
         def broken(*a, **k):
             raise audit.service.AuditWriteError("disk full")
 
-        monkeypatch.setattr(audit, "record", broken)
+        monkeypatch.setattr(audit.service, "record", broken)
         try:
             sealing.read_sealed(task_id, "record", "1:4", blob, purpose="record")
         except audit.service.AuditWriteError:
             pass
         else:
             raise AssertionError("read_sealed returned sealed content without a log entry")
+
+
+def test_a_page_read_commits_only_with_its_entry(app, monkeypatch):
+    """In a page read (GET) the entry takes its place in the chain when the request commits: a
+    commit that cannot append it fails, so the page is never served (audit.hooks answers 503)."""
+    from ssj.audit import chain
+
+    task_id = _task(app)
+    with app.test_request_context():
+        blob = sealing.seal_json(task_id, "record", "1:5", {"secret": "名单"})
+        db.session.commit()
+        assert sealing.read_sealed(task_id, "record", "1:5", blob, purpose="record") == {"secret": "名单"}
+
+        def refuse(*a, **k):
+            raise OSError("no space left on device")
+
+        monkeypatch.setattr(chain, "canonical_json", refuse)
+        try:
+            db.session.commit()
+        except audit.service.AuditWriteError:
+            db.session.rollback()
+        else:
+            raise AssertionError("the request committed without its sealed read's entry")
+        monkeypatch.undo()
+        assert db.session.execute(
+            select(AccessLogEntry.id).where(AccessLogEntry.action == "sealed_read:record")
+        ).first() is None
+
+
+def test_a_sealed_page_is_not_served_when_its_read_cannot_be_logged(app, login_as, monkeypatch):
+    from ssj.audit import chain
+    from tests.ceremony.conftest import build_world, full_draw
+
+    world = build_world(app)
+    staff = login_as("staff")
+    full_draw(staff, app, world.task_id)
+    head = login_as("head_jc")
+    page = head.get(f"/tasks/{world.task_id}/list")
+    assert page.status_code == 200 and "91411623" in page.text
+
+    def refuse(*a, **k):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(chain, "canonical_json", refuse)
+    r = head.get(f"/tasks/{world.task_id}/list")
+    assert r.status_code == 503 and "91411623" not in r.text
