@@ -22,6 +22,9 @@ Measured (shared 2-core machine, other helpers' test suites running), /matters m
   0.975 s (p99 0.515), PostgreSQL without a pause 2.452 s (p99 1.583, p50 0.731: the import
   thread's CPU, not a lock); 500-row batches, load 25-29: SQLite 0.919 s (p99 0.377, p50
   0.152, idle p50 0.066, 2,577 probes, 0 errors, import 428 s, writing 183 s).
+  PostgreSQL with 500-row batches and the pause, load 19-23: 1.323 s overall (p99 0.650, p50
+  0.136, idle p50 0.138, 1,329 probes, 0 errors, import 258 s), 0.522 s while writing; the
+  max fell in the reading phase (CPU in the same worker process, no lock).
   See docs/architecture.md "Long work" for the table.
 """
 from __future__ import annotations
