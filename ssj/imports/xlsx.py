@@ -25,10 +25,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..exports import xlsxstream
 from ..workbook import append_row, workbook_bytes
 from . import bounded
 from .bounded import FileProblem
-from .kinds import Directory
+from .kinds import KINDS, Directory
 from .kinds.base import ABSENT
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -121,8 +122,6 @@ def match_header(directory: type[Directory], row: Sequence[Any]) -> Header:
 
 
 def _header_message(directory: type[Directory], missing: list[str], found: dict[str, int]) -> str:
-    from .kinds import KINDS
-
     expected = "、".join(f"“{h}”" for h in directory.headers())
     if not found:
         lead = "文件第一行是空的，应为表头。"
@@ -351,8 +350,6 @@ def write_rows(
     The same writer as every export (`exports.xlsxstream`): text cells only,
     never a formula, and no plaintext temporary file.
     """
-    from ..exports import xlsxstream
-
     return xlsxstream.write_sheet(out, title, headers, rows, widths=widths)
 
 

@@ -12,6 +12,7 @@ from ..concurrency import Versioned
 from ..extensions import db
 from ._types import UTCDateTime, utcnow
 from .accounts import Department, Section, User
+from .jobs import ImportJob
 
 MATTER_METHODS = {"onsite": "现场检查", "written": "书面检查", "both": "现场检查、书面检查"}
 MATTER_STATUSES = {"active": "有效", "suspended": "暂停", "abolished": "已废止"}
@@ -185,8 +186,6 @@ def target_visible(table=None):
     """The SQL condition "this target row is part of the directory": not a row of an import
     that is still writing, failed or was cut off. Core statements over Target.__table__ add it
     themselves; every ORM select gets it from `visible_targets`."""
-    from .jobs import ImportJob
-
     c = (table if table is not None else Target.__table__).c
     done = select(ImportJob.__table__.c.id).where(ImportJob.__table__.c.state == "done")
     return or_(c.import_job_id.is_(None), c.import_job_id.in_(done.scalar_subquery()))
@@ -196,8 +195,6 @@ def staged_code(department_id: int, credit_code: str) -> Optional[str]:
     """Is this credit code held by an invisible row of an import? "writing": a running (or not
     yet settled) import has staged it; it appears when that import is done. A failed import's
     leftover row is deleted here (it was never part of the directory): the code is free again."""
-    from .jobs import ImportJob
-
     t, j = Target.__table__, ImportJob.__table__
     row = db.session.execute(
         select(t.c.id, j.c.state).join(j, j.c.id == t.c.import_job_id, isouter=True)
