@@ -90,10 +90,13 @@ def plan(plan):
     return _plan_page(plan)
 
 
-def _plan_page(p, status: int = 200, error: str | None = None, problems: list[str] | None = None):
+def _plan_page(p, status: int = 200, error: str | None = None, problems: list[str] | None = None,
+               note: str = "", stale=None):
     return render_template(
         "plans/plan.html",
         plan=p,
+        note=note,
+        stale=stale,
         items=sorted(p.items, key=lambda i: i.matter.code),
         shortfalls=service.item_shortfalls(p),
         problems=problems if problems is not None else (service.submission_problems(p) if p.editable else []),
@@ -102,6 +105,47 @@ def _plan_page(p, status: int = 200, error: str | None = None, problems: list[st
         own_submission=current_user.id == p.submitted_by_id,
         error=error,
     ), status
+
+
+STALE_DECISION = ("您打开这份计划之后，别人已经修改、提交或审批了它，您这次的操作没有执行。"
+                  "下面列出现在的状态与您打开时的不同之处，请核对上面现在的计划后再操作；您填写的意见仍在表单中。")
+DECISION_LABELS = {"status": "计划状态", "content": "计划事项", "decision_note": "审批意见"}
+
+
+def _claim_for_decision(plan: AnnualPlan, *statuses: str, note: str = ""):
+    """Submit, approve, return or reopen the plan the person read: the row is claimed with
+    UPDATE ... WHERE row_version = :seen AND status IN (...); a plan changed since is refused
+    (409, what changed, the typed note kept, a stale_version refusal entry). None when claimed."""
+    try:
+        concurrency.claim(plan, submitted_version(request.form), AnnualPlan.status.in_(statuses))
+    except StaleEdit:
+        return _stale_decision(plan, note)
+    return None
+
+
+def _changed_since_read(plan: AnnualPlan, note: str = ""):
+    """Before the state checks: a plan changed since the person read it gets the stale page, not
+    a bare "wrong state" message. None when the form's version is the plan's."""
+    try:
+        concurrency.check(plan, submitted_version(request.form))
+    except StaleEdit:
+        return _stale_decision(plan, note)
+    return None
+
+
+def _stale_decision(plan: AnnualPlan, note: str):
+    status = refuse_change("stale_version", 409)
+    current = get_plan(plan.id)
+    seen_status = request.form.get("seen_status", "")
+    stale = concurrency.stale_box(
+        DECISION_LABELS,
+        {"status": current.status_label, "decision_note": current.decision_note,
+         # the same state, yet another version: the lines were edited (they are shown on the page)
+         "content": "已有新的修改，见上面的计划事项" if seen_status == current.status else ""},
+        {"status": PLAN_STATUSES.get(seen_status, seen_status), "content": "",
+         "decision_note": note or current.decision_note},
+        typed_heading="您打开时看到的 / 您填写的")
+    return _plan_page(current, status, error=STALE_DECISION, note=note, stale=stale)
 
 
 STALE = ("您打开表单之后，别人已经保存了修改（或已提交、已摇号），您这次的修改没有保存。"
@@ -149,11 +193,17 @@ def plan_edit(plan):
 @access.load(plan_id=get_plan_to_edit)
 def plan_submit(plan):
     """Send the plan to a supervisor; shortfalls against Art 7 need a written reason first."""
+    changed = _changed_since_read(plan)
+    if changed is not None:
+        return changed
     if not plan.editable:
         return _plan_page(plan, 409, error=f"该计划{plan.status_label}，不需要再次提交。")
     problems = service.submission_problems(plan)
     if problems:
         return _plan_page(plan, 422, error="计划还不能提交，请先处理下列问题：", problems=problems)
+    refused = _claim_for_decision(plan, "draft", "returned")
+    if refused is not None:
+        return refused
     service.submit_plan(plan, current_user)
     flash(f"已提交 {plan.year} 年度抽查计划，等待局领导审批。", "success")
     return redirect(url_for("plans.plan", plan_id=plan.id))
@@ -164,19 +214,25 @@ def plan_submit(plan):
 @access.load(plan_id=get_plan)
 def plan_decide(plan):
     """A supervisor approves a submitted plan or returns it with a note."""
-    if plan.status != "submitted":
-        return _plan_page(plan, 409, error=f"该计划当前状态为“{plan.status_label}”，只有“待审批”的计划可以审批。")
     if current_user.id == plan.submitted_by_id:
         access.mark_refused("own_submission")
         return _plan_page(plan, 403, error="您是该计划的提交人，不能审批自己提交的计划。请由其他局领导审批。")
+    changed = _changed_since_read(plan, request.form.get("note", "").strip())
+    if changed is not None:
+        return changed
+    if plan.status != "submitted":
+        return _plan_page(plan, 409, error=f"该计划当前状态为“{plan.status_label}”，只有“待审批”的计划可以审批。")
     decision = request.form.get("decision", "")
     note = request.form.get("note", "").strip()
     if decision not in ("approve", "return"):
         return _plan_page(plan, 422, error="请选择“批准”或“退回修改”。")
     if decision == "return" and not note:
-        return _plan_page(plan, 422, error="退回修改时请写明意见，告诉科室需要改什么。")
+        return _plan_page(plan, 422, error="退回修改时请写明意见，告诉科室需要改什么。", note=note)
     if len(note) > 2000:
-        return _plan_page(plan, 422, error="审批意见最多 2000 个字。")
+        return _plan_page(plan, 422, error="审批意见最多 2000 个字。", note=note)
+    refused = _claim_for_decision(plan, "submitted", note=note)
+    if refused is not None:
+        return refused
     service.decide_plan(plan, current_user, decision == "approve", note)
     flash("已批准该年度抽查计划，计划将在公开页面公布。" if decision == "approve" else "已退回修改，科室将看到您的意见。", "success")
     return redirect(url_for("plans.plan", plan_id=plan.id))
@@ -187,13 +243,19 @@ def plan_decide(plan):
 @access.load(plan_id=get_plan)
 def plan_reopen(plan):
     """A supervisor returns an approved plan to its section so that a new version can be made."""
+    changed = _changed_since_read(plan, request.form.get("note", "").strip())
+    if changed is not None:
+        return changed
     if plan.status != "approved":
         return _plan_page(plan, 409, error="只有已批准的计划需要退回修改。")
     note = request.form.get("note", "").strip()
     if not note:
         return _plan_page(plan, 422, error="请写明退回修改的原因，例如“上级调整了抽查比例”。原因将记入访问日志。")
     if len(note) > 2000:
-        return _plan_page(plan, 422, error="退回原因最多 2000 个字。")
+        return _plan_page(plan, 422, error="退回原因最多 2000 个字。", note=note)
+    refused = _claim_for_decision(plan, "approved", note=note)
+    if refused is not None:
+        return refused
     service.reopen_plan(plan, current_user, note)
     flash("已将计划退回科室修改，原因已记入访问日志；修改后需重新提交审批。", "success")
     return redirect(url_for("plans.plan", plan_id=plan.id))

@@ -41,6 +41,22 @@ def _edit(client, plan_id, matters, rows: dict, overall: str = ""):
     return post_as_loaded(client, f"/plans/{plan_id}/edit", data)
 
 
+def _act(client, plan_id, action: str, data: dict | None = None):
+    """Submit, decide or reopen from the plan page as loaded now (its row_version), as a person does."""
+    from tests.conftest import loaded_version
+
+    page = f"/plans/{plan_id}"
+    fields = {"row_version": loaded_version(client, page), "seen_status": _plan_status(client, page)}
+    return post(client, f"{page}/{action}", {**fields, **(data or {})})
+
+
+def _plan_status(client, page: str) -> str:
+    import re
+
+    found = re.search(r'name="seen_status" value="(\w*)"', client.get(page).text)
+    return found.group(1) if found else ""
+
+
 def _log(app, action) -> list[dict]:
     with app.app_context():
         bodies = db.session.execute(select(AccessLogEntry.body).where(AccessLogEntry.action == action)).scalars()
@@ -94,7 +110,7 @@ def test_shortfall_without_a_reason_cannot_be_submitted(app, login_as, matters):
     staff = login_as("staff")
     plan_id = _new_plan(app, staff)
     _edit(staff, plan_id, matters, {"JC-001": ("2", "1", "", "")})
-    r = post(staff, f"/plans/{plan_id}/submit")
+    r = _act(staff, plan_id, "submit")
     assert r.status_code == 422 and "需要书面说明理由" in r.text
     assert _plan(app, plan_id)["status"] == "draft"
 
@@ -103,7 +119,7 @@ def test_shortfall_with_a_reason_per_item_can_be_submitted(app, login_as, matter
     staff = login_as("staff")
     plan_id = _new_plan(app, staff)
     _edit(staff, plan_id, matters, {"JC-001": ("2", "1", "", "本县建筑企业仅 40 家，每年两轮已覆盖")})
-    assert post(staff, f"/plans/{plan_id}/submit").status_code == 302
+    assert _act(staff, plan_id, "submit").status_code == 302
     assert _plan(app, plan_id)["status"] == "submitted"
     assert _log(app, "plan_submitted")[0]["objects"]["shortfalls"] == 1
 
@@ -112,20 +128,20 @@ def test_shortfall_with_an_overall_reason_can_be_submitted(app, login_as, matter
     staff = login_as("staff")
     plan_id = _new_plan(app, staff)
     _edit(staff, plan_id, matters, {"JC-001": ("2", "0.5", "", "")}, overall="全县同类企业数量少，统一说明")
-    assert post(staff, f"/plans/{plan_id}/submit").status_code == 302
+    assert _act(staff, plan_id, "submit").status_code == 302
     assert _plan(app, plan_id)["status"] == "submitted"
 
 
 def _submitted_plan(app, login_as, matters) -> int:
     staff = login_as("staff")
     plan_id = _new_plan(app, staff)
-    assert post(staff, f"/plans/{plan_id}/submit").status_code == 302
+    assert _act(staff, plan_id, "submit").status_code == 302
     return plan_id
 
 
 def test_supervisor_approves_and_the_decision_is_logged(app, login_as, matters):
     plan_id = _submitted_plan(app, login_as, matters)
-    r = post(login_as("supervisor"), f"/plans/{plan_id}/decide", {"decision": "approve", "note": "同意"})
+    r = _act(login_as("supervisor"), plan_id, "decide", {"decision": "approve", "note": "同意"})
     assert r.status_code == 302
     assert _plan(app, plan_id)["status"] == "approved" and _plan(app, plan_id)["decided_by"] == "supervisor"
     entry = _log(app, "plan_approved")[0]
@@ -136,10 +152,10 @@ def test_supervisor_approves_and_the_decision_is_logged(app, login_as, matters):
 def test_return_needs_a_note_and_the_section_can_then_edit(app, login_as, matters):
     plan_id = _submitted_plan(app, login_as, matters)
     supervisor = login_as("supervisor")
-    r = post(supervisor, f"/plans/{plan_id}/decide", {"decision": "return", "note": ""})
+    r = _act(supervisor, plan_id, "decide", {"decision": "return", "note": ""})
     assert r.status_code == 422 and "退回修改时请写明意见" in r.text
     assert _plan(app, plan_id)["status"] == "submitted"
-    post(supervisor, f"/plans/{plan_id}/decide", {"decision": "return", "note": "JC-002 比例偏低"})
+    _act(supervisor, plan_id, "decide", {"decision": "return", "note": "JC-002 比例偏低"})
     assert _plan(app, plan_id)["status"] == "returned"
     assert _log(app, "plan_returned")[0]["reason"] == "JC-002 比例偏低"
     staff = login_as("staff")
@@ -162,12 +178,12 @@ def test_the_submitter_cannot_approve_their_own_plan(app, login_as, matters):
     both = app.test_client()
     assert login(both, "lead_jc").status_code == 302
     plan_id = _new_plan(app, both)
-    post(both, f"/plans/{plan_id}/submit")
-    r = post(both, f"/plans/{plan_id}/decide", {"decision": "approve"})
+    _act(both, plan_id, "submit")
+    r = _act(both, plan_id, "decide", {"decision": "approve"})
     assert r.status_code == 403 and "不能审批自己提交的计划" in r.text
     assert _plan(app, plan_id)["status"] == "submitted"
     # Another supervisor can.
-    assert post(login_as("supervisor"), f"/plans/{plan_id}/decide", {"decision": "approve"}).status_code == 302
+    assert _act(login_as("supervisor"), plan_id, "decide", {"decision": "approve"}).status_code == 302
     assert _plan(app, plan_id)["status"] == "approved"
 
 
@@ -178,7 +194,7 @@ def test_another_departments_supervisor_cannot_approve(app, login_as, matters):
         db.session.commit()
     other = app.test_client()
     login(other, "supervisor_scj")
-    assert post(other, f"/plans/{plan_id}/decide", {"decision": "approve"}).status_code == 404
+    assert _act(other, plan_id, "decide", {"decision": "approve"}).status_code == 404
     assert other.get(f"/plans/{plan_id}").status_code == 404
     assert _plan(app, plan_id)["status"] == "submitted"
 
@@ -186,15 +202,15 @@ def test_another_departments_supervisor_cannot_approve(app, login_as, matters):
 def test_approved_plan_is_read_only_until_a_supervisor_reopens_it(app, login_as, matters):
     plan_id = _submitted_plan(app, login_as, matters)
     supervisor = login_as("supervisor")
-    post(supervisor, f"/plans/{plan_id}/decide", {"decision": "approve"})
+    _act(supervisor, plan_id, "decide", {"decision": "approve"})
     staff = login_as("staff")
     r = _edit(staff, plan_id, matters, {"JC-001": ("5", "5", "", "")})
     assert r.status_code == 302
     assert _plan(app, plan_id)["items"]["JC-001"] == (3, "1", "", "")
-    assert post(staff, f"/plans/{plan_id}/reopen", {"note": "x"}).status_code == 403
-    r = post(supervisor, f"/plans/{plan_id}/reopen", {"note": ""})
+    assert _act(staff, plan_id, "reopen", {"note": "x"}).status_code == 403
+    r = _act(supervisor, plan_id, "reopen", {"note": ""})
     assert r.status_code == 422 and _plan(app, plan_id)["status"] == "approved"
-    assert post(supervisor, f"/plans/{plan_id}/reopen", {"note": "省厅调整比例"}).status_code == 302
+    assert _act(supervisor, plan_id, "reopen", {"note": "省厅调整比例"}).status_code == 302
     assert _plan(app, plan_id)["status"] == "returned"
     entry = _log(app, "plan_reopened")[0]
     assert entry["reason"] == "省厅调整比例" and entry["objects"]["approved_by"] == "supervisor"
@@ -206,7 +222,7 @@ def test_other_sections_cannot_edit_and_other_departments_cannot_see(app, login_
     plan_id = _new_plan(app, login_as("staff"))
     staff_sb = login_as("staff_sb")
     assert staff_sb.get(f"/plans/{plan_id}/edit").status_code == 403
-    assert post(staff_sb, f"/plans/{plan_id}/submit").status_code == 403
+    assert _act(staff_sb, plan_id, "submit").status_code == 403
     assert _plan(app, plan_id)["status"] == "draft"
     staff_scj = login_as("staff_scj")
     assert staff_scj.get(f"/plans/{plan_id}").status_code == 404
@@ -219,7 +235,7 @@ def test_other_sections_cannot_edit_and_other_departments_cannot_see(app, login_
 def test_public_page_shows_only_approved_plans(app, client, login_as, matters):
     year = this_year(app)
     approved = _submitted_plan(app, login_as, matters)
-    post(login_as("supervisor"), f"/plans/{approved}/decide", {"decision": "approve"})
+    _act(login_as("supervisor"), approved, "decide", {"decision": "approve"})
     _edit(login_as("staff"), approved, matters, {})  # refused: read-only; nothing changes
     # SBG keeps a draft plan for the same year.
     assert post(login_as("staff_sb"), "/plans/new", {"year": str(year)}).status_code == 302
@@ -258,3 +274,31 @@ def test_a_plan_saved_over_a_colleagues_newer_save_is_refused_showing_what_chang
     assert "我写的总体说明</textarea>" in r.text  # what I typed is kept in the form
     assert _plan(app, plan_id)["items"]["JC-001"] == (4, "2", "3,6,9,12", "")  # nothing overwritten
     assert [b["reason"] for b in _log(app, "refused:plans.plan_edit")] == ["stale_version"]
+
+
+def test_a_decision_on_a_plan_changed_since_it_was_read_is_refused_keeping_the_note(app, login_as, matters):
+    from tests.conftest import loaded_version
+
+    plan_id = _submitted_plan(app, login_as, matters)
+    staff, supervisor = login_as("staff"), login_as("supervisor")
+    with app.app_context():
+        add_user("supervisor2", ["supervisor"], "RSJ", None)
+        db.session.commit()
+    second = app.test_client()
+    assert login(second, "supervisor2").status_code == 302
+    seen = loaded_version(supervisor, f"/plans/{plan_id}")  # both supervisors read the submitted plan
+    assert _act(second, plan_id, "decide", {"decision": "return", "note": "JC-002 比例偏低"}).status_code == 302
+    r = post(supervisor, f"/plans/{plan_id}/decide",
+             {"row_version": seen, "seen_status": "submitted", "decision": "approve", "note": "同意执行"})
+    assert r.status_code == 409 and "别人已经修改、提交或审批了它" in r.text
+    box = r.text[r.text.index("stale-changes"):r.text.index("</section>", r.text.index("stale-changes"))]
+    for part in ("计划状态", "已退回", "待审批", "审批意见", "JC-002 比例偏低", "同意执行"):
+        assert part in box, part
+    assert _plan(app, plan_id)["status"] == "returned" and _plan(app, plan_id)["note"] == "JC-002 比例偏低"
+    assert [b["reason"] for b in _log(app, "refused:plans.plan_decide")] == ["stale_version"]
+    # a submission of a plan edited since the submitter read it is refused the same way
+    seen = loaded_version(staff, f"/plans/{plan_id}")
+    assert _edit(login_as("head_jc"), plan_id, matters, {"JC-001": ("4", "2", "", "")}).status_code == 302
+    r = post(staff, f"/plans/{plan_id}/submit", {"row_version": seen, "seen_status": "returned"})
+    assert r.status_code == 409 and "已有新的修改" in r.text
+    assert _plan(app, plan_id)["status"] == "returned"
