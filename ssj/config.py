@@ -30,6 +30,11 @@ class Defaults:
 
     # Access log: sign a checkpoint every this many entries.
     AUDIT_CHECKPOINT_INTERVAL = 500
+    # Verifying: a log of at least this many entries is split across up to
+    # AUDIT_VERIFY_PROCESSES processes (None: one per available CPU), each
+    # checking a range of it; the verdict is the same as one process's.
+    AUDIT_VERIFY_PARALLEL_FROM = 200_000
+    AUDIT_VERIFY_PROCESSES = None
 
     # Imports.
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024

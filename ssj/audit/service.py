@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
+import multiprocessing
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
@@ -306,6 +311,192 @@ def stored_entries(batch: int = 5000):
             "department": department,
         }
         yield entry(row_id, seq, body, prev, digest, mac, copies)
+
+
+_ROWS_SQL = f"SELECT {', '.join(chain.ROW_COLUMNS + chain.COPY_COLUMNS)} FROM {AccessLogEntry.__tablename__}"
+
+
+def _rows_sql(lo: Optional[int], hi: Optional[int]) -> str:
+    where = [f"seq >= {int(lo)}"] if lo is not None else []
+    where += [f"seq < {int(hi)}"] if hi is not None else []
+    return _ROWS_SQL + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY seq, id"
+
+
+def at_speller():
+    """The raw driver value of `at` spelled as stored_entries spells it.
+
+    That is SQLAlchemy's result processing for this backend (the dialect's
+    DATETIME, then UTCDateTime.process_result_value, which only sets the
+    zone to UTC), then _iso_utc. Setting the zone and cutting it off again
+    cancel out for a naive datetime, which both backends return: it is
+    spelled directly, in C. Anything else goes the whole way.
+    """
+    dialect = db.session.get_bind().dialect
+    outer = AccessLogEntry.__table__.c.at.type.dialect_impl(dialect)
+    process = outer.result_processor(dialect, None)
+    parse = outer.impl_instance.result_processor(dialect, None)  # sqlite: fromisoformat; psycopg: none
+    naive_datetime = datetime
+
+    def whole_way(raw):
+        at = process(raw) if process is not None else raw
+        return _iso_utc(at) if at is not None else None
+
+    def spell(raw):
+        at = parse(raw) if parse is not None else raw
+        if type(at) is naive_datetime and at.tzinfo is None:
+            return at.isoformat(timespec="microseconds") + "Z"
+        return whole_way(raw)
+
+    spell.whole_way = whole_way  # type: ignore[attr-defined]
+    return spell
+
+
+def entry_maker(spell_at):
+    """A raw row (chain.ROW_COLUMNS, then COPY_COLUMNS) as the StoredEntry stored_entries makes of it."""
+    names, entry = chain.COPY_COLUMNS, chain.StoredEntry
+
+    def make(row) -> chain.StoredEntry:
+        return entry(row[0], row[1], row[2], row[3], row[4], row[5], dict(zip(names, (spell_at(row[6]), *row[7:]))))
+
+    return make
+
+
+@contextmanager
+def stored_rows(lo: Optional[int] = None, hi: Optional[int] = None, *, dbapi=None,
+                batch: int = 5000) -> Iterator[Iterator[tuple]]:
+    """The stored entries with lo <= seq < hi in chain order, as the driver's own tuples (chain.verify_rows).
+
+    A plain DB-API cursor, by default on the session's connection (its
+    transaction), fetched `batch` rows at a time; on PostgreSQL a
+    server-side cursor, so the log is never held in memory whole.
+    """
+    if dbapi is None:
+        dbapi = db.session.connection().connection.dbapi_connection
+    cur = dbapi.cursor(name="ssj_audit_verify") if db.engine.dialect.name == "postgresql" else dbapi.cursor()
+    try:
+        cur.execute(_rows_sql(lo, hi))
+
+        def rows() -> Iterator[tuple]:
+            while chunk := cur.fetchmany(batch):
+                yield from chunk
+
+        yield rows()
+    finally:
+        cur.close()
+
+
+def walk_log(mac_key: Optional[bytes], anchors: list[chain.Anchor], suite: str,
+             processes: Optional[int] = None) -> chain.WalkResult:
+    """chain.verify_entries' result for the stored log, computed by chain.verify_rows.
+
+    A long log is split by sequence number into one range per process: each
+    child (forked, with a connection of its own) runs the fast check over its
+    range, trusting its first row's link, and reports how far it got; this
+    process does the first range. The ranges are then joined in order: a
+    range whose first entry does not continue the one before, or that
+    stopped early, hands over to the ordinary walk from that row, with the
+    state the walk would have had there. So the report is the one-process
+    report, whatever happens in a child (a child that fails only costs time).
+    """
+    spell_at = at_speller()
+    make = entry_maker(spell_at)
+    config = current_app.config
+    if processes is None:
+        processes = config["AUDIT_VERIFY_PROCESSES"] or (
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    head = head_row()
+    total = head[0] if head is not None else 0
+    if processes < 2 or total < max(config["AUDIT_VERIFY_PARALLEL_FROM"], processes) \
+            or any(a.seq <= 0 for a in anchors):
+        with stored_rows() as rows:
+            return chain.verify_rows(rows, make, spell_at, mac_key, anchors, suite)
+
+    bounds = [1 + total * k // processes for k in range(processes)] + [None]
+    by_seq: dict[int, list[chain.Anchor]] = {}
+    for a in anchors:
+        by_seq.setdefault(a.seq, []).append(a)
+
+    def scan(lo: int, hi: Optional[int], dbapi=None) -> _Slice:
+        mine = {s: list(v) for s, v in by_seq.items() if s >= lo and (hi is None or s < hi)}
+        check = chain.FastCheck(mac_key, suite, spell_at)
+        with stored_rows(lo, hi, dbapi=dbapi) as rows:
+            pairs = chain._pairs(rows)
+            first = next(pairs, None)
+            if first is None:
+                return _Slice(None, chain.FastState(), None, set())
+            state = chain.FastState(expected=first[0][1], prev_hash=first[0][3])
+            stopped = check.run(itertools.chain([first], pairs), state, mine)
+        matched = {s for s in by_seq if s >= lo and (hi is None or s < hi)} - set(mine)
+        return _Slice((first[0][1], first[0][3]), state, None if stopped is None else stopped[0][1], matched)
+
+    engine = db.engine
+    ctx = multiprocessing.get_context("fork")
+    children = []
+    for lo, hi in zip(bounds[1:-1], bounds[2:]):
+        receive, send = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=_scan_child, args=(send, engine, scan, lo, hi), daemon=True)
+        try:
+            child.start()
+        except Exception:  # e.g. inside a daemonic process, which may not fork: walked here instead
+            child = None
+        send.close()
+        children.append((child, receive))
+    slices: list[Optional[_Slice]] = [scan(bounds[0], bounds[1])]
+    for child, receive in children:
+        try:
+            slices.append(receive.recv() if child is not None else None)
+        except (EOFError, OSError):
+            slices.append(None)  # the child died: its range is walked here
+        receive.close()
+        if child is not None:
+            child.join()
+
+    state = chain.FastState()
+    restart = None
+    for lo, part in zip(bounds, slices):
+        if part is None or (part.first is not None and part.first != (state.expected, state.prev_hash)):
+            restart = lo
+            break
+        if part.first is None:
+            continue
+        state.expected, state.prev_hash = part.state.expected, part.state.prev_hash
+        state.prev_row_id = part.state.prev_row_id
+        state.checked += part.state.checked
+        state.matched += part.state.matched
+        if part.state.last_anchor_ok:
+            state.last_anchor_ok = part.state.last_anchor_ok
+        for s in part.matched:
+            del by_seq[s]
+        if part.stopped_at is not None:
+            restart = part.stopped_at
+            break
+    left = [a for s in sorted(by_seq) for a in by_seq[s]]
+    if restart is None:
+        return chain.verify_rows((), make, spell_at, mac_key, left, suite, state=state)
+    with stored_rows(restart) as rows:
+        return chain.verify_rows(rows, make, spell_at, mac_key, left, suite, state=state)
+
+
+@dataclass
+class _Slice:
+    first: Optional[tuple[int, str]]  # (seq, prev_hash) of the range's first row; None: no rows
+    state: chain.FastState  # after the rows accepted from the start of the range
+    stopped_at: Optional[int]  # seq of the first row not accepted; None: all were
+    matched: set[int]  # sequence numbers whose anchors all agreed
+
+
+def _scan_child(send, engine, scan, lo: int, hi: Optional[int]) -> None:
+    """In a forked child: a connection of its own (never the parent's), scan, send the result."""
+    try:
+        engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+        dbapi = engine.raw_connection()
+        try:
+            send.send(scan(lo, hi, dbapi))
+        finally:
+            dbapi.close()
+            engine.dispose()
+    finally:
+        send.close()
 
 
 def head_row() -> Optional[tuple[int, str]]:
