@@ -411,13 +411,17 @@ def walk_log(mac_key: Optional[bytes], anchors: list[chain.Anchor], suite: str,
         with stored_rows() as rows:
             return chain.verify_rows(rows, make, spell_at, mac_key, anchors, suite)
 
-    bounds = [1 + total * k // processes for k in range(processes)] + [None]
+    # The first range has no lower bound: a row numbered 0 or below comes first in the walk too.
+    bounds: list[Optional[int]] = [None] + [1 + total * k // processes for k in range(1, processes)] + [None]
     by_seq: dict[int, list[chain.Anchor]] = {}
     for a in anchors:
         by_seq.setdefault(a.seq, []).append(a)
 
-    def scan(lo: int, hi: Optional[int], dbapi=None) -> _Slice:
-        mine = {s: list(v) for s, v in by_seq.items() if s >= lo and (hi is None or s < hi)}
+    def within(seq: int, lo: Optional[int], hi: Optional[int]) -> bool:
+        return (lo is None or seq >= lo) and (hi is None or seq < hi)
+
+    def scan(lo: Optional[int], hi: Optional[int], dbapi=None) -> _Slice:
+        mine = {s: list(v) for s, v in by_seq.items() if within(s, lo, hi)}
         check = chain.FastCheck(mac_key, suite, spell_at)
         with stored_rows(lo, hi, dbapi=dbapi) as rows:
             pairs = chain._pairs(rows)
@@ -426,7 +430,7 @@ def walk_log(mac_key: Optional[bytes], anchors: list[chain.Anchor], suite: str,
                 return _Slice(None, chain.FastState(), None, set())
             state = chain.FastState(expected=first[0][1], prev_hash=first[0][3])
             stopped = check.run(itertools.chain([first], pairs), state, mine)
-        matched = {s for s in by_seq if s >= lo and (hi is None or s < hi)} - set(mine)
+        matched = {s for s in by_seq if within(s, lo, hi)} - set(mine)
         return _Slice((first[0][1], first[0][3]), state, None if stopped is None else stopped[0][1], matched)
 
     engine = db.engine
@@ -452,15 +456,16 @@ def walk_log(mac_key: Optional[bytes], anchors: list[chain.Anchor], suite: str,
             child.join()
 
     state = chain.FastState()
-    restart = None
+    restart: Optional[tuple[Optional[int]]] = None  # (lowest seq to read again,), if the walk must go on here
     for lo, part in zip(bounds, slices):
         if part is None or (part.first is not None and part.first != (state.expected, state.prev_hash)):
-            restart = lo
+            restart = (lo,)
             break
         if part.first is None:
             continue
-        state.expected, state.prev_hash = part.state.expected, part.state.prev_hash
-        state.prev_row_id = part.state.prev_row_id
+        if part.state.checked:  # else the range stopped at its first row: nothing of it accepted
+            state.expected, state.prev_hash = part.state.expected, part.state.prev_hash
+            state.prev_row_id = part.state.prev_row_id
         state.checked += part.state.checked
         state.matched += part.state.matched
         if part.state.last_anchor_ok:
@@ -468,12 +473,12 @@ def walk_log(mac_key: Optional[bytes], anchors: list[chain.Anchor], suite: str,
         for s in part.matched:
             del by_seq[s]
         if part.stopped_at is not None:
-            restart = part.stopped_at
+            restart = (part.stopped_at,)
             break
     left = [a for s in sorted(by_seq) for a in by_seq[s]]
     if restart is None:
         return chain.verify_rows((), make, spell_at, mac_key, left, suite, state=state)
-    with stored_rows(restart) as rows:
+    with stored_rows(restart[0]) as rows:
         return chain.verify_rows(rows, make, spell_at, mac_key, left, suite, state=state)
 
 
@@ -485,7 +490,7 @@ class _Slice:
     matched: set[int]  # sequence numbers whose anchors all agreed
 
 
-def _scan_child(send, engine, scan, lo: int, hi: Optional[int]) -> None:
+def _scan_child(send, engine, scan, lo: Optional[int], hi: Optional[int]) -> None:
     """In a forked child: a connection of its own (never the parent's), scan, send the result."""
     try:
         engine.dispose(close=False)  # the parent's pooled connections stay the parent's

@@ -90,6 +90,7 @@ TAMPERINGS = {
     "forged with a taken number": lambda a, s, n: _forged(a, s),
     "exact copy": lambda a, s, n: a.insert_like(a.entry(s)),
     "replayed at the end": lambda a, s, n: a.insert_like(a.entry(s), seq=n + 1),
+    "copy numbered 0": lambda a, s, n: a.insert_like(a.entry(s), seq=0),
     "reordered": lambda a, s, n: a.sql(
         "UPDATE access_log SET seq = CASE seq WHEN ? THEN ? ELSE ? END WHERE seq IN (?, ?)", s, s + 5, s, s, s + 5),
     "neighbours reordered": lambda a, s, n: a.sql(
