@@ -401,7 +401,12 @@ def walk_log(mac_key: Optional[bytes], anchors: list[chain.Anchor], suite: str,
     spell_at = at_speller()
     make = entry_maker(spell_at)
     config = current_app.config
-    if processes is None:
+    if has_request_context():
+        # A web worker runs threads, and a fork copies whatever lock another thread holds
+        # (logging's, the driver's) into a child that would then hang: the discipline
+        # office's page walks in this process; `flask audit verify` splits the log.
+        processes = 1
+    elif processes is None:
         processes = config["AUDIT_VERIFY_PROCESSES"] or (
             len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     head = head_row()
