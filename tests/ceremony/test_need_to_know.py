@@ -197,6 +197,8 @@ def test_a_log_write_failure_means_nothing_is_served(app, login_as, drawn, monke
         return original(action, **kw)
 
     monkeypatch.setattr(ssj.audit, "record", failing)
+    # A page's sealed reads are appended when its request commits (audit.record_read), by the service's own record.
+    monkeypatch.setattr(ssj.audit.service, "record", failing)
     for client, url in (
         (login_as("staff"), f"/tasks/{drawn.task_id}/list"),
         (login_as("supervisor"), f"/tasks/{drawn.task_id}/list.xlsx"),
