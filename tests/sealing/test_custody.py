@@ -195,6 +195,8 @@ def _attack(copy: Path, codes: list[str], extra_keys: list[bytes] = ()) -> set[s
     return found
 
 
+@pytest.mark.sqlite_only("reads the database from the copied instance directory; on PostgreSQL the database is "
+                         "not in it (tests/ceremony/test_secrecy.py's postgres_only variant attacks a pg_dump)")
 def test_a_copy_of_the_whole_sealed_instance_directory_names_no_drawn_target(sealed, instance_path, tmp_path):
     """The database-copy secrecy test, extended to everything under instance/ (keys included)."""
     out, world = sealed
