@@ -344,6 +344,12 @@ def at_speller():
     def spell(raw):
         at = parse(raw) if parse is not None else raw
         if type(at) is naive_datetime and at.tzinfo is None:
+            if type(raw) is str and len(raw) == 26 and raw[10] == " " and raw[4] == raw[7] == "-" and raw[19] == ".":
+                # SQLite's own spelling, YYYY-MM-DD HH:MM:SS.ffffff: that the parse gave a naive
+                # time leaves no other reading of these 26 characters (a week date has no '-' at
+                # 7, an offset would have made it aware), so isoformat would write the same digits
+                # with a T. Slicing is five times cheaper, over a million entries.
+                return raw[:10] + "T" + raw[11:] + "Z"
             return at.isoformat(timespec="microseconds") + "Z"
         return whole_way(raw)
 
