@@ -27,6 +27,9 @@ ROLE_DUTIES = {
 
 ALL_ROLES = tuple(ROLE_NAMES)
 
+# Who plans a section's work and organises its draws: plans, tasks, ceremonies, publication requests.
+PLANNERS = (STAFF, SECTION_HEAD)
+
 # Who keeps the shared directories of a department.
 DIRECTORY_EDITORS = (STAFF, SECTION_HEAD)
 DIRECTORY_READERS = (STAFF, SECTION_HEAD, SUPERVISOR)

@@ -17,7 +17,7 @@ from flask import flash, g, make_response, redirect, render_template, request, s
 from flask_login import current_user
 
 from .. import clock
-from ..auth.roles import DISCIPLINE, INSPECTOR, SECTION_HEAD, STAFF, SUPERVISOR
+from ..auth.roles import DISCIPLINE, INSPECTOR, PLANNERS, SECTION_HEAD, STAFF, SUPERVISOR
 from ..extensions import db
 from ..models import Inspector
 from ..security import access
@@ -26,7 +26,6 @@ from . import record as record_view
 from ..templating import watermark
 from .forms import REASON_LIMIT, DigitsForm, ReasonForm, WitnessForm
 
-PLANNERS = (STAFF, SECTION_HEAD)
 WATCHERS = (STAFF, SECTION_HEAD, SUPERVISOR, DISCIPLINE)
 LIST_READERS = (STAFF, SECTION_HEAD, SUPERVISOR)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

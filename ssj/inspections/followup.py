@@ -18,7 +18,7 @@ from .. import audit, clock, concurrency
 from ..extensions import db
 from ..models import FollowUp, Task
 from ..sealing.service import open_json, read_sealed, seal_json
-from .service import HANDLINGS, RecordError, _parse_date
+from .service import HANDLINGS, RecordError
 
 KINDS = {k: v for k, v in HANDLINGS.items() if k != "none"}
 # The further measures the form below the record adds. A 责令改正 is ordered in the record
@@ -34,7 +34,7 @@ def followup_record_id(row: FollowUp) -> str:
 
 def add(task: Task, position: int, form) -> FollowUp:
     kind = (form.get("kind") or "").strip()
-    deadline = _parse_date(form.get("deadline", ""))
+    deadline = clock.parse_date(form.get("deadline", ""))
     decision_no = (form.get("decision_no") or "").strip()
     detail = (form.get("detail") or "").strip()
     if kind == "rectify":
@@ -65,7 +65,7 @@ def track_from_record(task: Task, position: int, value: dict) -> Optional[Follow
     and detail kept in step with corrections while it is open; a correction that drops
     the order closes it with a note (nothing is deleted).
     """
-    deadline = _parse_date(value.get("rectify_deadline", "")) if value.get("handling") == "rectify" else None
+    deadline = clock.parse_date(value.get("rectify_deadline", "")) if value.get("handling") == "rectify" else None
     current = None
     for row in of_position(task, position):
         # An unlogged peek inside a logged write: which of this position's orders is the record's.
@@ -117,7 +117,7 @@ def recheck(task: Task, row: FollowUp, form) -> None:
     if row.closed:
         raise RecordError("这项责令改正已经复查，或检查记录已更正为不再责令改正，不能再记录复查。", 409,
                           "followup_closed")
-    when = _parse_date(form.get("recheck_date", ""))
+    when = clock.parse_date(form.get("recheck_date", ""))
     outcome = (form.get("recheck_outcome") or "").strip()
     if when is None:
         raise RecordError("请填写复查日期（格式如 2026-03-15）。")

@@ -175,17 +175,13 @@ def cn_date(value: str | date | None) -> str:
     """2026-03-15 → 2026年3月15日（星期日）, as dates are written on official documents."""
     if not value:
         return ""
-    d = value if isinstance(value, date) else _parse_date(value)
+    d = value if isinstance(value, date) else clock.parse_date(value)
     if d is None:
         return str(value)
     return f"{d.year}年{d.month}月{d.day}日（星期{_WEEKDAYS[d.weekday()]}）"
 
 
 # --- the form ------------------------------------------------------------------------------
-
-
-def _parse_date(raw: str) -> Optional[date]:
-    return clock.parse_date(raw)
 
 
 def _parse_time(raw: str) -> Optional[time]:
@@ -265,7 +261,7 @@ class NoticeForm:
             e["number"] = "通知书文号最多 64 个字。"
         if self.method not in METHODS:
             e["method"] = "请选择检查方式：现场检查或书面检查。"
-        day = _parse_date(self.inspect_date)
+        day = clock.parse_date(self.inspect_date)
         if not self.inspect_date:
             e["inspect_date"] = "请填写检查日期，格式如“2026-03-15”。"
         elif day is None:
@@ -301,7 +297,7 @@ class NoticeForm:
         return {
             "number": self.number,
             "method": self.method,
-            "inspect_date": _parse_date(self.inspect_date).isoformat(),
+            "inspect_date": clock.parse_date(self.inspect_date).isoformat(),
             "time_from": _parse_time(self.time_from).strftime("%H:%M"),
             "time_to": _parse_time(self.time_to).strftime("%H:%M"),
             "place": self.place,
@@ -314,7 +310,7 @@ class NoticeForm:
         """A non-blocking note when the chosen day is a rest day or falls in a year without holiday data."""
         from ..calendar_admin.service import current_calendar
 
-        day = _parse_date(self.inspect_date)
+        day = clock.parse_date(self.inspect_date)
         if day is None:
             return None
         info = current_calendar().is_working_day(day)

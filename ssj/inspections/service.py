@@ -165,10 +165,6 @@ def content_items(task: Task) -> list[str]:
 # --- the form ------------------------------------------------------------------------------
 
 
-def _parse_date(raw: str) -> Optional[date]:
-    return clock.parse_date(raw)
-
-
 @dataclass
 class RecordForm:
     method: str = ""
@@ -208,9 +204,9 @@ class RecordForm:
             e["items"] = "勾选的检查内容不在本任务事项的检查内容中，请刷新页面后重新勾选。"
         for name in ("started", "ended", "rectify_deadline"):
             raw = getattr(self, name)
-            if raw and _parse_date(raw) is None:
+            if raw and clock.parse_date(raw) is None:
                 e[name] = "日期格式不对，请按“2026-03-15”的格式填写。"
-        s, t = _parse_date(self.started), _parse_date(self.ended)
+        s, t = clock.parse_date(self.started), clock.parse_date(self.ended)
         if s and t and t < s:
             e["ended"] = "检查结束日期早于开始日期，请核对。"
         for name in ("findings", "onsite_record", "evaluation", "handling_detail"):
@@ -237,7 +233,7 @@ class RecordForm:
                 e["onsite_record"] = "现场检查须填写现场检查笔录。"
             if not self.result:
                 e["result"] = "请选择检查结果。"
-            if self.handling == "rectify" and not _parse_date(self.rectify_deadline):
+            if self.handling == "rectify" and not clock.parse_date(self.rectify_deadline):
                 e.setdefault("rectify_deadline", "责令改正须填写改正期限。")
             if self.handling == "penalty" and not self.decision_no:
                 e["decision_no"] = "行政处罚须填写处罚决定书文号。"
@@ -311,7 +307,7 @@ def save(task: Task, assignment: Assignment, form: RecordForm, action: str,
         row.state = "submitted"
         row.submitted_at = row.submitted_at or _now()
     row.sealed = seal_json(task.id, "record", rid, value)
-    row.ended_on = _parse_date(form.ended)
+    row.ended_on = clock.parse_date(form.ended)
     row.updated_at = _now()
     concurrency.flush()  # a save that landed since `check` makes this UPDATE match nothing
     if task.status == "sealed":
@@ -327,4 +323,4 @@ def save(task: Task, assignment: Assignment, form: RecordForm, action: str,
 
 
 def ended_on(value: dict) -> Optional[date]:
-    return _parse_date(value.get("ended", ""))
+    return clock.parse_date(value.get("ended", ""))

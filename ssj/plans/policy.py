@@ -15,12 +15,11 @@ from flask import current_app, g, has_request_context
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
+from ..auth.roles import PLANNERS, SUPERVISOR
 from ..extensions import db
 from ..models import AnnualPlan, Section, Task
 from ..security.access import not_found, refuse
 
-PLANNERS = (STAFF, SECTION_HEAD)
 
 
 def in_section(user, section_id: int) -> bool:

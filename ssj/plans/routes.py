@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from .. import clock, concurrency
 from ..audit.refusals import refuse_change
-from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
+from ..auth.roles import PLANNERS, SECTION_HEAD, STAFF, SUPERVISOR
 from ..listing import paginate, render_list, wants_fragment
 from ..extensions import db
 from ..concurrency import StaleEdit, submitted_version
@@ -31,7 +31,6 @@ from .policy import (
     require_section,
 )
 
-PLANNERS = (STAFF, SECTION_HEAD)
 READERS = (STAFF, SECTION_HEAD, SUPERVISOR)
 
 

@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..auth.roles import SECTION_HEAD, STAFF, SUPERVISOR
+from ..auth.roles import PLANNERS, SECTION_HEAD, STAFF, SUPERVISOR
 from ..ceremony import policy as ceremony_policy
 from ..exports import jobs as export_jobs
 from ..models import PublishedTask
@@ -25,7 +25,6 @@ from .. import clock
 from ..security import access
 from . import bp, service
 
-PLANNERS = (STAFF, SECTION_HEAD)
 READERS = (STAFF, SECTION_HEAD, SUPERVISOR)
 VERIFIER = Path(__file__).resolve().parent.parent / "verify.py"
 
