@@ -85,8 +85,10 @@ def ensure_head() -> None:
 # Built once and run as plain Core statements: every request runs them while
 # holding the chain lock, so their cost is paid by every waiting worker too.
 _head = AuditChainHead.__table__
+# Takes the next `count` sequence numbers: returns the last of them and the hash before the first.
 _TAKE_NEXT = (
-    update(_head).where(_head.c.id == 1).values(seq=_head.c.seq + 1).returning(_head.c.seq, _head.c.head_hash)
+    update(_head).where(_head.c.id == 1).values(seq=_head.c.seq + bindparam("count"))
+    .returning(_head.c.seq, _head.c.head_hash)
 )
 _SET_HEAD = update(_head).where(_head.c.id == 1).values(head_hash=bindparam("digest"))
 
@@ -135,13 +137,17 @@ def record_read(action: str, *, task_id: Optional[int], objects: dict[str, Any])
 
 
 def write_pending() -> None:
-    """Append the request's waiting read entries to the chain, in the order the reads were made."""
+    """Append the request's waiting read entries to the chain, in the order the reads were made.
+
+    All at once: one move of the head, one insert of the rows (a record page
+    logs the record and its evidence list: two entries, one append).
+    """
     if not has_request_context():
         return
     pending = g.pop(_PENDING, None)
-    for action, task_id, objects, user in pending or ():
-        g.audit_entries = g.get("audit_entries", 1) - 1  # counted once already, by record_read
-        record(action, task_id=task_id, objects=objects, user=user)
+    if pending:
+        g.audit_entries = g.get("audit_entries", len(pending)) - len(pending)  # counted once already, by record_read
+        _append([_Entry(action, objects=objects, task_id=task_id, user=user) for action, task_id, objects, user in pending])
 
 
 @event.listens_for(Session, "before_commit")
@@ -150,6 +156,17 @@ def _append_pending_reads(session: Session) -> None:
     # commits its waiting read entries with it.
     if has_request_context() and g.get(_PENDING) and session is db.session():
         write_pending()
+
+
+@dataclass
+class _Entry:
+    action: str
+    outcome: str = "ok"
+    reason: Optional[str] = None
+    objects: Optional[dict[str, Any]] = None
+    task_id: Optional[int] = None
+    user: Any = None
+    username: Optional[str] = None
 
 
 def record(
@@ -165,50 +182,61 @@ def record(
     """Append one entry to the chain inside the current transaction."""
     if has_request_context() and g.get(_PENDING):
         write_pending()  # reads made earlier in the request keep their place before this entry
+    return _append([_Entry(action, outcome, reason, objects, task_id, user, username)])[0]
+
+
+def _append(entries: list[_Entry]) -> list[AccessLogEntry]:
+    """Chain `entries` after the head, in order, inside the current transaction."""
     try:
-        if user is None and has_request_context():
-            user = current_user if current_user.is_authenticated else None
-        actor = _actor(user)
-        if actor["username"] is None and username is not None:
-            actor["username"] = username  # e.g. a failed login names who was tried
-        row = db.session.execute(_TAKE_NEXT).one_or_none()
+        row = db.session.execute(_TAKE_NEXT, {"count": len(entries)}).one_or_none()
         if row is None:
             raise AuditWriteError("access log has no head row: run `flask --app app init`")
-        seq, prev_hash = row
-        at = clock.now()
-        body = {
-            "seq": seq,
-            "at": _iso(at),
-            **actor,
-            "client": request.remote_addr if has_request_context() else "cli",
-            "action": action,
-            "objects": objects or {},
-            "outcome": outcome,
-            "reason": reason,
-            "task_id": task_id,
-        }
-        canonical = chain.canonical_json(body)
+        last_seq, prev_hash = row
         keys = keyring()
-        digest = chain.entry_hash(prev_hash, canonical, keys.crypto_suite)
-        entry = AccessLogEntry(
-            seq=seq,
-            at=at,
-            user_id=actor["user_id"],
-            username=actor["username"],
-            action=action,
-            outcome=outcome,
-            task_id=task_id,
-            department=actor["department"],
-            body=canonical,
-            prev_hash=prev_hash,
-            entry_hash=digest,
-            entry_mac=chain.entry_mac(keys.entry_mac_key, digest, keys.crypto_suite),
-        )
-        db.session.add(entry)
-        db.session.execute(_SET_HEAD, {"digest": digest})
         interval = current_app.config["AUDIT_CHECKPOINT_INTERVAL"]
-        if interval and seq % interval == 0:
-            _sign_checkpoint(seq, digest)
+        client = request.remote_addr if has_request_context() else "cli"
+        rows = []
+        for seq, e in enumerate(entries, start=last_seq - len(entries) + 1):
+            user = e.user
+            if user is None and has_request_context():
+                user = current_user if current_user.is_authenticated else None
+            actor = _actor(user)
+            if actor["username"] is None and e.username is not None:
+                actor["username"] = e.username  # e.g. a failed login names who was tried
+            at = clock.now()
+            body = {
+                "seq": seq,
+                "at": _iso(at),
+                **actor,
+                "client": client,
+                "action": e.action,
+                "objects": e.objects or {},
+                "outcome": e.outcome,
+                "reason": e.reason,
+                "task_id": e.task_id,
+            }
+            canonical = chain.canonical_json(body)
+            digest = chain.entry_hash(prev_hash, canonical, keys.crypto_suite)
+            rows.append(AccessLogEntry(
+                seq=seq,
+                at=at,
+                user_id=actor["user_id"],
+                username=actor["username"],
+                action=e.action,
+                outcome=e.outcome,
+                task_id=e.task_id,
+                department=actor["department"],
+                body=canonical,
+                prev_hash=prev_hash,
+                entry_hash=digest,
+                entry_mac=chain.entry_mac(keys.entry_mac_key, digest, keys.crypto_suite),
+            ))
+            prev_hash = digest
+        db.session.add_all(rows)
+        db.session.execute(_SET_HEAD, {"digest": prev_hash})
+        for entry in rows:
+            if interval and entry.seq % interval == 0:
+                _sign_checkpoint(entry.seq, entry.entry_hash)
         db.session.flush()
     except (AuditWriteError, StaleDataError):
         # StaleDataError: taking the chain's head autoflushes the caller's pending UPDATE of a
@@ -218,8 +246,8 @@ def record(
     except Exception as exc:  # any failure means the caller must not proceed
         raise AuditWriteError(str(exc)) from exc
     if has_request_context():
-        g.audit_entries = g.get("audit_entries", 0) + 1
-    return entry
+        g.audit_entries = g.get("audit_entries", 0) + len(rows)
+    return rows
 
 
 def discard_uncommitted() -> None:
