@@ -115,6 +115,9 @@ def test_search_by_name_substring_and_by_code_prefix(app, login_as):
     builders.target(app, 13, name="商水县ABC电子科技有限公司")
     r = c.get("/targets", query_string={"q": "abc电子"})  # Latin letters match in either case, on both databases
     assert "ABC电子科技" in r.text and "共 1 个检查对象" in r.text
+    builders.target(app, 14, name="商水县Ärzte诊所")
+    r = c.get("/targets", query_string={"q": "Ärzte"})  # a non-ASCII capital, typed as registered
+    assert "Ärzte诊所" in r.text and "共 1 个检查对象" in r.text
 
 
 def test_filters(app, login_as):
