@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..auth.roles import DIRECTORY_EDITORS, DIRECTORY_READERS
 from ..extensions import db
 from ..models import Conflict, Inspector, Matter, Target
-from ..security.access import not_found, refuse
+from ..security.access import in_department, refuse
 
 
 def may_edit_directory(user) -> bool:
@@ -39,33 +39,21 @@ def own_inspector(user) -> Optional[Inspector]:
 
 
 def get_matter(matter_id: int, for_edit: bool = False) -> Matter:
-    matter = db.session.get(Matter, matter_id)
-    if matter is None:
-        not_found()
-    if matter.section.department_id != current_user.department_id:
-        refuse("other_department", 404)
+    matter = in_department(Matter, matter_id, lambda m: m.section.department_id)
     if for_edit and not may_edit_matter(current_user, matter):
         refuse("not_own_section")
     return matter
 
 
 def get_inspector(inspector_id: int, for_edit: bool = False) -> Inspector:
-    inspector = db.session.get(Inspector, inspector_id)
-    if inspector is None:
-        not_found()
-    if inspector.department_id != current_user.department_id:
-        refuse("other_department", 404)
+    inspector = in_department(Inspector, inspector_id, lambda i: i.department_id)
     if for_edit and not may_edit_directory(current_user):
         refuse("role")
     return inspector
 
 
 def get_target(target_id: int, for_edit: bool = False) -> Target:
-    target = db.session.get(Target, target_id)
-    if target is None:
-        not_found()
-    if target.department_id != current_user.department_id:
-        refuse("other_department", 404)
+    target = in_department(Target, target_id, lambda t: t.department_id)
     if for_edit and not may_edit_directory(current_user):
         refuse("role")
     return target
@@ -95,11 +83,7 @@ def require_section() -> int:
 
 
 def get_conflict(conflict_id: int, for_withdraw: bool = False) -> Conflict:
-    conflict = db.session.get(Conflict, conflict_id)
-    if conflict is None:
-        not_found()
-    if conflict.inspector.department_id != current_user.department_id:
-        refuse("other_department", 404)
+    conflict = in_department(Conflict, conflict_id, lambda c: c.inspector.department_id)
     if not sees_department_conflicts(current_user) and conflict.inspector.user_id != current_user.id:
         refuse("not_own_inspector", 404)  # an inspector does not learn of other people's conflicts
     if for_withdraw and not may_edit_directory(current_user):

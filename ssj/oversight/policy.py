@@ -6,27 +6,14 @@ as a refusal), so ids cannot be probed.
 """
 from __future__ import annotations
 
-from flask_login import current_user
-
-from ..extensions import db
 from ..models import AccessGrant, Investigation
-from ..security.access import not_found, refuse
+from ..security.access import in_department
 
 
 def get_investigation(inv_id: int) -> Investigation:
-    inv = db.session.get(Investigation, inv_id)
-    if inv is None:
-        not_found()
-    if inv.department_id != current_user.department_id:
-        refuse("other_department", 404)
-    return inv
+    return in_department(Investigation, inv_id, lambda i: i.department_id)
 
 
 def get_grant(grant_id: int) -> AccessGrant:
     """A grant of sealed access to someone of the user's department; another department's does not exist."""
-    grant = db.session.get(AccessGrant, grant_id)
-    if grant is None:
-        not_found()
-    if grant.user.department_id != current_user.department_id:
-        refuse("other_department", 404)
-    return grant
+    return in_department(AccessGrant, grant_id, lambda g: g.user.department_id)

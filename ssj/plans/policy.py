@@ -18,7 +18,7 @@ from sqlalchemy import select
 from ..auth.roles import PLANNERS, SUPERVISOR
 from ..extensions import db
 from ..models import AnnualPlan, Section, Task
-from ..security.access import not_found, refuse
+from ..security.access import in_department, refuse
 
 
 
@@ -109,22 +109,14 @@ def get_task_to_edit(task_id: int) -> Task:
 
 
 def get_plan(plan_id: int, for_edit: bool = False) -> AnnualPlan:
-    plan = db.session.get(AnnualPlan, plan_id)
-    if plan is None:
-        not_found()
-    if plan.section.department_id != current_user.department_id:
-        refuse("other_department", 404)
+    plan = in_department(AnnualPlan, plan_id, lambda p: p.section.department_id)
     if for_edit and not may_edit_plan(current_user, plan):
         refuse("not_own_section")
     return plan
 
 
 def get_task(task_id: int, for_edit: bool = False) -> Task:
-    task = db.session.get(Task, task_id)
-    if task is None:
-        not_found()
-    if task.section.department_id != current_user.department_id:
-        refuse("other_department", 404)
+    task = in_department(Task, task_id, lambda t: t.section.department_id)
     if not may_see_task(current_user, task):
         refuse("not_own_section")
     if for_edit and not may_edit_task(current_user, task):

@@ -20,11 +20,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, NoReturn, TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
+from ..extensions import db
 from ..roles import ALL_ROLES
 
 ATTR = "_ssj_access"
@@ -105,6 +106,24 @@ def refuse(reason: str, status: int = 403, description: str | None = None) -> No
 def not_found() -> NoReturn:
     """No such object at all (not a refusal: nothing to flag)."""
     abort(404)
+
+
+T = TypeVar("T")
+
+
+def in_department(model: type[T], object_id: int, department_of: Callable[[T], int]) -> T:
+    """The object with this id, if it belongs to the user's department; otherwise it does not exist for them.
+
+    The loaders' first step: a missing id and another department's both get
+    a 404, so ids cannot be probed; only the second is a refusal, logged and
+    flagged as `other_department`. The area's policy then decides the rest.
+    """
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        not_found()
+    if department_of(obj) != current_user.department_id:
+        refuse("other_department", 404)
+    return obj
 
 
 def _object_name(arg: str) -> str:

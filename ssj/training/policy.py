@@ -5,18 +5,10 @@ exist for the user (404, logged as a refusal), so ids cannot be probed.
 """
 from __future__ import annotations
 
-from flask_login import current_user
-
-from ..extensions import db
 from ..models import TrainingSession
-from ..security.access import not_found, refuse
+from ..security.access import in_department
 
 
 def get_session(session_id: int) -> TrainingSession:
     """The session, if it belongs to the user's department; otherwise it does not exist for them."""
-    s = db.session.get(TrainingSession, session_id)
-    if s is None:
-        not_found()
-    if s.department_id != current_user.department_id:
-        refuse("other_department", 404)
-    return s
+    return in_department(TrainingSession, session_id, lambda s: s.department_id)
