@@ -143,6 +143,17 @@ def test_a_deadline_warns_about_the_days_it_counts_not_the_day_before():
     assert result.warnings == []
 
 
+def test_a_countdown_from_1_january_warns_about_the_days_it_counts_not_the_day_before():
+    """Mutant workdays 59 (docs/mutation.md): the span's warnings looked from the day before its first day."""
+    cal = Calendar({D(2028, 1, 1): (False, "元旦")}, complete_years={2028})  # 2027 left unknown
+    # Seen on Sat 1 Jan 2028 the deadline Fri 7 Jan is Mon 3 … Fri 7 away: no 2027 day is counted.
+    left = cal.working_days_left(D(2028, 1, 1), D(2028, 1, 7))
+    assert (left.days_left, left.label, left.warnings) == (5, "还剩5个工作日", [])
+    # Overdue the other way round: a deadline of 1 Jan seen on Fri 7 Jan counts the same five days.
+    late = cal.working_days_left(D(2028, 1, 7), D(2028, 1, 1))
+    assert (late.days_left, late.overdue, late.warnings) == (-5, True, [])
+
+
 def test_admin_entered_2027_new_year_moves_the_due_date():
     entries = {D(2027, 1, 1): (False, "元旦")}
     partial = Calendar(entries)
