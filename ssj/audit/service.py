@@ -188,6 +188,17 @@ def record(
 def _append(entries: list[_Entry]) -> list[AccessLogEntry]:
     """Chain `entries` after the head, in order, inside the current transaction."""
     try:
+        # Who acted, before the head is taken: naming them may load their department and
+        # section, which must not happen while every other worker waits for the chain.
+        actors = []
+        for e in entries:
+            user = e.user
+            if user is None and has_request_context():
+                user = current_user if current_user.is_authenticated else None
+            actor = _actor(user)
+            if actor["username"] is None and e.username is not None:
+                actor["username"] = e.username  # e.g. a failed login names who was tried
+            actors.append(actor)
         row = db.session.execute(_TAKE_NEXT, {"count": len(entries)}).one_or_none()
         if row is None:
             raise AuditWriteError("access log has no head row: run `flask --app app init`")
@@ -196,13 +207,7 @@ def _append(entries: list[_Entry]) -> list[AccessLogEntry]:
         interval = current_app.config["AUDIT_CHECKPOINT_INTERVAL"]
         client = request.remote_addr if has_request_context() else "cli"
         rows = []
-        for seq, e in enumerate(entries, start=last_seq - len(entries) + 1):
-            user = e.user
-            if user is None and has_request_context():
-                user = current_user if current_user.is_authenticated else None
-            actor = _actor(user)
-            if actor["username"] is None and e.username is not None:
-                actor["username"] = e.username  # e.g. a failed login names who was tried
+        for seq, e, actor in zip(range(last_seq - len(entries) + 1, last_seq + 1), entries, actors):
             at = clock.now()
             body = {
                 "seq": seq,
