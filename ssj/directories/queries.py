@@ -17,8 +17,8 @@ from typing import Any, Optional
 from sqlalchemy import Select, and_, func, or_, select
 
 from .. import creditcode
-from ..listing import contains_text
 from ..extensions import db
+from ..listing import contains_text
 from ..models import Conflict, Inspector, Matter, Section, Target
 from ..models.directories import (
     CONFLICT_KINDS,
@@ -254,7 +254,7 @@ def conflicts(department_id: int, f: ConflictFilters, only_user_id: Optional[int
         if prefix:
             conditions.append(starts_with(Target.credit_code, prefix))
         else:
-                conditions.append(
+            conditions.append(
                 or_(
                     contains_text(Inspector.name, f.q),
                     contains_text(Inspector.staff_no, f.q),
