@@ -32,19 +32,19 @@ the idle 2-core machine (load 1-4, the bench's own), at 3cbf235:
   inspection record  56.1 (0.89)             22.1 (0.51)      39.9 (0.92)                 30.3 (0.49)
   directory search   53.4 (0.85)             28.5 (0.39)      31.3 (0.72)                 30.5 (0.49)
 
-Every page serves at ≥ 0.5 × the floor's requests/s on both engines. The
-floor and the pages all land near the same rate: under 32 connections what
-they share (the session lookup, the log append under the chain head's lock,
-the commit) bounds them, not the page's own work. One process's CPU per
-request is the stricter figure: the directory search (a substring count
+Every page serves at ≥ 0.5 × the floor's requests/s on both engines. In
+this run the floor and the pages landed near the same rate; served by hand
+(gunicorn 2 × 4 on another demo instance, wrk 8 s) the floor reached 86-111
+req/s and /todo 43-50, in proportion to their CPU. The rates depend on the
+run: read the ratios of one run, not rates across runs. One process's CPU
+per request is the stricter figure: the directory search (a substring count
 over the county's 3,000 targets, the filter menus) costs 2.5 × the floor
 on SQLite, where the database's work is in the same process.
 
 Before the rounds were interleaved (one 10 s run per page, the floor first),
 two runs of the same code gave the floor 104 and 125 req/s and /todo 0.32
-and 0.58: a slow spell of the machine fell on one page's only figure, and
-the floor ran on a fresh log while the pages ran after it. Earlier figures,
-at load 12-17: docs/performance.md.
+and 0.58 of it: a slow spell of the machine fell on one page's only figure.
+Earlier figures, at load 12-17: docs/performance.md.
 """
 from __future__ import annotations
 
