@@ -189,16 +189,16 @@ def test_the_sealed_list_xlsx_is_never_staged_in_a_temporary_file(app, login_as,
 
 def test_a_log_write_failure_means_nothing_is_served(app, login_as, drawn, monkeypatch):
     codes = drawn_codes(app, drawn.task_id)
-    original = ssj.audit.record
+    original = ssj.audit.service._append
 
-    def failing(action, **kw):
-        if action.startswith("sealed_read"):
+    def failing(entries):
+        if any(e.action.startswith("sealed_read") for e in entries):
             raise AuditWriteError("disk full")
-        return original(action, **kw)
+        return original(entries)
 
-    monkeypatch.setattr(ssj.audit, "record", failing)
-    # A page's sealed reads are appended when its request commits (audit.record_read), by the service's own record.
-    monkeypatch.setattr(ssj.audit.service, "record", failing)
+    # Where every entry is written: a change's at once (audit.record), a page's sealed
+    # reads when its request commits (audit.record_read, then write_pending).
+    monkeypatch.setattr(ssj.audit.service, "_append", failing)
     for client, url in (
         (login_as("staff"), f"/tasks/{drawn.task_id}/list"),
         (login_as("supervisor"), f"/tasks/{drawn.task_id}/list.xlsx"),
