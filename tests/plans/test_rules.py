@@ -34,6 +34,26 @@ def test_months_parse_in_common_chinese_forms():
     assert months is None and "重复" in problem
 
 
+def test_months_may_be_separated_by_full_width_commas_or_spaces():
+    """As typed with a Chinese input method: "3，6，9", "3 6 9", "3月6月9月" (mutmut 27, 28, 31 of round 4)."""
+    assert rules.parse_months("3，6，9") == ([3, 6, 9], None)
+    assert rules.parse_months("3 6 9") == ([3, 6, 9], None)
+    assert rules.parse_months("3月6月9月") == ([3, 6, 9], None)
+
+
+def test_january_and_december_are_months_and_0_and_13_are_not():
+    """The bounds of 1–12 (mutmut 40, 41, 42 of round 4)."""
+    assert rules.parse_months("1,12") == ([1, 12], None)
+    assert rules.parse_months("0")[0] is None
+    assert rules.parse_months("13")[0] is None
+
+
+def test_a_bad_month_says_what_to_fix():
+    """The exact messages a plan line shows under its months (mutmut 45, 47 of round 4)."""
+    assert rules.parse_months("3,13") == (None, "“13”不是 1–12 之间的月份。请用逗号分隔，例如 3,6,9。")
+    assert rules.parse_months("3,6,3") == (None, "3 月重复填写了。每轮填写一个不同的月份。")
+
+
 def test_strata_are_disjoint_special_first_then_small_micro():
     all_three = ["special", "small_micro", "general"]
     assert rules.stratum_kind(True, True, all_three) == "special"
