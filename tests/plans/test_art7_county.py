@@ -50,6 +50,31 @@ def test_the_county_base_drops_the_area_filter_but_keeps_type_and_strata():
     assert rules.county_base(counts, [], "not_small", ["small_micro", "general"]) == {"small_micro": 0, "general": 2785}
 
 
+def test_a_share_a_hair_below_one_percent_falls_short():
+    """0.995 % is below 1 %, not only 0.99 % (mutmut 58 of round 4: the floor as 1/101)."""
+    assert rules.below_art7_share(199, 20000)
+    assert not rules.below_art7_share(200, 20000)
+
+
+def test_percent_text_shows_the_share_rounded_half_up():
+    """The percentages a task page shows (mutmut 86, 98, 99 of round 4)."""
+    assert rules.percent_text(Fraction(29, 3000)) == "0.97%"
+    assert rules.percent_text(Fraction(1, 100)) == "1.00%"
+    assert rules.percent_text(Fraction(1, 800)) == "0.13%"  # 0.125 % rounds up
+    assert rules.percent_text(Fraction(226, 2785)) == "8.11%"
+
+
+def test_the_county_base_counts_every_entry_whatever_comes_first():
+    """An entry of another industry or size before the ones counted is skipped, not the end of
+    the count; the size filter keeps the right side (mutmut 66, 68, 69, 75 of round 4)."""
+    counts = {("餐饮业", True, False): 900, ("制造业", True, False): 40,
+              ("制造业", False, False): 2559, ("制造业", False, True): 226}
+    all_three = ["special", "small_micro", "general"]
+    assert rules.county_base(counts, ["制造业"], "all", all_three) == {"special": 226, "small_micro": 40, "general": 2559}
+    assert rules.county_base(counts, [], "small_micro", ["small_micro", "general"]) == {"small_micro": 940, "general": 0}
+    assert rules.county_base(counts, [], "not_small", ["small_micro", "general"]) == {"small_micro": 0, "general": 2785}
+
+
 # --- the task form ------------------------------------------------------------------------------
 
 
