@@ -29,6 +29,32 @@ def test_the_fourth_round_of_a_three_round_plan_is_the_one_flagged():
     assert months == {1: [("outside_months", "“工资支付”计划在 3、6、9 月抽查，本轮安排在 4、5 月（细则第十八条）。")]}
 
 
+def test_rounds_count_in_order_of_planned_start_then_id():
+    """The round beyond the plan is the one planned later, not the one ending later, and among
+    rounds starting the same day the one saved later — in whatever order the database returns
+    them (mutmut 115, 117 of round 4)."""
+    one_round = {7: (1, [])}
+    long_first = [(1, date(2026, 3, 1), date(2026, 12, 20), [7]), (2, date(2026, 4, 1), date(2026, 4, 30), [7])]
+    assert list(rules.plan_departures(long_first, one_round, {7: "工资支付"})) == [2]
+    same_day = [(5, date(2026, 5, 1), date(2026, 5, 20), [7]), (4, date(2026, 5, 1), date(2026, 5, 31), [7])]
+    assert list(rules.plan_departures(same_day, one_round, {7: "工资支付"})) == [5]
+
+
+def test_a_matter_outside_the_plan_does_not_hide_the_tasks_other_matters():
+    """A task of an unplanned matter and a planned one is still counted for the planned one
+    (mutmut 120 of round 4: the loop stopped at the unplanned matter)."""
+    tasks = [(1, date(2026, 3, 1), date(2026, 3, 20), [7]), (2, date(2026, 6, 1), date(2026, 6, 20), [99, 7])]
+    assert rules.plan_departures(tasks, {7: (1, [])}, {7: "工资支付"}) == {
+        2: [("beyond_rounds", "“工资支付”的第 2 轮，超出年度计划的 1 轮（细则第十八条）。")]}
+
+
+def test_a_round_running_into_the_next_year_names_its_months_up_to_december():
+    """(mutmut 110 of round 4: "本轮安排在 11、12、13 月".)"""
+    tasks = [(1, date(2026, 11, 20), date(2027, 1, 10), [7])]
+    assert rules.plan_departures(tasks, {7: (3, [3, 6, 9])}, {7: "工资支付"}) == {
+        1: [("outside_months", "“工资支付”计划在 3、6、9 月抽查，本轮安排在 11、12 月（细则第十八条）。")]}
+
+
 def test_a_fourth_round_and_a_round_outside_the_months_show_on_the_dashboard_and_the_console(app, login_as, matters):
     year = this_year(app)
     with app.app_context():
