@@ -377,3 +377,12 @@ def test_after_the_draw_the_live_preview_is_computed_only_when_asked_for(app, lo
     assert "可参加抽取的执法检查人员" in staff.get(f"/tasks/{world.task_id}?preview=1").text
     fragment = staff.get(f"/tasks/{world.task_id}/preview", headers={"HX-Request": "true"}).text
     assert fragment.lstrip().startswith('<section id="pool-preview"') and "可参加抽取的执法检查人员" in fragment
+
+
+def test_the_task_form_explains_which_stratum_a_target_falls_in(app, login_as, matters):
+    """The strata rule in its words (rules.STRATUM_RULE_TEXT): no test showed it on a page, so
+    mutmut 13-16 of round 4 (the text wrapped in XX, or None shown instead) survived."""
+    page = login_as("staff").get("/tasks/new").text
+    assert ("各分层互不重叠：每个检查对象只归入它符合条件的第一个分层，顺序为"
+            "①重点监管对象（被投诉举报 3 次以上、有严重违法违规记录或信用等级为 C/D 级）、"
+            "②小微企业、③一般对象（其余全部）。不单独设置的分层，其对象并入后面的分层。 每个分层填写") in page
